@@ -1,0 +1,51 @@
+"""lab: the article's demos run as asyncio coroutines, threads and processes, measured side by side.
+
+    >>> import lab
+    >>> r = lab.run("pool-map", "threads", sleep=0.1)
+    >>> r.outputs_ok, round(r.elapsed_s, 1)
+    (True, 0.1)
+
+`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists. Errors the
+lab raises on purpose derive from `LabError` (see `lab.errors`).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from lab.demos import DEMOS
+from lab.errors import BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
+from lab.models import MODELS
+from lab.results import Result, ResultsFile
+from lab.runner import run, run_trials
+
+try:
+    __version__ = version("lab")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+
+def demos() -> dict[str, str]:
+    """Every demo's name with a one-line description."""
+    return {name: demo.description for name, demo in DEMOS.items()}
+
+
+def models() -> dict[str, str]:
+    """Every model's name with a one-line description."""
+    return {name: model.description for name, model in MODELS.items()}
+
+
+__all__ = [
+    "BadResultsFile",
+    "InvalidParameter",
+    "LabError",
+    "Result",
+    "ResultsFile",
+    "Unavailable",
+    "UnknownName",
+    "__version__",
+    "demos",
+    "models",
+    "run",
+    "run_trials",
+]

@@ -1,0 +1,5 @@
+"""`python -m lab`: the same as the `lab` command."""
+
+from lab.cli import entry
+
+entry()

@@ -1,0 +1,235 @@
+"""The command line: `lab list`, `lab run`, `lab report`, `lab sweep`. `main(argv)` returns the exit status.
+
+Exit status: 0 when every run completed (a racy counter losing updates is the lesson, not an
+error), 1 when a run failed (a task raised, a worker died, a timeout), 2 for bad usage (one line
+on stderr, never a traceback), 130 after Ctrl-C and 143 after SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from tabulate import tabulate
+
+from lab import stats
+from lab.demos import DEMOS
+from lab.errors import LabError, UnknownName
+from lab.models import MODELS
+from lab.models.threads import stuck_threads
+from lab.results import Result, dump_results
+from lab.runner import SERIAL, run_trials
+
+EXAMPLES = """examples:
+  lab list
+  lab run pool-map --sleep 0.2                       every model, 5 tasks of 0.2 s, 5 workers
+  lab run pool-map --model processes --workers 1     the article's 25 s
+  lab run racy-counter --increments 10000 --json     lost updates in every model, as JSON
+  lab run locked-counter --model processes --start-method spawn --lock manager
+  lab report                                         the quick report, into reports/
+  lab report --scale article                         the article's own parameters (minutes)
+"""
+
+# Which model each model option belongs to, so `--model all` hands each model only its own.
+OPTION_OWNERS = {key: name for name, model in MODELS.items() for key in model.option_choices}
+
+
+class UsageError(LabError):
+    """Bad command-line usage (argparse's own complaints), reported like every LabError."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (status 130) or, as a subclass, SIGTERM (status 143)."""
+
+    status = 130
+    signal_name = "Ctrl-C"
+
+
+class Terminated(Interrupted):
+    """SIGTERM, turned into an exception so that the same clean-up runs as for Ctrl-C."""
+
+    status = 143
+    signal_name = "SIGTERM"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error raises instead of printing the usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `lab run` (and of `lab sweep`): parameters, model options, output."""
+    p.add_argument("--model", default="all", help="asyncio, threads, processes, or all (default)")
+    p.add_argument("--tasks", type=int, help="number of tasks (pool-map: 5, cpu-bound: 4)")
+    p.add_argument("--sleep", type=float, help="seconds each task waits (pool-map: 5.0, counters: 0)")
+    p.add_argument("--increments", type=int, help="increments per worker (counters; serial: 10, others: 1)")
+    p.add_argument("--rounds", type=int, help="arithmetic rounds per task (cpu-bound)")
+    p.add_argument("--chunksize", type=int, help="items per message to a process (default like Pool.map)")
+    p.add_argument("--trials", type=int, default=1, help="trials per model (default 1)")
+    p.add_argument("--warmup", action="store_true", help="run one uncounted warm-up trial first")
+    p.add_argument("--timeout", type=float, help="seconds before a run is stopped (default 60 + 10 x ideal)")
+    p.add_argument("--fault", help="make every task fail: raise, exit (processes only) or hang")
+    p.add_argument("--loop", help="asyncio's event loop: asyncio (default) or uvloop")
+    p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
+    p.add_argument("--lock", help="processes' lock: mp (multiprocessing.Lock, default) or manager")
+
+
+def build_parser() -> Parser:
+    """The argument parser, with one subcommand per job."""
+    parser = Parser(
+        prog="lab",
+        description="The same demos as asyncio coroutines, threads and processes, measured side by side.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub.add_parser("list", help="the demos and the models")
+    run = sub.add_parser("run", help="run a demo", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("demo", help=", ".join(DEMOS))
+    add_run_arguments(run)
+    run.add_argument("--workers", type=int, help="workers per model (pool-map: = tasks, counters: 5)")
+    run.add_argument("--json", action="store_true", help="print a JSON array of results instead of a table")
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """`lab list`: every demo and model with its description."""
+    print(tabulate([(n, d.description) for n, d in DEMOS.items()], ["demo", "what it shows"]))
+    print()
+    print(tabulate([(n, m.description) for n, m in MODELS.items()], ["model", "how it runs the work"]))
+    return 0
+
+
+def model_names(requested: str, demo: str) -> list[str]:
+    """The models a `--model` value stands for (serial-counter runs once, in none)."""
+    if demo in DEMOS and DEMOS[demo].task is None:
+        return [SERIAL]
+    if requested == "all":
+        return list(MODELS)
+    if requested not in MODELS:
+        raise UnknownName("model", requested, [*MODELS, "all"])
+    return [requested]
+
+
+def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The parameters given on the command line, with each model option only for its own model."""
+    given = {k: getattr(args, k, None) for k in keys}
+    return {
+        k: v for k, v in given.items()
+        if v is not None and (k not in OPTION_OWNERS or args.model != "all" or OPTION_OWNERS[k] == model)
+    }
+
+
+PARAM_KEYS = ("tasks", "sleep", "workers", "increments", "rounds", "chunksize", "timeout", "fault",
+              "loop", "start_method", "lock")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
+    names = model_names(args.model, args.demo)
+    if args.fault == "exit" and args.model == "all" and args.demo in DEMOS and DEMOS[args.demo].task:
+        print("note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr)
+        names = ["processes"]
+    results: list[Result] = []
+    try:
+        for name in names:
+            results += run_trials(args.demo, name, args.trials, args.warmup, **params_for(args, name, PARAM_KEYS))
+    except KeyboardInterrupt:
+        show(results, args.json)
+        raise
+    show(results, args.json)
+    return 1 if any(r.error for r in results) else 0
+
+
+def show(results: list[Result], as_json: bool) -> None:
+    """Print results: a JSON array, or a table per result and, for repeated trials, a summary."""
+    if as_json:
+        print(dump_results(results))
+        return
+    if not results:
+        return
+    rows = [
+        (r.demo, r.variant, r.trial, seconds(r.elapsed_s), seconds(r.startup_s), seconds(r.ideal_s),
+         r.expected, r.observed, r.lost, yes_no(r.correct), yes_no(r.outputs_ok), r.error or "")
+        for r in results
+    ]
+    headers = ["demo", "variant", "trial", "elapsed s", "start-up s", "ideal s", "expected", "observed",
+               "lost", "correct", "outputs ok", "error"]
+    print(tabulate(rows, headers, disable_numparse=True, missingval="-"))
+    groups = stats.group(results)
+    if any(len(g) > 1 for g in groups.values()):
+        print()
+        summary = []
+        for (demo, variant), group in groups.items():
+            spread = stats.elapsed(group)
+            summary.append((demo, variant, len(group), seconds(spread and spread.median),
+                            spread and f"{spread.low:.4f}-{spread.high:.4f}",
+                            "UNSTABLE" if spread and spread.unstable else ""))
+        print(tabulate(summary, ["demo", "variant", "trials", "median s", "min-max s", "warning"],
+                       disable_numparse=True))
+
+
+def seconds(value: float | None) -> str:
+    """Seconds with four decimals, or '-'."""
+    return "-" if value is None else f"{value:.4f}"
+
+
+def yes_no(value: bool | None) -> str:
+    """yes, NO, or '-'."""
+    return "-" if value is None else ("yes" if value else "NO")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"list": cmd_list, "run": cmd_run}
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM handler: unwind like Ctrl-C, so pools are shut down and results kept."""
+    raise Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]) and return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        if threading_is_main():
+            signal.signal(signal.SIGTERM, raise_terminated)
+        return COMMANDS[args.command](args)
+    except LabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        interrupt = exc if isinstance(exc, Interrupted) else Interrupted()
+        print(f"lab: interrupted by {interrupt.signal_name}", file=sys.stderr)
+        return interrupt.status
+
+
+def threading_is_main() -> bool:
+    """Signal handlers can only be set from the main thread (tests may call main elsewhere)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def entry() -> NoReturn:
+    """The `lab` console script: run main, then exit, even if a hung thread is still running."""
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if stuck_threads():
+        # A thread cannot be killed, and the interpreter would wait for it at exit forever.
+        os._exit(status)
+    sys.exit(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
+
+
+__all__ = ["build_parser", "entry", "json", "main"]

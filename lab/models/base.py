@@ -1,0 +1,140 @@
+"""The contract every model implements, and the small pieces the models share.
+
+A *model* is a way to run work concurrently: coroutines, threads or processes. A demo describes
+its work as a `Work` (which task, over which items, with how many workers, sharing which
+counter); a model runs it and hands back a `Measured`: the task outputs, the final counter and two
+timings taken with `time.perf_counter`:
+
+    elapsed_s   the map alone, with every worker already started (what the article timed)
+    startup_s   everything else the model needed: starting the pool or loop, and shutting it down
+
+Each model module defines the same task functions under the same names (`echo`, `count`,
+`crunch`), so the three modules can be read side by side: they differ only in how they wait, what
+their counter and lock are, and how the shared counter reaches the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+TaskName = Literal["echo", "count", "crunch"]
+Fault = Literal["raise", "exit", "hang"]
+FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
+
+
+@dataclass(frozen=True)
+class Work:
+    """One demo's work, as a model runs it (built by a demo from validated parameters).
+
+    `task` is applied to every item of `items` by `workers` workers, in order:
+    `echo` waits `sleep` seconds and returns its item (pool-map); `count` adds 1 to the shared
+    counter `item` times, after waiting `sleep` (the counter demos, one item per worker);
+    `crunch` does `item` rounds of pure-Python arithmetic (cpu-bound).
+    """
+
+    task: TaskName
+    items: tuple[Any, ...]
+    workers: int
+    sleep: float = 0.0
+    locked: bool = False
+    timeout: float = 60.0
+    chunksize: int | None = None
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a model hands back: outputs in input order, the final counter, and two timings."""
+
+    outputs: list[Any]
+    counter: int | None
+    elapsed_s: float
+    startup_s: float
+
+
+class Counter:
+    """A plain Python object holding a number: it has no lock of its own."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class Model(ABC):
+    """A way to run `Work` concurrently.
+
+    Subclasses set `name`, `description` and `option_choices` (option name to its valid values,
+    the default first), and implement `run`. `run` must start `work.workers` workers before it
+    starts the clock, return outputs in input order, raise the task's own exception if a task
+    fails, raise `TimeoutError` when `work.timeout` passes, and leave no worker behind in any
+    case (including KeyboardInterrupt).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    max_workers: ClassVar[int]
+
+    def __init__(self, **options: str) -> None:
+        self.options = {**self.default_options(), **options}
+
+    @classmethod
+    def default_options(cls) -> dict[str, str]:
+        """The options used when none is given: the first valid value of each."""
+        return {key: values[0] for key, values in cls.option_choices.items()}
+
+    @classmethod
+    def unavailable(cls, options: Mapping[str, str]) -> str | None:
+        """Why this variant cannot run on this machine (with how to fix it), or None if it can."""
+        return None
+
+    @abstractmethod
+    def run(self, work: Work) -> Measured:
+        """Run `work` with `work.workers` workers and measure it."""
+
+
+class InjectedFault(RuntimeError):
+    """The exception a task raises when asked to with the fault `raise`."""
+
+
+def misbehave(fault: Fault | None) -> None:
+    """Make the calling task fail in the way asked: raise, kill its process, or hang forever."""
+    if fault == "raise":
+        raise InjectedFault("injected fault: the task raised")
+    if fault == "exit":
+        os._exit(70)  # the worker process dies without a word, as a crash or OOM kill would
+    if fault == "hang":
+        threading.Event().wait()  # never set: a hang that nothing inside the task ends
+
+
+def crunch_rounds(rounds: int) -> int:
+    """Pure-Python arithmetic that holds the GIL all along: `rounds` multiply-adds modulo a prime."""
+    x = 1
+    for i in range(rounds):
+        x = (x * 31 + i) % 1_000_003
+    return x
+
+
+def now() -> float:
+    """The one clock the lab times with."""
+    return time.perf_counter()
+
+
+@dataclass
+class Stopwatch:
+    """Times a with-block: `with Stopwatch() as sw: ...` then `sw.seconds`."""
+
+    started: float = field(default=0.0)
+    seconds: float = field(default=0.0)
+
+    def __enter__(self) -> Stopwatch:
+        self.started = now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = now() - self.started

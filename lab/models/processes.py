@@ -1,0 +1,163 @@
+"""processes: a pool of OS processes (`concurrent.futures.ProcessPoolExecutor`).
+
+Several cooks. Each process has its own interpreter and its own GIL, so tasks run in parallel on
+the cores. Nothing is shared unless made so: the counter is a `multiprocessing.Value` in shared
+memory, the lock a `multiprocessing.Lock` (option `lock=mp`) or, as in the article, a
+`Manager().Lock()` (`lock=manager`): a proxy to a lock that lives in a manager process, one socket
+round trip per acquire and per release.
+
+    caller ── items, in chunks ──> call queue ──> worker 1..N ──> result queue ──> caller
+       └── Value, Lock, Barrier ── pool initializer, once per worker at its start ──┘
+
+`ProcessPoolExecutor` rather than `multiprocessing.Pool`: when a worker dies, `Pool` waits
+forever, while the executor raises `BrokenProcessPool`. Works under every start method: `fork`,
+`spawn` and `forkserver` (the tasks are module-level functions, the shared objects travel through
+the initializer while the worker is being started, which is when multiprocessing allows it).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import signal
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+
+from lab.models.base import Fault, Measured, Model, Work, crunch_rounds, misbehave, now
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every worker of one run shares: the counter, the lock, and the start line."""
+
+    counter: Any  # multiprocessing.sharedctypes.Synchronized[int]
+    lock: AbstractContextManager[Any]
+    start: Any  # multiprocessing.synchronize.Barrier
+
+
+shared: Shared | None = None  # set in each worker by `join_pool`
+
+
+def join_pool(what: Shared) -> None:
+    """The pool's initializer: keep the shared objects in this worker's globals, as the article does.
+
+    A `multiprocessing.Value` cannot travel in a task's arguments ("Synchronized objects should
+    only be shared between processes through inheritance"): it reaches a worker here, once, as
+    the worker starts.
+    """
+    global shared
+    # Ctrl-C goes to the whole process group: the parent decides what to stop, and a worker
+    # must not die in the middle of a task and break the pool while the parent cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shared = what
+
+
+def echo(item: str, sleep: float, fault: Fault | None) -> str:
+    """pool-map's task: wait `sleep` seconds, then return the item."""
+    time.sleep(sleep)
+    misbehave(fault)
+    return item
+
+
+def count(increments: int, sleep: float, fault: Fault | None) -> None:
+    """The counter demos' task: `increments` times, read the counter, then write it plus one."""
+    assert shared is not None, "count runs in a worker started by join_pool"
+    shared.start.wait()  # every worker is running before anyone counts: a race needs overlap
+    time.sleep(sleep)
+    misbehave(fault)
+    for _ in range(increments):
+        with shared.lock:
+            # The Value's getter and its setter each take the Value's own lock, but separately:
+            # another process can write between this read and this write, and its update is lost.
+            shared.counter.value = shared.counter.value + 1
+
+
+def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
+    """cpu-bound's task: pure-Python arithmetic, in parallel with the other processes."""
+    time.sleep(sleep)
+    misbehave(fault)
+    return crunch_rounds(rounds)
+
+
+def ready() -> None:
+    """The warm-up task: returns once every worker has started and reached the start line."""
+    assert shared is not None, "ready runs in a worker started by join_pool"
+    shared.start.wait()
+
+
+TASKS = {"echo": echo, "count": count, "crunch": crunch}
+
+
+def default_chunksize(tasks: int, workers: int) -> int:
+    """`multiprocessing.Pool.map`'s default: about four chunks per worker."""
+    return max(1, math.ceil(tasks / (workers * 4)))
+
+
+class Processes(Model):
+    """Runs the work on a `ProcessPoolExecutor` of `workers` processes."""
+
+    name: ClassVar[str] = "processes"
+    description: ClassVar[str] = (
+        "a pool of OS processes; waits with time.sleep, shares a multiprocessing.Value, "
+        "locks with multiprocessing.Lock or Manager().Lock()"
+    )
+    # The platform's default start method comes first: it is the default here too.
+    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "start_method": tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
+        "lock": ("mp", "manager"),
+    }
+    max_workers: ClassVar[int] = 64
+
+    @classmethod
+    def unavailable(cls, options: Mapping[str, str]) -> str | None:
+        """A start method the platform lacks (fork and forkserver on Windows, say)."""
+        method = options.get("start_method")
+        if method is not None and method not in multiprocessing.get_all_start_methods():
+            have = ", ".join(multiprocessing.get_all_start_methods())
+            return f"start method {method!r} is not available on this platform (it has: {have})"
+        return None
+
+    def run(self, work: Work) -> Measured:
+        """Start every process, then time the map alone; kill the workers if anything goes wrong."""
+        started = now()
+        context = multiprocessing.get_context(self.options["start_method"])
+        with ExitStack() as stack:
+            lock: AbstractContextManager[Any] = nullcontext()
+            if work.locked:
+                manager = self.options["lock"] == "manager"
+                lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
+            what = Shared(context.Value("i", 0), lock, context.Barrier(work.workers, timeout=work.timeout))
+            pool = ProcessPoolExecutor(
+                work.workers, mp_context=context, initializer=join_pool, initargs=(what,)
+            )
+            stack.callback(pool.shutdown, cancel_futures=True)
+            stack.push(lambda kind, exc, tb: kill_workers(pool) if kind else None)
+            chunksize = work.chunksize or default_chunksize(len(work.items), work.workers)
+            task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
+            # The executor may start its processes lazily: one barrier round makes sure they all
+            # exist and have run the initializer before the clock starts.
+            list(pool.map(partial(call, ready), range(work.workers), timeout=work.timeout))
+            begin = now()
+            outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
+            elapsed = now() - begin
+        return Measured(outputs, what.counter.value, elapsed, now() - started - elapsed)
+
+
+def call(function: Any, _: object) -> Any:
+    """Call `function()`, ignoring the item `map` passes (a module-level helper: it must pickle)."""
+    return function()
+
+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill every worker at once: a hung or sleeping task must not keep the lab waiting."""
+    # Python 3.14 has pool.kill_workers(); before it, the processes are only in this attribute.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()

@@ -1,0 +1,149 @@
+"""Result records, and the versioned JSON they are saved in and read back from.
+
+A `Result` is one trial of one demo in one model variant. A results file holds a list of them
+with the environment they were measured in; it is the source of truth a report is rendered from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lab.errors import BadResultsFile
+
+SCHEMA = "lab.results"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Result:
+    """One trial of one demo in one model variant. Immutable; times are in seconds.
+
+    `elapsed_s` is the work alone, every worker already started; `startup_s` the pool or loop
+    start-up and shutdown. `ideal_s` is what a perfect pool would take (pool-map only).
+    `expected` and `observed` are the counter's right and final values (counter demos only);
+    `correct` says whether they agree. `outputs_ok` says every output came back, in order.
+    `error` is None, or the one-line reason the trial failed (its times are then None).
+    `timing` records how it was timed: the clock, whether GC was on, whether it was a warm-up.
+    """
+
+    demo: str
+    model: str
+    options: Mapping[str, str]
+    params: Mapping[str, Any]
+    elapsed_s: float | None
+    startup_s: float | None
+    ideal_s: float | None
+    expected: int | None
+    observed: int | None
+    correct: bool | None
+    outputs_ok: bool | None
+    error: str | None
+    trial: int = 1
+    timing: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("options", "params", "timing"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    @property
+    def variant(self) -> str:
+        """The model and its options, e.g. `asyncio+uvloop` or `processes+spawn+manager`.
+
+        An option that only repeats the model's name (asyncio's own loop) is left out.
+        """
+        return "+".join([self.model, *(v for v in self.options.values() if v != self.model)])
+
+    @property
+    def lost(self) -> int | None:
+        """Lost updates: expected minus observed (counter demos only)."""
+        if self.expected is None or self.observed is None:
+            return None
+        return self.expected - self.observed
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of every field, for JSON."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {k: dict(v) if isinstance(v, Mapping) else v for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """The inverse of `to_dict`."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    """What a results file holds: every result, the environment, and the run's own facts."""
+
+    results: tuple[Result, ...]
+    environment: Mapping[str, Any]
+    run: Mapping[str, Any]  # command line, scale, trials, skipped variants, partial or not
+
+    def to_json(self) -> str:
+        """The file's text: stable key order, so a round trip gives the same text."""
+        doc = {
+            "schema": SCHEMA,
+            "version": SCHEMA_VERSION,
+            "environment": dict(self.environment),
+            "run": dict(self.run),
+            "results": [r.to_dict() for r in self.results],
+        }
+        return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "results file") -> ResultsFile:
+        """Parse a results file, or raise BadResultsFile saying what is wrong with it."""
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadResultsFile(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+            raise BadResultsFile(f"{source} is not a lab results file (no \"schema\": \"{SCHEMA}\")")
+        if doc.get("version") != SCHEMA_VERSION:
+            raise BadResultsFile(
+                f"{source} has schema version {doc.get('version')!r}; this lab reads version {SCHEMA_VERSION}"
+            )
+        try:
+            results = tuple(Result.from_dict(r) for r in doc["results"])
+            return cls(results, doc["environment"], doc["run"])
+        except (KeyError, TypeError) as exc:
+            raise BadResultsFile(f"{source} is a damaged lab results file ({exc})") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> ResultsFile:
+        """Read a results file from disk."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadResultsFile(f"cannot read results file {str(path)!r}: {exc.strerror}") from None
+        return cls.from_json(text, source=repr(str(path)))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the whole new one, never part.
+
+    The text goes to a temporary file in the same folder, flushed to disk, then renamed over
+    `path` (a rename within one file system is atomic).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dump_results(results: Iterable[Result]) -> str:
+    """A JSON array of results, one object per result (what `lab run --json` prints)."""
+    return json.dumps([r.to_dict() for r in results], indent=1)

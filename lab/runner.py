@@ -1,0 +1,193 @@
+"""Running demos: `run` (one trial) and `run_trials` (several), after validating everything.
+
+Every parameter is checked before anything starts; a bad one raises a `LabError` subclass whose
+message names the bad value and the valid ones. A task that fails, times out or loses its worker
+does not raise: the `Result` records it in `error`, so a caller running several models goes on.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from lab.demos import DEMOS, Demo
+from lab.errors import InvalidParameter, Unavailable, UnknownName
+from lab.models import MODELS, Model
+from lab.models.base import FAULTS, Fault, Measured, now
+from lab.results import Result
+
+SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
+COMMON = ("timeout", "fault")  # parameters every concurrent demo takes
+BASE_TIMEOUT_S = 60.0  # the default timeout: this plus ten times the ideal time
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated request: the demo, the model (None for serial-counter), its options, params."""
+
+    demo: Demo
+    model: type[Model] | None
+    options: Mapping[str, str]
+    params: Mapping[str, Any]
+    timeout: float
+    fault: Fault | None
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """`value` as an int within [low, high], or InvalidParameter naming it and the valid range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if not (isinstance(value, float) and value.is_integer()):
+            raise InvalidParameter(f"{name} must be a whole number, not {value!r}")
+        value = int(value)
+    if value < low or (high is not None and value > high):
+        valid = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise InvalidParameter(f"{name} must be {valid}, not {value}")
+    return value
+
+
+def check_seconds(name: str, value: Any, positive: bool = False) -> float:
+    """`value` as a finite number of seconds, >= 0 (or > 0), or InvalidParameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidParameter(f"{name} must be a number of seconds, not {value!r}")
+    if math.isnan(value) or math.isinf(value) or value < 0 or (positive and value == 0):
+        sign = "positive" if positive else "0 or more"
+        raise InvalidParameter(f"{name} must be a finite number of seconds, {sign}, not {value}")
+    return float(value)
+
+
+def choose(what: str, name: str, valid: Mapping[str, Any] | tuple[str, ...]) -> str:
+    """`name` if it is one of `valid`, or UnknownName listing them."""
+    if name not in valid:
+        raise UnknownName(what, name, valid)
+    return name
+
+
+def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
+    """Validate a request in full, before anything runs."""
+    demo = DEMOS[choose("demo", demo_name, DEMOS)]
+    choose("model", model_name, (*MODELS, SERIAL))
+    if demo.task is None:
+        model = None  # serial-counter runs in the calling thread, whatever the model asked
+    elif model_name == SERIAL:
+        raise InvalidParameter(f"demo {demo.name!r} runs in a model: {', '.join(MODELS)}")
+    else:
+        model = MODELS[model_name]
+    option_choices = model.option_choices if model else {}
+    takes = (*demo.defaults, *(COMMON if model else ()), *option_choices)
+    for key in given:
+        if key not in takes:
+            raise InvalidParameter(
+                f"parameter {key!r} does not apply to {demo.name}"
+                + (f" in model {model.name}" if model else "")
+                + f"; it takes: {', '.join(takes)}"
+            )
+    options = dict(model.default_options()) if model else {}
+    for key, choices in option_choices.items():
+        if given.get(key) is not None:
+            options[key] = choose(key.replace("_", " "), given[key], choices)
+    if model and (reason := model.unavailable(options)):
+        raise Unavailable(reason)
+    params = validate_params(demo, model, given)
+    ideal = demo.ideal_s(params) or (params.get("sleep", 0.0) if demo.counts else 0.0)
+    timeout = given.get("timeout")
+    timeout = BASE_TIMEOUT_S + 10 * ideal if timeout is None else check_seconds("timeout", timeout, positive=True)
+    fault = given.get("fault")
+    if fault is not None:
+        choose("fault", fault, FAULTS)
+        if fault == "exit" and model is not None and model.name != "processes":
+            raise InvalidParameter(f"fault 'exit' kills a worker process; model {model.name!r} has none")
+    return Plan(demo, model, options, params, timeout, fault)
+
+
+def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The demo's parameters: the given ones checked, the others at their defaults."""
+    p = {key: given.get(key, default) if given.get(key) is not None else default for key, default in demo.defaults.items()}
+    if "tasks" in p:
+        p["tasks"] = check_int("tasks", p["tasks"], 0)
+    if "workers" in p:
+        p["workers"] = max(1, p["tasks"]) if p["workers"] is None else p["workers"]
+        limit = model.max_workers if model else None
+        p["workers"] = check_int("workers", p["workers"], 1, limit)
+    if "increments" in p:
+        p["increments"] = check_int("increments", p["increments"], 0)
+    if "rounds" in p:
+        p["rounds"] = check_int("rounds", p["rounds"], 0)
+    if p.get("chunksize") is not None:
+        p["chunksize"] = check_int("chunksize", p["chunksize"], 1)
+    p["sleep"] = check_seconds("sleep", p["sleep"])
+    return p
+
+
+def run(demo: str, model: str, **params: Any) -> Result:
+    """Run one trial of `demo` in `model` and return its `Result`.
+
+    Parameters (each optional, defaults per demo, see `lab.demos()`): `tasks`, `sleep`,
+    `workers`, `increments`, `rounds`, `chunksize`, `timeout`, `fault`, and the model options
+    `loop` (asyncio), `start_method` and `lock` (processes). Raises a `LabError` subclass for a
+    bad parameter or an unavailable variant; a task's own failure is recorded in `Result.error`.
+    """
+    return execute(plan(demo, model, **params), trial=1, warmup=False)
+
+
+def run_trials(demo: str, model: str, trials: int = 1, warmup: bool = False, **params: Any) -> list[Result]:
+    """Run `trials` trials of `demo` in `model` (after one uncounted warm-up trial if `warmup`)."""
+    trials = check_int("trials", trials, 1)
+    request = plan(demo, model, **params)
+    if warmup:
+        execute(request, trial=0, warmup=True)
+    return [execute(request, trial=i, warmup=warmup) for i in range(1, trials + 1)]
+
+
+def execute(request: Plan, trial: int, warmup: bool) -> Result:
+    """Run a validated request once and record what happened."""
+    demo, params = request.demo, request.params
+    timing = {"clock": "time.perf_counter", "gc": gc.isenabled(), "warmup": warmup}
+    measured, error = measure(request)
+    expected = demo.expected(params)
+    observed = measured.counter if measured and demo.counts else None
+    return Result(
+        demo=demo.name,
+        model=request.model.name if request.model else SERIAL,
+        options=request.options,
+        params={**params, "timeout": request.timeout, "fault": request.fault} if request.model else params,
+        elapsed_s=measured.elapsed_s if measured else None,
+        startup_s=measured.startup_s if measured else None,
+        ideal_s=demo.ideal_s(params),
+        expected=expected,
+        observed=observed,
+        correct=None if expected is None or observed is None else observed == expected,
+        outputs_ok=demo.outputs_ok(params, measured) if measured else None,
+        error=error,
+        trial=trial,
+        timing=timing,
+    )
+
+
+def measure(request: Plan) -> tuple[Measured | None, str | None]:
+    """Run the request's work in its model; a failure becomes a one-line error, not an exception."""
+    if request.model is None:
+        return count_serially(request.params["increments"], request.params["sleep"]), None
+    work = request.demo.work(request.params, request.timeout, request.fault, request.params.get("chunksize"))
+    try:
+        return request.model(**request.options).run(work), None
+    except TimeoutError:
+        return None, f"timed out after {request.timeout:g} s (see --timeout)"
+    except BrokenProcessPool as exc:
+        return None, f"a worker process died ({exc})"
+    except Exception as exc:  # the task's own failure: recorded, not raised
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def count_serially(increments: int, sleep: float) -> Measured:
+    """serial-counter: the article's plain loop, in the calling thread, timed like the others."""
+    time.sleep(sleep)
+    begin = now()
+    counter = 0
+    for _ in range(increments):
+        counter += 1
+    return Measured([], counter, now() - begin, 0.0)
