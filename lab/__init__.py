@@ -11,28 +11,28 @@ lab raises on purpose derive from `LabError` (see `lab.errors`).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
-from lab.demos import DEMOS
+from lab.demos import DEMOS as _DEMOS
 from lab.errors import BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
-from lab.models import MODELS
+from lab.models import MODELS as _MODELS
 from lab.results import Result, ResultsFile
 from lab.runner import run, run_trials
 
 try:
-    __version__ = version("lab")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _metadata.version("lab")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 
 def demos() -> dict[str, str]:
     """Every demo's name with a one-line description."""
-    return {name: demo.description for name, demo in DEMOS.items()}
+    return {name: demo.description for name, demo in _DEMOS.items()}
 
 
 def models() -> dict[str, str]:
     """Every model's name with a one-line description."""
-    return {name: model.description for name, model in MODELS.items()}
+    return {name: model.description for name, model in _MODELS.items()}
 
 
 __all__ = [

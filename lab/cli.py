@@ -12,18 +12,23 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from tabulate import tabulate
 
 from lab import stats
 from lab.demos import DEMOS
+from lab.environment import collect
 from lab.errors import LabError, UnknownName
 from lab.models import MODELS
 from lab.models.threads import stuck_threads
-from lab.results import Result, dump_results
-from lab.runner import SERIAL, run_trials
+from lab.report import render
+from lab.results import Result, ResultsFile, dump_results, prepare_folder, write_atomically
+from lab.runner import SERIAL, check_int, choose, run_trials
+from lab.suite import SCALES, SuiteInterrupted, plan_suite, run_suite
 
 EXAMPLES = """examples:
   lab list
@@ -91,11 +96,25 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("list", help="the demos and the models")
-    run = sub.add_parser("run", help="run a demo", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run", help="run a demo", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     run.add_argument("demo", help=", ".join(DEMOS))
     add_run_arguments(run)
     run.add_argument("--workers", type=int, help="workers per model (pool-map: = tasks, counters: 5)")
     run.add_argument("--json", action="store_true", help="print a JSON array of results instead of a table")
+    report = sub.add_parser("report", help="run every demo in every variant and write a markdown report")
+    report.add_argument(
+        "--out", default="reports", help="folder for <stem>.md and <stem>.json (default: reports)"
+    )
+    report.add_argument(
+        "--scale", default="quick", help="quick (default, under a minute) or article (minutes)"
+    )
+    report.add_argument("--trials", type=int, help="trials per row (quick: 3, article: 2)")
+    report.add_argument("--demos", nargs="+", help="only these demos")
+    report.add_argument("--models", nargs="+", help="only these models")
+    report.add_argument("--from", dest="source", help="re-render this results JSON without running anything")
+    report.add_argument("--quiet", action="store_true", help="no progress display")
     return parser
 
 
@@ -122,25 +141,41 @@ def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dic
     """The parameters given on the command line, with each model option only for its own model."""
     given = {k: getattr(args, k, None) for k in keys}
     return {
-        k: v for k, v in given.items()
+        k: v
+        for k, v in given.items()
         if v is not None and (k not in OPTION_OWNERS or args.model != "all" or OPTION_OWNERS[k] == model)
     }
 
 
-PARAM_KEYS = ("tasks", "sleep", "workers", "increments", "rounds", "chunksize", "timeout", "fault",
-              "loop", "start_method", "lock")
+PARAM_KEYS = (
+    "tasks",
+    "sleep",
+    "workers",
+    "increments",
+    "rounds",
+    "chunksize",
+    "timeout",
+    "fault",
+    "loop",
+    "start_method",
+    "lock",
+)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
     names = model_names(args.model, args.demo)
     if args.fault == "exit" and args.model == "all" and args.demo in DEMOS and DEMOS[args.demo].task:
-        print("note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr)
+        print(
+            "note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr
+        )
         names = ["processes"]
     results: list[Result] = []
     try:
         for name in names:
-            results += run_trials(args.demo, name, args.trials, args.warmup, **params_for(args, name, PARAM_KEYS))
+            results += run_trials(
+                args.demo, name, args.trials, args.warmup, **params_for(args, name, PARAM_KEYS)
+            )
     except KeyboardInterrupt:
         show(results, args.json)
         raise
@@ -156,12 +191,36 @@ def show(results: list[Result], as_json: bool) -> None:
     if not results:
         return
     rows = [
-        (r.demo, r.variant, r.trial, seconds(r.elapsed_s), seconds(r.startup_s), seconds(r.ideal_s),
-         r.expected, r.observed, r.lost, yes_no(r.correct), yes_no(r.outputs_ok), r.error or "")
+        (
+            r.demo,
+            r.variant,
+            r.trial,
+            seconds(r.elapsed_s),
+            seconds(r.startup_s),
+            seconds(r.ideal_s),
+            r.expected,
+            r.observed,
+            r.lost,
+            yes_no(r.correct),
+            yes_no(r.outputs_ok),
+            r.error or "",
+        )
         for r in results
     ]
-    headers = ["demo", "variant", "trial", "elapsed s", "start-up s", "ideal s", "expected", "observed",
-               "lost", "correct", "outputs ok", "error"]
+    headers = [
+        "demo",
+        "variant",
+        "trial",
+        "elapsed s",
+        "start-up s",
+        "ideal s",
+        "expected",
+        "observed",
+        "lost",
+        "correct",
+        "outputs ok",
+        "error",
+    ]
     print(tabulate(rows, headers, disable_numparse=True, missingval="-"))
     groups = stats.group(results)
     if any(len(g) > 1 for g in groups.values()):
@@ -169,11 +228,23 @@ def show(results: list[Result], as_json: bool) -> None:
         summary = []
         for (demo, variant), group in groups.items():
             spread = stats.elapsed(group)
-            summary.append((demo, variant, len(group), seconds(spread and spread.median),
-                            spread and f"{spread.low:.4f}-{spread.high:.4f}",
-                            "UNSTABLE" if spread and spread.unstable else ""))
-        print(tabulate(summary, ["demo", "variant", "trials", "median s", "min-max s", "warning"],
-                       disable_numparse=True))
+            summary.append(
+                (
+                    demo,
+                    variant,
+                    len(group),
+                    seconds(spread.median if spread else None),
+                    f"{spread.low:.4f}-{spread.high:.4f}" if spread else "-",
+                    "UNSTABLE" if spread and spread.unstable else "",
+                )
+            )
+        print(
+            tabulate(
+                summary,
+                ["demo", "variant", "trials", "median s", "min-max s", "warning"],
+                disable_numparse=True,
+            )
+        )
 
 
 def seconds(value: float | None) -> str:
@@ -186,7 +257,63 @@ def yes_no(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "NO")
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"list": cmd_list, "run": cmd_run}
+def cmd_report(args: argparse.Namespace) -> int:
+    """`lab report`: run the suite (or read `--from`), then write <stem>.json and <stem>.md."""
+    out = Path(args.out)
+    if args.source:
+        doc = ResultsFile.load(args.source)
+        prepare_folder(out)
+        write_report(out, doc)
+        return 0
+    scale = SCALES[choose("scale", args.scale, SCALES)]
+    trials = scale.trials if args.trials is None else check_int("trials", args.trials, 1)
+    runs, skipped = plan_suite(scale, args.demos, args.models)
+    prepare_folder(out)  # fail before running, not after
+    environment = collect(args.argv)
+    run = {
+        "scale": scale.name,
+        "trials": trials,
+        "skipped": skipped,
+        "partial": False,
+        "stem": f"lab-report-{scale.name}-{environment['date'][:10]}",
+    }
+    try:
+        results = run_suite(runs, trials, args.quiet)
+    except SuiteInterrupted as stop:
+        cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
+        doc = ResultsFile(
+            tuple(stop.results),
+            environment,
+            {**run, "partial": True, "interrupted": f"by {cause.signal_name}"},
+        )
+        md, js = write_report(out, doc)
+        print(
+            f"lab: interrupted by {cause.signal_name}: kept {len(stop.results)} results in {js} "
+            f"(marked partial) and {md} (marked PARTIAL at the top)",
+            file=sys.stderr,
+        )
+        return cause.status
+    md, js = write_report(out, ResultsFile(tuple(results), environment, run))
+    print(f"wrote {md} and {js}")
+    return 1 if any(r.error for r in results) else 0
+
+
+def write_report(out: Path, doc: ResultsFile) -> tuple[Path, Path]:
+    """Write <stem>.json, then <stem>.md, each atomically; return their paths."""
+    stem = str(doc.run.get("stem", "lab-report"))
+    js, md = out / f"{stem}.json", out / f"{stem}.md"
+    text = doc.to_json()
+    write_atomically(js, text)
+    # Rendered from the JSON just written, exactly as `--from` renders it.
+    write_atomically(md, render(ResultsFile.from_json(text)))
+    return md, js
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "report": cmd_report,
+}
 
 
 def raise_terminated(signum: int, frame: object) -> None:
@@ -197,7 +324,9 @@ def raise_terminated(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]) and return the exit status."""
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)
+        args.argv = argv
         if threading_is_main():
             signal.signal(signal.SIGTERM, raise_terminated)
         return COMMANDS[args.command](args)
@@ -212,8 +341,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def threading_is_main() -> bool:
     """Signal handlers can only be set from the main thread (tests may call main elsewhere)."""
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 

@@ -57,7 +57,7 @@ class Demo:
         """The time a perfect pool would take: the waits alone, `workers` at a time."""
         if self.name != "pool-map":
             return None
-        return params["sleep"] * math.ceil(params["tasks"] / params["workers"])
+        return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
 
     def expected(self, params: Params) -> int | None:
         """The counter's right final value, or None for demos without a counter."""
@@ -76,7 +76,7 @@ class Demo:
 
 def per_worker(params: Params) -> tuple[int, ...]:
     """The counter demos' items: one task per worker, each of `increments` increments."""
-    return (params["increments"],) * params["workers"]
+    return (int(params["increments"]),) * int(params["workers"])
 
 
 POOL_MAP = Demo(
@@ -116,4 +116,6 @@ CPU_BOUND = Demo(
     lambda p: (p["rounds"],) * p["tasks"],
 )
 
-DEMOS: dict[str, Demo] = {d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND)}
+DEMOS: dict[str, Demo] = {
+    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND)
+}

@@ -15,10 +15,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from lab.errors import BadResultsFile
+from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
 SCHEMA_VERSION = 1
+UMASK = os.umask(0o022)
+os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class ResultsFile:
     run: Mapping[str, Any]  # command line, scale, trials, skipped variants, partial or not
 
     def to_json(self) -> str:
-        """The file's text: stable key order, so a round trip gives the same text."""
+        """The file's text; keys keep their order, so a round trip gives the same text and report."""
         doc = {
             "schema": SCHEMA,
             "version": SCHEMA_VERSION,
@@ -95,7 +97,7 @@ class ResultsFile:
             "run": dict(self.run),
             "results": [r.to_dict() for r in self.results],
         }
-        return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+        return json.dumps(doc, indent=1) + "\n"
 
     @classmethod
     def from_json(cls, text: str, source: str = "results file") -> ResultsFile:
@@ -105,7 +107,7 @@ class ResultsFile:
         except json.JSONDecodeError as exc:
             raise BadResultsFile(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-            raise BadResultsFile(f"{source} is not a lab results file (no \"schema\": \"{SCHEMA}\")")
+            raise BadResultsFile(f'{source} is not a lab results file (no "schema": "{SCHEMA}")')
         if doc.get("version") != SCHEMA_VERSION:
             raise BadResultsFile(
                 f"{source} has schema version {doc.get('version')!r}; this lab reads version {SCHEMA_VERSION}"
@@ -134,6 +136,7 @@ def write_atomically(path: Path, text: str) -> None:
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes the file private; a report is for reading
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
@@ -142,6 +145,17 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def prepare_folder(path: Path) -> None:
+    """Create `path` if needed and check that files can be written in it, or raise LabError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".lab-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InvalidParameter(f"cannot write reports into {str(path)!r}: {exc.strerror}") from None
 
 
 def dump_results(results: Iterable[Result]) -> str:

@@ -44,6 +44,7 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         if not (isinstance(value, float) and value.is_integer()):
             raise InvalidParameter(f"{name} must be a whole number, not {value!r}")
         value = int(value)
+    assert isinstance(value, int)
     if value < low or (high is not None and value > high):
         valid = f"from {low} to {high}" if high is not None else f"{low} or more"
         raise InvalidParameter(f"{name} must be {valid}, not {value}")
@@ -95,7 +96,9 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     params = validate_params(demo, model, given)
     ideal = demo.ideal_s(params) or (params.get("sleep", 0.0) if demo.counts else 0.0)
     timeout = given.get("timeout")
-    timeout = BASE_TIMEOUT_S + 10 * ideal if timeout is None else check_seconds("timeout", timeout, positive=True)
+    timeout = (
+        BASE_TIMEOUT_S + 10 * ideal if timeout is None else check_seconds("timeout", timeout, positive=True)
+    )
     fault = given.get("fault")
     if fault is not None:
         choose("fault", fault, FAULTS)
@@ -106,7 +109,10 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
 
 def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """The demo's parameters: the given ones checked, the others at their defaults."""
-    p = {key: given.get(key, default) if given.get(key) is not None else default for key, default in demo.defaults.items()}
+    p = {
+        key: given.get(key, default) if given.get(key) is not None else default
+        for key, default in demo.defaults.items()
+    }
     if "tasks" in p:
         p["tasks"] = check_int("tasks", p["tasks"], 0)
     if "workers" in p:

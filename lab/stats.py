@@ -10,6 +10,7 @@ from lab.results import Result
 
 UNSTABLE_MAX_OVER_MIN = 1.5  # pyperf-style warnings: max/min above this ...
 UNSTABLE_REL_STDEV = 0.10  # ... or a standard deviation above 10% of the mean
+TOO_SHORT_S = 0.001  # below a millisecond, the spread is mostly clock and scheduler noise
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,14 @@ class Spread:
         return cls(len(values), statistics.median(values), min(values), max(values), stdev)
 
     @property
+    def too_short(self) -> bool:
+        """True when the median is too short (under 1 ms) for its spread to say anything."""
+        return self.median < TOO_SHORT_S
+
+    @property
     def unstable(self) -> bool:
         """True when the trials disagree too much for the median to mean much."""
-        if self.n < 2 or self.low <= 0:
+        if self.n < 2 or self.low <= 0 or self.too_short:
             return False
         mean = statistics.fmean([self.low, self.median, self.high])
         return self.high / self.low > UNSTABLE_MAX_OVER_MIN or self.stdev / mean > UNSTABLE_REL_STDEV

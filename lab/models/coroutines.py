@@ -13,6 +13,7 @@ costs a third of an anyio task group per task.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ async def amisbehave(fault: Fault | None) -> None:
     misbehave(fault)
 
 
-TASKS = {"echo": echo, "count": count, "crunch": crunch}
+TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
 
 
 async def map_limited(
@@ -110,11 +111,8 @@ class Coroutines(Model):
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
         """uvloop is a dependency, but it does not install everywhere (Windows)."""
-        if options.get("loop") == "uvloop":
-            try:
-                import uvloop  # noqa: F401
-            except ImportError:
-                return "loop 'uvloop' needs uvloop, not installed here: pip install uvloop (not on Windows)"
+        if options.get("loop") == "uvloop" and importlib.util.find_spec("uvloop") is None:
+            return "loop 'uvloop' needs uvloop, not installed here: pip install uvloop (not on Windows)"
         return None
 
     def run(self, work: Work) -> Measured:

@@ -21,7 +21,7 @@ import math
 import multiprocessing
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
@@ -92,7 +92,7 @@ def ready() -> None:
     shared.start.wait()
 
 
-TASKS = {"echo": echo, "count": count, "crunch": crunch}
+TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
 
 
 def default_chunksize(tasks: int, workers: int) -> int:

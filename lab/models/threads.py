@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared) -> in
     return crunch_rounds(rounds)
 
 
-TASKS = {"echo": echo, "count": count, "crunch": crunch}
+TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
 
 
 class Threads(Model):

@@ -1,0 +1,193 @@
+"""The runs a report is made of: every demo in every variant available here, at one scale.
+
+`plan_suite` lists the runs (and the variants skipped, with why); `run_suite` runs them with a
+progress display and returns every result measured, even when interrupted (the results so far
+travel on the KeyboardInterrupt as `exc.results`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from lab.demos import DEMOS
+from lab.errors import UnknownName
+from lab.models import MODELS
+from lab.results import Result
+from lab.runner import SERIAL, check_int, plan, run_trials
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The parameters of every demo at one scale, and how many trials by default."""
+
+    name: str
+    description: str
+    trials: int
+    params: Mapping[str, Sequence[Mapping[str, Any]]]  # demo -> one parameter set per row
+
+
+SCALES = {
+    "quick": Scale(
+        "quick",
+        "waits shrunk to 0.1 s, counters large enough that races show in every model",
+        3,
+        {
+            "pool-map": [{"tasks": 5, "sleep": 0.1, "workers": 5}, {"tasks": 5, "sleep": 0.1, "workers": 1}],
+            "serial-counter": [{"increments": 10}],
+            "racy-counter": [{"workers": 5, "increments": 5000}],
+            "locked-counter": [{"workers": 5, "increments": 500}],
+            "cpu-bound": [
+                {"tasks": 4, "rounds": 1_000_000, "workers": 4},
+                {"tasks": 4, "rounds": 1_000_000, "workers": 1},
+            ],
+        },
+    ),
+    "article": Scale(
+        "article",
+        "the article's own parameters: 5 letters, 5 s waits, 5 workers and 1; counters of 5 x 1 after 5 s and 1 s",
+        2,
+        {
+            "pool-map": [{"tasks": 5, "sleep": 5.0, "workers": 5}, {"tasks": 5, "sleep": 5.0, "workers": 1}],
+            "serial-counter": [{"increments": 10}],
+            "racy-counter": [{"workers": 5, "increments": 1, "sleep": 5.0}],
+            "locked-counter": [{"workers": 5, "increments": 1, "sleep": 1.0}],
+            "cpu-bound": [{"tasks": 4, "workers": 4}, {"tasks": 4, "workers": 1}],
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model with the options that make one variant of it."""
+
+    model: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return "+".join([self.model, *(v for v in self.options.values() if v != self.model)])
+
+
+def variants(model: str, demo: str) -> list[Variant]:
+    """Every variant of a model worth running for a demo (the lock kind matters only when locking)."""
+    choices = dict(MODELS[model].option_choices)
+    if demo != "locked-counter":
+        choices.pop("lock", None)
+    found = [Variant(model)]
+    for key, values in choices.items():
+        found = [Variant(model, {**v.options, key: value}) for v in found for value in values]
+    return found
+
+
+@dataclass(frozen=True)
+class Run:
+    """One line of the suite: a demo in a variant with one parameter set."""
+
+    demo: str
+    variant: Variant
+    params: Mapping[str, Any]
+
+
+def plan_suite(
+    scale: Scale, demos: Sequence[str] | None = None, models: Sequence[str] | None = None
+) -> tuple[list[Run], list[dict[str, str]]]:
+    """The runs of a report, and the variants skipped here with the reason."""
+    for name in demos or ():
+        if name not in DEMOS:
+            raise UnknownName("demo", name, DEMOS)
+    for name in models or ():
+        if name not in MODELS:
+            raise UnknownName("model", name, MODELS)
+    runs, skipped = [], []
+    for demo in demos or list(DEMOS):
+        for params in scale.params[demo]:
+            if DEMOS[demo].task is None:
+                runs.append(Run(demo, Variant(SERIAL), params))
+                continue
+            for model in models or list(MODELS):
+                for variant in variants(model, demo):
+                    reason = MODELS[model].unavailable(variant.options)
+                    if reason is None:
+                        runs.append(Run(demo, variant, params))
+                    elif {"variant": variant.label, "reason": reason} not in skipped:
+                        skipped.append({"variant": variant.label, "reason": reason})
+    for r in runs:  # validate everything before anything runs
+        plan(r.demo, r.variant.model, **r.variant.options, **r.params)
+    return runs, skipped
+
+
+class SuiteInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
+
+    def __init__(self, results: list[Result], cause: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.results = results
+        self.cause = cause
+
+
+def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False) -> list[Result]:
+    """Run every run `trials` times, showing progress on stderr when it is a terminal."""
+    trials = check_int("trials", trials, 1)
+    results: list[Result] = []
+    with progress_display(len(runs) * trials, quiet) as advance:
+        try:
+            for run in runs:
+                for trial in range(1, trials + 1):
+                    advance(
+                        f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{trials}"
+                    )
+                    [result] = run_trials(
+                        run.demo, run.variant.model, 1, False, **run.variant.options, **run.params
+                    )
+                    results.append(with_trial(result, trial))
+        except KeyboardInterrupt as exc:
+            raise SuiteInterrupted(results, exc) from None
+    return results
+
+
+def with_trial(result: Result, trial: int) -> Result:
+    """The same result, numbered as trial `trial`."""
+    data = result.to_dict()
+    data["trial"] = trial
+    return Result.from_dict(data)
+
+
+def describe(params: Mapping[str, Any]) -> str:
+    """A short label of a parameter set: `w5 t5 s0.1`."""
+    short = {"workers": "w", "tasks": "t", "sleep": "s", "increments": "i", "rounds": "r"}
+    return " ".join(
+        f"{short[k]}{v:g}" if isinstance(v, float) else f"{short[k]}{v}" for k, v in params.items()
+    )
+
+
+@contextmanager
+def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr (silent when stderr is not a terminal, or `quiet`)."""
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=quiet or not sys.stderr.isatty(), transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+        started = False
+
+        def advance(description: str) -> None:
+            nonlocal started
+            bar.update(task, description=description, advance=1 if started else 0)
+            started = True
+
+        yield advance
+        bar.update(task, advance=1)

@@ -1,0 +1,86 @@
+"""Fixtures shared by the tests: every model variant, and a check that no child process is left."""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+import pytest
+
+import lab
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model with its options, as the library's `run` takes them."""
+
+    model: str
+    options: dict[str, str]
+
+    def run(self, demo: str, **params: Any) -> Any:
+        return lab.run(demo, self.model, **self.options, **params)
+
+    def run_trials(self, demo: str, trials: int, **params: Any) -> Any:
+        return lab.run_trials(demo, self.model, trials, False, **self.options, **params)
+
+
+NO_UVLOOP = importlib.util.find_spec("uvloop") is None
+METHODS = multiprocessing.get_all_start_methods()
+
+
+def variant(model: str, id: str, **options: str) -> Any:
+    """A pytest param for a variant, skipped (not replaced) where the platform lacks it."""
+    marks = []
+    if options.get("loop") == "uvloop" and NO_UVLOOP:
+        marks.append(pytest.mark.skip(reason="uvloop is not installed"))
+    if options.get("start_method", METHODS[0]) not in METHODS:
+        marks.append(pytest.mark.skip(reason=f"no start method {options['start_method']} here"))
+    return pytest.param(Variant(model, options), id=id, marks=marks)
+
+
+VARIANTS = [
+    variant("asyncio", "asyncio"),
+    variant("asyncio", "asyncio+uvloop", loop="uvloop"),
+    variant("threads", "threads"),
+    variant("processes", "processes+fork", start_method="fork"),
+    variant("processes", "processes+spawn", start_method="spawn"),
+    variant("processes", "processes+forkserver", start_method="forkserver"),
+    variant("processes", "processes+fork+manager", start_method="fork", lock="manager"),
+    variant("processes", "processes+spawn+manager", start_method="spawn", lock="manager"),
+]
+
+
+@pytest.fixture(params=VARIANTS)
+def each(request: pytest.FixtureRequest) -> Variant:
+    """Every model and variant: asyncio (two loops), threads, processes (start methods, locks)."""
+    variant: Variant = request.param
+    return variant
+
+
+# Helpers the stdlib keeps for the life of the parent process, by design, and that end with it.
+LONG_LIVED = ("resource_tracker", "forkserver")
+
+
+def lab_children() -> list[psutil.Process]:
+    """This test process's descendants, but for the stdlib's long-lived helpers."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if not any(name in " ".join(child.cmdline()) for name in LONG_LIVED):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_child_left() -> Iterator[None]:
+    """After every test: no pool worker, manager or lab subprocess of the test is still running."""
+    yield
+    left = psutil.wait_procs(lab_children(), timeout=3)[1]
+    assert not left, f"child processes left behind: {[p.cmdline() for p in left]}"
+    assert not multiprocessing.active_children()

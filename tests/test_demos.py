@@ -1,0 +1,82 @@
+"""Each demo in each model and variant, checked for what it must show (not for speed)."""
+
+from __future__ import annotations
+
+import pytest
+
+import lab
+from tests.conftest import Variant
+
+SLEEP = 0.2
+
+
+def within_ideal(elapsed: float, ideal: float) -> bool:
+    """Event loops can wake a hair early; pools add a little; the machine is noisy."""
+    return ideal - 0.002 <= elapsed <= ideal * 1.3 + 0.05
+
+
+def test_pool_map_overlaps_waits_and_keeps_order(each: Variant) -> None:
+    five = each.run("pool-map", sleep=SLEEP)
+    one = each.run("pool-map", sleep=SLEEP, workers=1)
+    for r in (five, one):
+        assert r.error is None
+        assert r.outputs_ok, "outputs must come back in input order"
+        assert r.elapsed_s is not None and r.ideal_s is not None
+        assert within_ideal(r.elapsed_s, r.ideal_s), (r.elapsed_s, r.ideal_s)
+    assert five.ideal_s == pytest.approx(SLEEP) and one.ideal_s == pytest.approx(5 * SLEEP)
+    assert five.elapsed_s is not None and one.elapsed_s is not None
+    assert five.elapsed_s < 0.5 * one.elapsed_s
+
+
+def test_pool_map_records_what_it_ran(each: Variant) -> None:
+    r = each.run("pool-map", sleep=0, tasks=30, workers=3)
+    assert (r.demo, r.model, r.outputs_ok, r.ideal_s) == ("pool-map", each.model, True, 0)
+    assert r.params["tasks"] == 30 and r.params["workers"] == 3
+    assert set(each.options.items()) <= set(r.options.items())
+    assert r.startup_s is not None and r.startup_s >= 0
+    assert r.expected is r.observed is r.correct is None
+
+
+def test_locked_counter_is_exact_every_time(each: Variant) -> None:
+    increments = 50 if "manager" in each.options.values() else 200  # 80 us per manager round trip
+    results = each.run_trials("locked-counter", trials=20, workers=5, increments=increments)
+    assert [r.observed for r in results] == [5 * increments] * 20
+    assert all(r.correct and r.error is None for r in results)
+
+
+# Where lost updates are certain enough to assert (measured 30/30 or 50/50 here, see README):
+# asyncio with its await between read and write is deterministic, threads with sleep(0) lose
+# nearly every update at 5 x 200, processes lose thousands at 5 x 10,000.
+RELIABLE_RACE = {"asyncio": 200, "threads": 200, "processes": 10_000}
+
+
+def test_racy_counter_loses_updates(each: Variant) -> None:
+    increments = RELIABLE_RACE[each.model]
+    r = each.run("racy-counter", workers=5, increments=increments)
+    assert r.expected == 5 * increments and r.observed is not None
+    assert 0 < r.observed < r.expected and r.correct is False
+    assert r.lost == r.expected - r.observed
+    if each.model == "asyncio":
+        # Round-robin at every await: all five read the same value, so four updates in five are lost.
+        assert r.observed == increments
+
+
+def test_racy_counter_never_overcounts(each: Variant) -> None:
+    for r in each.run_trials("racy-counter", trials=3, workers=5, increments=1, sleep=0.01):
+        assert r.observed is not None and 1 <= r.observed <= 5
+
+
+def test_serial_counter_is_the_reference() -> None:
+    for model in ("serial", "asyncio", "processes"):  # the model is ignored: it runs in none
+        r = lab.run("serial-counter", model)
+        assert (r.model, r.expected, r.observed, r.correct, r.options) == ("serial", 10, 10, True, {})
+
+
+def test_cpu_bound_gives_every_answer(each: Variant) -> None:
+    r = each.run("cpu-bound", tasks=3, rounds=20_000)
+    assert r.error is None and r.outputs_ok and r.elapsed_s is not None
+
+
+def test_chunksize_is_recorded_and_used() -> None:
+    r = lab.run("pool-map", "processes", tasks=100, sleep=0, workers=2, chunksize=7)
+    assert r.outputs_ok and r.params["chunksize"] == 7
