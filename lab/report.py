@@ -173,14 +173,15 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
                 "; ".join(f"{m} {s(v)} s" for m, v in lab.items() if v is not None),
             )
         )
-    for demo, figure in (("racy-counter", ARTICLE_RACY), ("locked-counter", ARTICLE_LOCKED)):
+    for demo, words in (("racy-counter", ARTICLE_RACY), ("locked-counter", ARTICLE_LOCKED)):
         ours = pick(results, demo, "processes", method)
         if ours:
             p = ours[0].params
+            kind = "unlocked" if demo == "racy-counter" else "locked"
             rows.append(
                 (
-                    f"{'unlocked' if demo == 'racy-counter' else 'locked'} counter, {p['workers']} x {p['increments']}",
-                    f"{figure} (expected 5)",
+                    f"{kind} counter, {p['workers']} x {p['increments']}",
+                    f"{words} (expected 5)",
                     "same parameters"
                     if (p["workers"], p["increments"]) == (5, 1)
                     else "not comparable: larger counter",
@@ -213,7 +214,9 @@ def findings(results: Sequence[Result], environment: dict[str, Any]) -> list[str
         per_op = lock_costs(locked)
         if per_op:
             lines.append(
-                "Cost per locked increment (elapsed / increments per worker): " + "; ".join(per_op) + "."
+                "Time per locked increment (elapsed / all increments, which the lock serialises): "
+                + "; ".join(per_op)
+                + "."
             )
     if any(r.demo == "cpu-bound" for r in results):
         gil = environment.get("gil_enabled", True)

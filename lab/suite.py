@@ -51,7 +51,8 @@ SCALES = {
     ),
     "article": Scale(
         "article",
-        "the article's own parameters: 5 letters, 5 s waits, 5 workers and 1; counters of 5 x 1 after 5 s and 1 s",
+        "the article's own parameters: 5 letters, 5 s waits, 5 workers and 1; "
+        "counters of 5 x 1 after 5 s and 1 s",
         2,
         {
             "pool-map": [{"tasks": 5, "sleep": 5.0, "workers": 5}, {"tasks": 5, "sleep": 5.0, "workers": 1}],

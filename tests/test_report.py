@@ -1,0 +1,163 @@
+"""The report: golden markdown from fixed results, JSON round trip, --from, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.cli import main
+from lab.models.coroutines import Coroutines
+from lab.report import render
+from lab.results import Result, ResultsFile, write_atomically
+from lab.suite import SCALES, plan_suite
+
+GOLDEN = Path(__file__).parent / "golden" / "report.md"
+ENV = {
+    "python": "3.11.7", "implementation": "CPython", "build": "main, GCC 12.2.0", "gil_enabled": True,
+    "cpu_model": "Test CPU", "cpu_count": 2, "cpus_usable": 2, "os": "Linux-test",
+    "start_methods": ["fork", "spawn"], "default_start_method": "fork",
+    "packages": {"lab": "0.1.0", "tabulate": "0.10.0"}, "date": "2026-11-25 09:00:00 UTC",
+    "command": "lab report --trials 2",
+}  # fmt: skip
+RUN = {"scale": "quick", "trials": 2, "partial": False, "stem": "lab-report-quick-2026-11-25",
+       "skipped": [{"variant": "processes+forkserver", "reason": "not on this test platform"}]}  # fmt: skip
+
+
+def result(demo: str, model: str, options: dict[str, str], elapsed: float | None, **kw: Any) -> Result:
+    params = kw.pop("params", {})
+    return Result(**{
+        "demo": demo, "model": model, "options": options, "params": params, "elapsed_s": elapsed,
+        "startup_s": 0.01, "ideal_s": None, "expected": None, "observed": None, "correct": None,
+        "outputs_ok": True, "error": None, **kw,
+    })  # fmt: skip
+
+
+def fixed_results() -> list[Result]:
+    fork = {"start_method": "fork", "lock": "mp"}
+    out = []
+    for trial, jitter in ((1, 0.0), (2, 0.002)):
+        for model, opts in (("asyncio", {"loop": "asyncio"}), ("threads", {}), ("processes", fork)):
+            for workers, ideal in ((5, 0.1), (1, 0.5)):
+                params = {"tasks": 5, "sleep": 0.1, "workers": workers}
+                out.append(result("pool-map", model, opts, ideal + 0.001 + jitter, params=params,
+                                  ideal_s=ideal, trial=trial))  # fmt: skip
+        for model, opts, observed in (
+            ("asyncio", {"loop": "asyncio"}, 1000),
+            ("processes", fork, 3100 + trial),
+        ):
+            out.append(result("racy-counter", model, opts, 0.02, params={"workers": 5, "increments": 1000},
+                              expected=5000, observed=observed, correct=False, trial=trial))  # fmt: skip
+        out.append(result("locked-counter", "processes", {"start_method": "fork", "lock": "manager"}, 0.4,
+                          params={"workers": 5, "increments": 1000}, expected=5000, observed=5000,
+                          correct=True, trial=trial))  # fmt: skip
+    out.append(result("cpu-bound", "threads", {}, None, params={"tasks": 4, "workers": 4}, outputs_ok=None,
+                      error="RuntimeError: injected fault: the task raised"))  # fmt: skip
+    return out
+
+
+def fixed_doc() -> ResultsFile:
+    return ResultsFile(tuple(fixed_results()), ENV, RUN)
+
+
+def test_golden_markdown() -> None:
+    # To update after an intended change: render(fixed_doc()) into tests/golden/report.md, and read the diff.
+    assert render(fixed_doc()) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_markdown_has_the_five_sections_and_the_article() -> None:
+    text = render(fixed_doc())
+    for title in ("1. Execution time", "2. Counter correctness", "3. Against the article",
+                  "4. What the numbers show", "5. Environment", "Failed runs"):  # fmt: skip
+        assert f"## {title}" in text
+    assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
+    assert "3102 x1, 3101 x1" in text and "0/2" in text
+    assert "skipped: processes+forkserver" in text
+
+
+def test_findings_follow_the_numbers() -> None:
+    slower = [r if r.model != "threads" else Result.from_dict({**r.to_dict(), "elapsed_s": 9.0})
+              for r in fixed_results()]  # fmt: skip
+    text = render(ResultsFile(tuple(slower), ENV, RUN))
+    assert "slowest threads at 9.0000 s" in text
+
+
+def test_json_round_trip() -> None:
+    doc = fixed_doc()
+    again = ResultsFile.from_json(doc.to_json())
+    assert again == doc and again.to_json() == doc.to_json()
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (None, "cannot read"),
+        ("{not json", "is not JSON"),
+        ('{"schema": "other"}', "not a lab results file"),
+        ('{"schema": "lab.results", "version": 99}', "schema version 99"),
+        ('{"schema": "lab.results", "version": 1}', "damaged"),
+    ],
+)
+def test_bad_from_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, complaint: str
+) -> None:
+    source = tmp_path / "results.json"
+    if content is not None:
+        source.write_text(content)
+    assert main(["report", "--from", str(source), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert complaint in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> None:
+    out, again = tmp_path / "out", tmp_path / "again"
+    argv = ["report", "--out", str(out), "--trials", "1", "--quiet", "--demos", "pool-map", "serial-counter",
+            "locked-counter", "--models", "threads", "asyncio"]  # fmt: skip
+    assert main(argv) == 0
+    [md] = out.glob("*.md")
+    [js] = out.glob("*.json")
+    assert sorted(p.name for p in out.iterdir()) == sorted([md.name, js.name])
+    doc = json.loads(js.read_text())
+    assert doc["schema"] == "lab.results" and doc["run"]["partial"] is False
+    assert {r["model"] for r in doc["results"]} == {"threads", "asyncio", "serial"}
+    assert main(["report", "--from", str(js), "--out", str(again)]) == 0
+    assert (again / md.name).read_bytes() == md.read_bytes()
+
+
+def test_unavailable_variant_is_listed_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Coroutines, "unavailable", classmethod(lambda cls, o: "uvloop missing (test)"))
+    runs, skipped = plan_suite(SCALES["quick"], ["pool-map"], ["asyncio"])
+    assert runs == [] and {"variant": "asyncio", "reason": "uvloop missing (test)"} in skipped
+
+
+def test_every_variant_available_here_is_planned() -> None:
+    runs, _ = plan_suite(SCALES["quick"])
+    labels = {(r.demo, r.variant.label) for r in runs}
+    assert ("locked-counter", "processes+spawn+manager") in labels
+    assert ("pool-map", "asyncio+uvloop") in labels and ("serial-counter", "serial") in labels
+
+
+def test_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.md"
+    target.write_text("the old report\n")
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, "a new report that never lands\n" * 1000)
+    assert target.read_text() == "the old report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary file left either
+
+
+def test_bad_scale_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--scale", "quik", "--out", str(tmp_path)]) == 2
+    assert "did you mean 'quick'" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["report", "--out", str(blocker / "sub"), "--demos", "serial-counter"]) == 2
+    assert "cannot write reports into" in capsys.readouterr().err
