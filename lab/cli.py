@@ -27,7 +27,7 @@ from lab.models import MODELS
 from lab.models.threads import stuck_threads
 from lab.report import render
 from lab.results import Result, ResultsFile, dump_results, prepare_folder, write_atomically
-from lab.runner import SERIAL, check_int, choose, run_trials
+from lab.runner import SERIAL, check_int, choose, plan, run_trials
 from lab.suite import SCALES, SuiteInterrupted, plan_suite, run_suite
 
 EXAMPLES = """examples:
@@ -69,17 +69,33 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def whole(text: str) -> int:
+    """argparse type: a whole number, with a message that names the bad value."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+
+
+def number(text: str) -> float:
+    """argparse type: a number of seconds, with a message that names the bad value."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+
+
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `lab run` (and of `lab sweep`): parameters, model options, output."""
     p.add_argument("--model", default="all", help="asyncio, threads, processes, or all (default)")
-    p.add_argument("--tasks", type=int, help="number of tasks (pool-map: 5, cpu-bound: 4)")
-    p.add_argument("--sleep", type=float, help="seconds each task waits (pool-map: 5.0, counters: 0)")
-    p.add_argument("--increments", type=int, help="increments per worker (counters; serial: 10, others: 1)")
-    p.add_argument("--rounds", type=int, help="arithmetic rounds per task (cpu-bound)")
-    p.add_argument("--chunksize", type=int, help="items per message to a process (default like Pool.map)")
-    p.add_argument("--trials", type=int, default=1, help="trials per model (default 1)")
+    p.add_argument("--tasks", type=whole, help="number of tasks (pool-map: 5, cpu-bound: 4)")
+    p.add_argument("--sleep", type=number, help="seconds each task waits (pool-map: 5.0, counters: 0)")
+    p.add_argument("--increments", type=whole, help="increments per worker (counters; serial: 10, others: 1)")
+    p.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
+    p.add_argument("--chunksize", type=whole, help="items per message to a process (default like Pool.map)")
+    p.add_argument("--trials", type=whole, default=1, help="trials per model (default 1)")
     p.add_argument("--warmup", action="store_true", help="run one uncounted warm-up trial first")
-    p.add_argument("--timeout", type=float, help="seconds before a run is stopped (default 60 + 10 x ideal)")
+    p.add_argument("--timeout", type=number, help="seconds before a run is stopped (default 60 + 10 x ideal)")
     p.add_argument("--fault", help="make every task fail: raise, exit (processes only) or hang")
     p.add_argument("--loop", help="asyncio's event loop: asyncio (default) or uvloop")
     p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
@@ -101,7 +117,7 @@ def build_parser() -> Parser:
     )
     run.add_argument("demo", help=", ".join(DEMOS))
     add_run_arguments(run)
-    run.add_argument("--workers", type=int, help="workers per model (pool-map: = tasks, counters: 5)")
+    run.add_argument("--workers", type=whole, help="workers per model (pool-map: = tasks, counters: 5)")
     run.add_argument("--json", action="store_true", help="print a JSON array of results instead of a table")
     report = sub.add_parser("report", help="run every demo in every variant and write a markdown report")
     report.add_argument(
@@ -110,7 +126,7 @@ def build_parser() -> Parser:
     report.add_argument(
         "--scale", default="quick", help="quick (default, under a minute) or article (minutes)"
     )
-    report.add_argument("--trials", type=int, help="trials per row (quick: 3, article: 2)")
+    report.add_argument("--trials", type=whole, help="trials per row (quick: 3, article: 2)")
     report.add_argument("--demos", nargs="+", help="only these demos")
     report.add_argument("--models", nargs="+", help="only these models")
     report.add_argument("--from", dest="source", help="re-render this results JSON without running anything")
@@ -170,15 +186,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             "note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr
         )
         names = ["processes"]
+    requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
+    check_int("trials", args.trials, 1)
+    for name, params in requests.items():
+        plan(args.demo, name, **params)  # every model's request is checked before any runs
     results: list[Result] = []
     try:
-        for name in names:
-            results += run_trials(
-                args.demo, name, args.trials, args.warmup, **params_for(args, name, PARAM_KEYS)
-            )
-    except KeyboardInterrupt:
+        for name, params in requests.items():
+            results += run_trials(args.demo, name, args.trials, args.warmup, **params)
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, Interrupted) else Interrupted()
         show(results, args.json)
-        raise
+        print(
+            f"lab: interrupted by {stop.signal_name}: kept the {len(results)} results completed "
+            "(printed above)",
+            file=sys.stderr,
+        )
+        return stop.status
     show(results, args.json)
     return 1 if any(r.error for r in results) else 0
 

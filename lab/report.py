@@ -262,7 +262,7 @@ def race_findings(racy: Sequence[Result]) -> list[str]:
         lossy = [r.lost for r in group if r.lost]
         parts.append(
             f"{variant[1]} in {len(lossy)}/{len(group)} trials"
-            + (f" (mean {statistics.fmean(lossy):.0f} of {group[0].expected})" if lossy else "")
+            + (f" (mean {statistics.fmean(lossy):.1f} of {group[0].expected})" if lossy else "")
         )
     return ["**racy-counter**: updates were lost in " + "; ".join(parts) + "."]
 
@@ -273,7 +273,7 @@ def lock_costs(locked: Sequence[Result]) -> list[str]:
     for (_, variant), group in stats.group(locked).items():
         spread = stats.elapsed(group)
         n = group[0].params.get("increments", 0) * group[0].params.get("workers", 1)
-        if spread and n:
+        if spread and n and not group[0].params.get("sleep"):  # with a wait first, the wait dominates
             out.append(f"{variant} {spread.median / n * 1e6:.1f} us")
     return out
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 import math
 import multiprocessing
 import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing import resource_tracker
 from typing import Any, ClassVar
 
 from lab.models.base import Fault, Measured, Model, Work, crunch_rounds, misbehave, now
@@ -56,6 +58,8 @@ def join_pool(what: Shared) -> None:
     # Ctrl-C goes to the whole process group: the parent decides what to stop, and a worker
     # must not die in the middle of a task and break the pool while the parent cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `sigint_deferred`
     shared = what
 
 
@@ -129,6 +133,8 @@ class Processes(Model):
         started = now()
         context = multiprocessing.get_context(self.options["start_method"])
         with ExitStack() as stack:
+            starting = stack.enter_context(ExitStack())
+            starting.enter_context(sigint_deferred(self.options["start_method"]))
             lock: AbstractContextManager[Any] = nullcontext()
             if work.locked:
                 manager = self.options["lock"] == "manager"
@@ -144,6 +150,7 @@ class Processes(Model):
             # The executor may start its processes lazily: one barrier round makes sure they all
             # exist and have run the initializer before the clock starts.
             list(pool.map(partial(call, ready), range(work.workers), timeout=work.timeout))
+            starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
             begin = now()
             outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
             elapsed = now() - begin
@@ -153,6 +160,31 @@ class Processes(Model):
 def call(function: Any, _: object) -> Any:
     """Call `function()`, ignoring the item `map` passes (a module-level helper: it must pickle)."""
     return function()
+
+
+@contextmanager
+def sigint_deferred(start_method: str) -> Iterator[None]:
+    """Hold Ctrl-C back while processes start: it is delivered (as KeyboardInterrupt) on the way out.
+
+    Children started in this window must not die of that Ctrl-C before their initializer has set
+    it to be ignored. Fork and forkserver children inherit the blocked signal mask, but spawn's
+    exec resets the mask; what survives exec is a signal set to be ignored, so the parent ignores
+    SIGINT meanwhile too. The parent's own Ctrl-C is not lost: Linux keeps a blocked signal
+    pending even while it is ignored, and it arrives when the handler is back and it is unblocked.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if start_method != "fork":
+        # Starting the resource tracker unblocks SIGINT on its way out: start it first, outside.
+        resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def kill_workers(pool: ProcessPoolExecutor) -> None:

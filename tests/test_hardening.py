@@ -1,0 +1,259 @@
+"""Bad input, injected faults, killed workers, Ctrl-C and SIGTERM: the lab stays clear and clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+import lab
+from lab.cli import main
+from tests.conftest import Variant
+
+BAD_INPUTS = [
+    (["run", "pool-mop"], "unknown demo 'pool-mop'; valid: pool-map"),
+    (["run", "pool-map", "--model", "thread"], "did you mean 'threads'"),
+    (["run", "pool-map", "--loop", "uvlop"], "unknown loop 'uvlop'; valid: asyncio, uvloop"),
+    (["run", "pool-map", "--start-method", "spwan"], "did you mean 'spawn'"),
+    (["run", "locked-counter", "--lock", "mgr"], "unknown lock 'mgr'; valid: mp, manager"),
+    (["run", "pool-map", "--fault", "boom"], "unknown fault 'boom'; valid: raise, exit, hang"),
+    (["run", "pool-map", "--workers", "0"], "workers must be from 1 to"),
+    (["run", "pool-map", "--workers", "2.5"], "expected a whole number, not '2.5'"),
+    (["run", "pool-map", "--model", "processes", "--workers", "65"], "workers must be from 1 to 64, not 65"),
+    (["run", "pool-map", "--tasks", "-1"], "tasks must be 0 or more, not -1"),
+    (["run", "pool-map", "--sleep", "-1"], "sleep must be a finite number of seconds"),
+    (["run", "pool-map", "--sleep", "nan"], "not nan"),
+    (["run", "pool-map", "--sleep", "inf"], "not inf"),
+    (["run", "racy-counter", "--increments", "-3"], "increments must be 0 or more, not -3"),
+    (["run", "pool-map", "--trials", "0"], "trials must be 1 or more, not 0"),
+    (["run", "pool-map", "--timeout", "0"], "timeout must be"),
+    (["run", "pool-map", "--increments", "3"], "parameter 'increments' does not apply to pool-map"),
+    (["run", "pool-map", "--model", "threads", "--loop", "uvloop"], "'loop' does not apply"),
+    (["run", "pool-map", "--model", "asyncio", "--fault", "exit"], "fault 'exit' kills a worker process"),
+    (["report", "--trials", "0", "--demos", "serial-counter"], "trials must be 1 or more"),
+    (["report", "--demos", "pool-mop"], "unknown demo 'pool-mop'"),
+    (["report", "--models", "fibers"], "unknown model 'fibers'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_and_status_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("lab: error: ") and captured.err.count("\n") == 1
+    assert message in captured.err and captured.out == ""
+
+
+def test_bad_input_in_a_real_process_has_no_traceback() -> None:
+    done = subprocess.run([sys.executable, "-m", "lab", "run", "pool-map", "--sleep", "nan"],
+                          capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_unavailable_variant_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    with pytest.raises(lab.Unavailable, match="start method 'fork' is not available on this platform"):
+        lab.run("pool-map", "processes", start_method="fork")
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"workers": 0}, lab.InvalidParameter),
+        ({"sleep": float("nan")}, ValueError),
+        ({"loop": "tokio"}, lab.UnknownName),
+        ({"tasks": "5"}, lab.InvalidParameter),
+        ({"colour": "blue"}, lab.InvalidParameter),
+    ],
+)
+def test_library_raises_documented_errors(params: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error) as caught:
+        lab.run("pool-map", "asyncio", **params)
+    assert isinstance(caught.value, lab.LabError)
+    with pytest.raises(LookupError):
+        lab.run("no-such-demo", "asyncio")
+
+
+def test_a_raising_task_is_recorded_not_raised(each: Variant) -> None:
+    r = each.run("pool-map", sleep=0.01, fault="raise")
+    assert r.error == "InjectedFault: injected fault: the task raised"
+    assert r.elapsed_s is None and r.outputs_ok is None
+
+
+def test_cli_goes_on_after_a_failing_model_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "pool-map", "--sleep", "0", "--fault", "raise", "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in rows] == ["asyncio", "threads", "processes"]
+    assert all(r["error"] for r in rows)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_a_dying_worker_is_reported_fast(method: str) -> None:
+    started = time.monotonic()
+    r = lab.run("pool-map", "processes", start_method=method, sleep=0.01, fault="exit")
+    assert r.error is not None and r.error.startswith("a worker process died")
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(("model", "options"), [("asyncio", {}), ("asyncio", {"loop": "uvloop"}),
+                                                ("processes", {"start_method": "spawn"})])  # fmt: skip
+def test_a_hanging_task_times_out_and_is_cleaned_up(model: str, options: dict[str, str]) -> None:
+    started = time.monotonic()
+    r = lab.run("locked-counter", model, fault="hang", timeout=0.5, **options)
+    assert r.error == "timed out after 0.5 s (see --timeout)"
+    assert time.monotonic() - started < 5
+
+
+def test_a_hung_thread_does_not_keep_the_lab_from_exiting() -> None:
+    # In a subprocess: a hung thread cannot be killed, and would keep pytest itself from exiting.
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "run", "pool-map", "--model", "threads", "--fault", "hang",
+         "--timeout", "0.5", "--sleep", "0", "--json"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and json.loads(done.stdout)[0]["error"].startswith("timed out")
+    assert time.monotonic() - started < 10
+
+
+def start_lab(*argv: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """`lab ARGV` in its own process group, as a terminal would run a foreground job."""
+    return subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def descendants(pid: int, workers: int = 0, within: float = 10.0) -> list[psutil.Process]:
+    """The process's descendants, once `workers` of them are not the stdlib's long-lived helpers."""
+    deadline = time.monotonic() + within
+    while True:
+        found: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
+        if len(pool_workers(pid, found)) >= workers or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def pool_workers(pid: int, processes: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes that are not the lab's own resource tracker or forkserver."""
+    helpers = ("resource_tracker", "forkserver")
+    return [p for p in processes if p.ppid() != pid or not any(h in " ".join(p.cmdline()) for h in helpers)]
+
+
+def assert_all_gone(processes: list[psutil.Process]) -> None:
+    """Every process has exited (zombies count as gone: only their parent's reaping is left)."""
+    alive = psutil.wait_procs(processes, timeout=3)[1]
+    assert not [p for p in alive if running(p)], [p.pid for p in alive]
+
+
+def running(process: psutil.Process) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_worker_killed_from_outside_is_detected() -> None:
+    lab_process = start_lab("run", "pool-map", "--model", "processes", "--sleep", "20", "--tasks", "2",
+                            "--workers", "2")  # fmt: skip
+    workers = pool_workers(lab_process.pid, descendants(lab_process.pid, workers=2))
+    time.sleep(0.5)
+    workers[0].kill()
+    started = time.monotonic()
+    out, _ = lab_process.communicate(timeout=15)
+    assert lab_process.returncode == 1 and "a worker process died" in out
+    assert time.monotonic() - started < 5
+    assert_all_gone(workers)
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "argv", "wait_for"),
+    [
+        (signal.SIGINT, 130, ["pool-map", "--model", "processes", "--start-method", "forkserver"], 2),
+        (
+            signal.SIGINT,
+            130,
+            ["locked-counter", "--model", "processes", "--lock", "manager", "--sleep", "20"],
+            3,
+        ),
+        (signal.SIGINT, 130, ["pool-map", "--model", "threads"], 0),
+        (signal.SIGTERM, 143, ["pool-map", "--model", "asyncio", "--loop", "uvloop"], 0),
+        (signal.SIGTERM, 143, ["pool-map", "--model", "processes", "--start-method", "spawn"], 2),
+    ],
+    ids=["int-forkserver", "int-manager", "int-threads", "term-uvloop", "term-spawn"],
+)
+def test_lab_run_stops_cleanly_on_a_signal(signum: int, status: int, argv: list[str], wait_for: int) -> None:
+    lab_process = (
+        start_lab("run", *argv, "--sleep", "20") if "--sleep" not in argv else start_lab("run", *argv)
+    )
+    children = descendants(lab_process.pid, workers=wait_for)
+    time.sleep(0.5)
+    started = time.monotonic()
+    if signum == signal.SIGINT:
+        os.killpg(lab_process.pid, signum)  # what a terminal's Ctrl-C does: the whole group
+    else:
+        lab_process.send_signal(signum)
+    _, err = lab_process.communicate(timeout=15)
+    assert time.monotonic() - started < 3
+    assert lab_process.returncode == status
+    assert err.strip().count("\n") == 0 and "interrupted by" in err and "Traceback" not in err
+    assert_all_gone(children)
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_lab_report_keeps_what_it_measured(signum: int, status: int, tmp_path: Path) -> None:
+    lab_process = start_lab("report", "--scale", "article", "--out", str(tmp_path), "--quiet",
+                            "--demos", "serial-counter", "pool-map", "--models", "processes")  # fmt: skip
+    children = descendants(lab_process.pid, workers=5)  # the serial result is in; pool-map is running
+    time.sleep(0.5)
+    os.killpg(lab_process.pid, signum) if signum == signal.SIGINT else lab_process.send_signal(signum)
+    _, err = lab_process.communicate(timeout=15)
+    assert lab_process.returncode == status and "(marked partial)" in err
+    [js] = tmp_path.glob("*.json")
+    doc = json.loads(js.read_text())
+    assert doc["run"]["partial"] is True and {r["demo"] for r in doc["results"]} == {"serial-counter"}
+    [md] = tmp_path.glob("*.md")
+    assert "PARTIAL REPORT" in md.read_text().split("\n\n")[1]
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+    assert_all_gone(children)
+
+
+# Stress: 8 workers x 10,000 increments over 10 trials. Two variants take a smaller count, or the
+# suite would take minutes: threads (~90 us per locked increment: the sleep(0) yield inside the
+# lock hands the GIL to threads that then queue on the lock) and the manager lock (~80-120 us: a
+# socket round trip per acquire and per release). Measured figures are in the README.
+def stress_size(each: Variant) -> int:
+    return 1_000 if each.model == "threads" else 500 if each.options.get("lock") == "manager" else 10_000
+
+
+def test_stress_locked_counter_is_always_exact(each: Variant) -> None:
+    increments = stress_size(each)
+    results = each.run_trials("locked-counter", trials=10, workers=8, increments=increments)
+    assert [r.observed for r in results] == [8 * increments] * 10
+
+
+def test_stress_racy_counter_reports_its_losses(each: Variant) -> None:
+    r = each.run("racy-counter", workers=8, increments=stress_size(each))
+    assert r.lost is not None and r.lost > 0 and r.observed == r.expected - r.lost
+
+
+def test_bookkeeping_loses_nothing_over_50_trials(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["run", "locked-counter", "--model", "asyncio", "--trials", "50", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["trial"] for r in rows] == list(range(1, 51)) and all(r["correct"] for r in rows)
+    argv = ["report", "--trials", "50", "--out", str(tmp_path), "--quiet", "--demos", "serial-counter",
+            "locked-counter", "--models", "asyncio"]  # fmt: skip
+    assert main(argv) == 0
+    [js] = tmp_path.glob("*.json")
+    results = json.loads(js.read_text())["results"]
+    assert len(results) == 50 * 3  # serial, asyncio, asyncio+uvloop
+    assert "50/50" in next(tmp_path.glob("*.md")).read_text()
