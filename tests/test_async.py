@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from lab.models.base import Counter, Work
-from lab.models.coroutines import Shared, count, map_limited, run_async
+from lab.models.coroutines import Shared, count, echo, run_async
 
 
 @pytest.mark.asyncio
@@ -23,24 +23,23 @@ async def test_asyncio_lock_makes_it_exact() -> None:
 
 
 @pytest.mark.asyncio
-async def test_map_limited_keeps_order_and_the_limit() -> None:
-    running, peak = 0, 0
+async def test_at_most_workers_coroutines_run_at_once() -> None:
+    shared = Shared(Counter(), asyncio.Lock(), asyncio.Barrier(3), asyncio.Semaphore(3))
+    tasks = [asyncio.create_task(echo(str(i), 0.05, None, shared)) for i in range(7)]
+    await asyncio.sleep(0.01)
+    assert shared.slots.locked()  # three hold a slot, four wait for one
+    assert await asyncio.gather(*tasks) == [str(i) for i in range(7)]
 
-    async def task(item: int) -> int:
-        nonlocal running, peak
-        running += 1
-        peak = max(peak, running)
-        await asyncio.sleep(0.01 * (item % 3))
-        running -= 1
-        return item
 
-    outputs, elapsed = await map_limited(task, tuple(range(20)), workers=3)
-    assert outputs == list(range(20)) and peak == 3 and elapsed > 0
+@pytest.mark.asyncio
+async def test_pool_map_keeps_input_order() -> None:
+    measured = await run_async(Work("echo", items=tuple("abcdefgh"), workers=3, sleep=0.01))
+    assert measured.outputs == list("abcdefgh") and measured.elapsed_s >= 0.03 - 0.002
 
 
 @pytest.mark.asyncio
 async def test_count_waits_for_every_worker_before_counting() -> None:
-    shared = Shared(Counter(), asyncio.Lock(), asyncio.Barrier(2))
+    shared = Shared(Counter(), asyncio.Lock(), asyncio.Barrier(2), asyncio.Semaphore(2))
     first = asyncio.create_task(count(5, 0.0, None, shared))
     await asyncio.sleep(0.05)
     assert shared.counter.value == 0 and not first.done()  # held at the start line

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 import anyio
@@ -27,39 +26,51 @@ from lab.models.base import Counter, Fault, Measured, Model, Work, crunch_rounds
 
 @dataclass(frozen=True)
 class Shared:
-    """What every coroutine of one run shares: the counter, the lock, and the start line."""
+    """What every coroutine of one run shares: the counter, the lock, the start line, and the slots.
+
+    Coroutines have no pool: `slots`, a semaphore of `workers`, is what lets at most `workers`
+    of them run at a time. Each task holds a slot itself, so that one coroutine per item is all
+    the lab creates, as hand-written `gather`-with-a-semaphore code does.
+    """
 
     counter: Counter
     lock: AbstractAsyncContextManager[Any]
     start: asyncio.Barrier
+    slots: asyncio.Semaphore
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
     """pool-map's task: wait `sleep` seconds, then return the item."""
-    await asyncio.sleep(sleep)
-    await amisbehave(fault)
-    return item
+    async with shared.slots:
+        await asyncio.sleep(sleep)
+        if fault:
+            await amisbehave(fault)
+        return item
 
 
 async def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) -> None:
     """The counter demos' task: `increments` times, read the counter, then write it plus one."""
-    await shared.start.wait()  # every worker is running before anyone counts: a race needs overlap
-    await asyncio.sleep(sleep)
-    await amisbehave(fault)
-    for _ in range(increments):
-        async with shared.lock:
-            value = shared.counter.value
-            # Coroutines only switch at an await: without this one, no other coroutine could run
-            # between the read and the write, and no update would ever be lost.
-            await asyncio.sleep(0)
-            shared.counter.value = value + 1
+    async with shared.slots:
+        await shared.start.wait()  # every worker is running before anyone counts: a race needs overlap
+        await asyncio.sleep(sleep)
+        if fault:
+            await amisbehave(fault)
+        for _ in range(increments):
+            async with shared.lock:
+                value = shared.counter.value
+                # Coroutines only switch at an await: without this one, no other coroutine could
+                # run between the read and the write, and no update would ever be lost.
+                await asyncio.sleep(0)
+                shared.counter.value = value + 1
 
 
 async def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared) -> int:
     """cpu-bound's task: pure-Python arithmetic, during which the loop runs nothing else."""
-    await asyncio.sleep(sleep)
-    await amisbehave(fault)
-    return crunch_rounds(rounds)
+    async with shared.slots:
+        await asyncio.sleep(sleep)
+        if fault:
+            await amisbehave(fault)
+        return crunch_rounds(rounds)
 
 
 async def amisbehave(fault: Fault | None) -> None:
@@ -72,28 +83,15 @@ async def amisbehave(fault: Fault | None) -> None:
 TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
 
 
-async def map_limited(
-    task: Callable[[Any], Awaitable[Any]], items: tuple[Any, ...], workers: int
-) -> tuple[list[Any], float]:
-    """Run `task` over `items`, at most `workers` at a time; return outputs and the time taken."""
-    limit = asyncio.Semaphore(workers)
-
-    async def limited(item: Any) -> Any:
-        async with limit:
-            return await task(item)
-
-    begin = now()
-    outputs = await asyncio.gather(*(limited(item) for item in items))
-    return outputs, now() - begin
-
-
 async def run_async(work: Work) -> Measured:
     """Run `work` on the running event loop (startup_s is 0: the loop is the caller's)."""
     lock = asyncio.Lock() if work.locked else nullcontext()
-    shared = Shared(Counter(), lock, asyncio.Barrier(work.workers))
-    task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)
+    shared = Shared(Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers))
+    task, sleep, fault = TASKS[work.task], work.sleep, work.fault
     with anyio.fail_after(work.timeout):
-        outputs, elapsed = await map_limited(task, work.items, work.workers)
+        begin = now()
+        outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
+        elapsed = now() - begin
     return Measured(outputs, shared.counter.value, elapsed, 0.0)
 
 

@@ -66,7 +66,8 @@ def join_pool(what: Shared) -> None:
 def echo(item: str, sleep: float, fault: Fault | None) -> str:
     """pool-map's task: wait `sleep` seconds, then return the item."""
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     return item
 
 
@@ -75,7 +76,8 @@ def count(increments: int, sleep: float, fault: Fault | None) -> None:
     assert shared is not None, "count runs in a worker started by join_pool"
     shared.start.wait()  # every worker is running before anyone counts: a race needs overlap
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     for _ in range(increments):
         with shared.lock:
             # The Value's getter and its setter each take the Value's own lock, but separately:
@@ -86,7 +88,8 @@ def count(increments: int, sleep: float, fault: Fault | None) -> None:
 def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
     """cpu-bound's task: pure-Python arithmetic, in parallel with the other processes."""
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     return crunch_rounds(rounds)
 
 

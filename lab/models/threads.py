@@ -38,7 +38,8 @@ class Shared:
 def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
     """pool-map's task: wait `sleep` seconds, then return the item."""
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     return item
 
 
@@ -46,7 +47,8 @@ def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) ->
     """The counter demos' task: `increments` times, read the counter, then write it plus one."""
     shared.start.wait()  # every worker is running before anyone counts: a race needs overlap
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     for _ in range(increments):
         with shared.lock:
             value = shared.counter.value
@@ -60,7 +62,8 @@ def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) ->
 def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared) -> int:
     """cpu-bound's task: pure-Python arithmetic; the GIL lets one thread at a time do it."""
     time.sleep(sleep)
-    misbehave(fault)
+    if fault:
+        misbehave(fault)
     return crunch_rounds(rounds)
 
 
