@@ -19,13 +19,13 @@ from typing import Any, NoReturn
 
 from tabulate import tabulate
 
-from lab import stats
+from lab import lockcost, stats, sweep
 from lab.demos import DEMOS
 from lab.environment import collect
-from lab.errors import LabError, UnknownName
+from lab.errors import InvalidParameter, LabError, UnknownName
 from lab.models import MODELS
 from lab.models.threads import stuck_threads
-from lab.report import render
+from lab.report import render, render_sweep
 from lab.results import Result, ResultsFile, dump_results, prepare_folder, write_atomically
 from lab.runner import SERIAL, check_int, choose, plan, run_trials
 from lab.suite import SCALES, SuiteInterrupted, plan_suite, run_suite
@@ -131,6 +131,19 @@ def build_parser() -> Parser:
     report.add_argument("--models", nargs="+", help="only these models")
     report.add_argument("--from", dest="source", help="re-render this results JSON without running anything")
     report.add_argument("--quiet", action="store_true", help="no progress display")
+    report.add_argument("--warmup", action="store_true", help="one uncounted warm-up trial per row")
+    sweeper = sub.add_parser("sweep", help="one demo at several worker counts: markdown, JSON and a chart")
+    sweeper.add_argument("demo", help="pool-map, racy-counter, locked-counter or cpu-bound")
+    sweeper.add_argument(
+        "--workers", default="1,2,4,8", help="comma-separated worker counts (default 1,2,4,8)"
+    )
+    sweeper.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models")
+    sweeper.add_argument("--tasks", type=whole, help="number of tasks")
+    sweeper.add_argument("--sleep", type=number, help="seconds each task waits")
+    sweeper.add_argument("--increments", type=whole, help="increments per worker (counters)")
+    sweeper.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
+    sweeper.add_argument("--trials", type=whole, default=3, help="trials per point (default 3)")
+    sweeper.add_argument("--out", default="reports", help="folder for the files (default: reports)")
     return parser
 
 
@@ -193,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results: list[Result] = []
     try:
         for name, params in requests.items():
-            results += run_trials(args.demo, name, args.trials, args.warmup, **params)
+            results += run_trials(args.demo, name, args.trials, warmup=args.warmup, **params)
     except KeyboardInterrupt as exc:
         stop = exc if isinstance(exc, Interrupted) else Interrupted()
         show(results, args.json)
@@ -287,6 +300,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.source:
         doc = ResultsFile.load(args.source)
         prepare_folder(out)
+        draw_charts(out, str(doc.run.get("stem")), doc.sweeps)
         write_report(out, doc)
         return 0
     scale = SCALES[choose("scale", args.scale, SCALES)]
@@ -294,31 +308,84 @@ def cmd_report(args: argparse.Namespace) -> int:
     runs, skipped = plan_suite(scale, args.demos, args.models)
     prepare_folder(out)  # fail before running, not after
     environment = collect(args.argv)
-    run = {
-        "scale": scale.name,
-        "trials": trials,
-        "skipped": skipped,
-        "partial": False,
-        "stem": f"lab-report-{scale.name}-{environment['date'][:10]}",
-    }
+    stem = f"lab-report-{scale.name}-{environment['date'][:10]}"
+    run = {"scale": scale.name, "trials": trials, "warmup": args.warmup, "skipped": skipped,
+           "partial": False, "stem": stem}  # fmt: skip
     try:
-        results = run_suite(runs, trials, args.quiet)
+        measured = run_suite(runs, trials, args.quiet, args.warmup)
+        run["lock_costs"] = lockcost.measure()
     except SuiteInterrupted as stop:
         cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
-        doc = ResultsFile(
-            tuple(stop.results),
-            environment,
-            {**run, "partial": True, "interrupted": f"by {cause.signal_name}"},
-        )
+        run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}
+        doc = ResultsFile(tuple(stop.measured.results), environment, run, tuple(stop.measured.sweeps))
         md, js = write_report(out, doc)
-        print(
-            f"lab: interrupted by {cause.signal_name}: kept {len(stop.results)} results in {js} "
-            f"(marked partial) and {md} (marked PARTIAL at the top)",
-            file=sys.stderr,
-        )
+        kept = len(doc.results) + len(doc.sweeps)
+        print(f"lab: interrupted by {cause.signal_name}: kept {kept} results in {js} (marked partial) "
+              f"and {md} (marked PARTIAL at the top)", file=sys.stderr)  # fmt: skip
         return cause.status
-    md, js = write_report(out, ResultsFile(tuple(results), environment, run))
-    print(f"wrote {md} and {js}")
+    run["charts"] = draw_charts(out, stem, measured.sweeps)
+    doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps))
+    md, js = write_report(out, doc)
+    print(
+        f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in run["charts"].values() if "file" in c)
+    )
+    return 1 if any(r.error for r in [*doc.results, *doc.sweeps]) else 0
+
+
+def draw_charts(out: Path, stem: str, sweeps: Sequence[Result]) -> dict[str, dict[str, str]]:
+    """One chart per swept demo, beside the report: {demo: {"file": name} or {"skipped": why}}."""
+    drawn: dict[str, dict[str, str]] = {}
+    for demo in dict.fromkeys(r.demo for r in sweeps):
+        name = f"{stem}-sweep-{demo}.png"
+        results = [r for r in sweeps if r.demo == demo]
+        why = chart_atomically(results, out / name, f"{demo}: {sweep_title(results[0])}")
+        drawn[demo] = {"skipped": why} if why else {"file": name}
+    return drawn
+
+
+def chart_atomically(results: Sequence[Result], path: Path, title: str) -> str | None:
+    """`sweep.chart` into a temporary file, then renamed over `path`."""
+    partial = path.with_name(f".{path.name}.tmp.png")
+    try:
+        why = sweep.chart(results, partial, title)
+        if why is None:
+            os.replace(partial, path)
+        return why
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def sweep_title(result: Result) -> str:
+    """What a sweep ran: `8 tasks x sleep(0.05)` or `4 tasks x 1000000 rounds`."""
+    p = result.params
+    work = f"{p['rounds']} rounds" if "rounds" in p else f"sleep({p['sleep']:g})"
+    return f"{p.get('tasks', '?')} tasks x {work}, {result.timing.get('clock', '')} medians"
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """`lab sweep`: one demo at several worker counts in each model; markdown, JSON and a chart."""
+    if args.demo in DEMOS and DEMOS[args.demo].task is None:
+        raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
+    counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
+    models = args.models or list(MODELS)
+    params = {k: v for k in ("tasks", "sleep", "increments", "rounds") if (v := getattr(args, k)) is not None}
+    for model in models:
+        plan(args.demo, model, **params, workers=max(counts))  # everything is checked before anything runs
+    out = Path(args.out)
+    prepare_folder(out)
+    environment = collect(args.argv)
+    trials = check_int("trials", args.trials, 1)
+    results = sweep.sweep(
+        args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
+    )
+    stem = f"lab-sweep-{args.demo}-{environment['date'][:10]}"
+    charts = draw_charts(out, stem, results)
+    run = {"kind": "sweep", "trials": trials, "stem": stem, "charts": charts}
+    text = ResultsFile((), environment, run, tuple(results)).to_json()
+    write_atomically(out / f"{stem}.json", text)
+    write_atomically(out / f"{stem}.md", render_sweep(ResultsFile.from_json(text)))
+    print(f"wrote {out / stem}.md, .json" + (" and .png" if "file" in charts.get(args.demo, {}) else ""))
+    print(tabulate(sweep.rows(results), sweep.HEADERS, disable_numparse=True))
     return 1 if any(r.error for r in results) else 0
 
 
@@ -333,10 +400,16 @@ def write_report(out: Path, doc: ResultsFile) -> tuple[Path, Path]:
     return md, js
 
 
+def parse_counts(text: str) -> list[str | int]:
+    """`1,2,4,8` as a list; a part that is not a whole number stays text, for check_int to name."""
+    return [int(part) if part.strip().isdigit() else part.strip() for part in text.split(",")]
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "run": cmd_run,
     "report": cmd_report,
+    "sweep": cmd_sweep,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lab import stats
+from lab import stats, sweep
 from lab.results import Result, ResultsFile
 
 ARTICLE_SLEEP_S = 5.0
@@ -75,6 +75,7 @@ def time_table(results: Sequence[Result]) -> str:
                 s(ideal, 2) if ideal is not None else None,
                 s(spread.median if spread else None),
                 f"{s(spread.low)}-{s(spread.high)}" if spread else None,
+                f"{spread.stdev * 1000:.2f}" if spread else None,
                 over_ms,
                 over_pct,
                 s(start.median if start else None),
@@ -90,6 +91,7 @@ def time_table(results: Sequence[Result]) -> str:
         "ideal s",
         "median s",
         "min-max s",
+        "stdev ms",
         "overhead ms",
         "overhead %",
         "start-up s",
@@ -278,6 +280,100 @@ def lock_costs(locked: Sequence[Result]) -> list[str]:
     return out
 
 
+def loops_table(results: Sequence[Result]) -> str:
+    """asyncio's own event loop beside uvloop, demo by demo."""
+    groups = by_workers(r for r in results if r.model == "asyncio")
+    rows = []
+    for demo, variant, workers in groups:
+        if variant != "asyncio" or (demo, "asyncio+uvloop", workers) not in groups:
+            continue
+        own, uv = (
+            median_of(groups, (demo, variant, workers)),
+            median_of(groups, (demo, "asyncio+uvloop", workers)),
+        )
+        ratio = f"{uv / own:.2f}" if own and uv else None
+        rows.append((demo, workers, s(own), s(uv), ratio))
+    if not rows:
+        return "_No run here had both loops._"
+    return table(rows, ["demo", "workers", "asyncio loop s", "uvloop s", "uvloop / asyncio"])
+
+
+def start_methods_table(results: Sequence[Result]) -> str:
+    """Processes under each start method: start-up and the map, apart."""
+    methods = list(dict.fromkeys(r.options["start_method"] for r in results if r.model == "processes"))
+    groups = by_workers(r for r in results if r.model == "processes" and r.options.get("lock") == "mp")
+    rows: dict[tuple[str, int], list[str]] = {}
+    for (demo, _, workers), group in groups.items():
+        method = group[0].options["start_method"]
+        spread, start = stats.elapsed(group), stats.startup(group)
+        cells = rows.setdefault((demo, workers), ["-"] * (2 * len(methods)))
+        i = 2 * methods.index(method)
+        cells[i : i + 2] = [s(start.median if start else None), s(spread.median if spread else None)]
+    if not rows:
+        return "_No processes run here._"
+    headers = ["demo", "workers"] + [f"{m} {what} s" for m in methods for what in ("start-up", "map")]
+    return table([(d, w, *cells) for (d, w), cells in rows.items()], headers)
+
+
+def locks_table(lock_costs: dict[str, float]) -> str:
+    """Each lock's cost per acquire and release, measured apart from the demos."""
+    rows = [(name, f"{us:.3f}") for name, us in lock_costs.items()]
+    return table(rows, ["lock", "us per acquire + release (uncontended, median)"])
+
+
+def variants_section(results: Sequence[Result], run: dict[str, Any]) -> str:
+    """Section 5: the variants of a model next to each other."""
+    parts = [
+        "Event loops (medians of `elapsed`):",
+        loops_table(results),
+        "Start methods (medians; start-up is the pool's start and shutdown, apart from the map):",
+        start_methods_table(results),
+    ]
+    if run.get("lock_costs"):
+        parts += [
+            "Locks, measured apart in the parent process (the manager's is a socket round trip per "
+            "acquire and per release):",
+            locks_table(run["lock_costs"]),
+        ]
+    return "\n\n".join(parts)
+
+
+def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
+    """Section 6: each swept demo's table, and its chart beside the report (or why there is none)."""
+    if not sweeps:
+        return "No sweep in this run."
+    parts = [
+        "Each model (default options) at several worker counts. Efficiency is ideal / measured: for "
+        "pool-map the waits alone; for cpu-bound the model's one-worker time / min(workers, tasks), "
+        "perfect parallelism with a core per worker, which no machine reaches beyond its cores."
+    ]
+    for demo in dict.fromkeys(r.demo for r in sweeps):
+        group = [r for r in sweeps if r.demo == demo]
+        p = group[0].params
+        work = f"{p['rounds']} rounds" if "rounds" in p else f"sleep({p['sleep']:g})"
+        parts.append(f"### {demo}: {p.get('tasks')} tasks x {work}")
+        parts.append(table(sweep.rows(group), sweep.HEADERS))
+        chart = charts.get(demo, {})
+        if "file" in chart:
+            parts.append(f"![{demo} sweep]({chart['file']})")
+        else:
+            parts.append(f"_Chart skipped: {chart.get('skipped', 'not drawn')}._")
+    return "\n\n".join(parts)
+
+
+def render_sweep(doc: ResultsFile) -> str:
+    """The markdown of `lab sweep`: what ran, the table, the chart, where."""
+    env, run = dict(doc.environment), dict(doc.run)
+    demo = doc.sweeps[0].demo if doc.sweeps else "?"
+    parts = [
+        f"# lab sweep: {demo}",
+        f"Made by `{env.get('command')}` on {env.get('date')}, {run.get('trials')} trials per point. {TIMED}",
+        sweep_section(doc.sweeps, run.get("charts", {})),
+        "## Environment\n\n" + environment_table(env, []),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
 def environment_table(environment: dict[str, Any], skipped: Sequence[dict[str, str]]) -> str:
     """Section 5: where the numbers come from."""
     env = dict(environment)
@@ -309,7 +405,9 @@ def render(doc: ResultsFile) -> str:
         ("2. Counter correctness", lambda: counter_table(results)),
         ("3. Against the article", lambda: article_table(results, env, str(run.get("scale")))),
         ("4. What the numbers show", lambda: "\n".join(f"- {x}" for x in findings(results, env))),
-        ("5. Environment", lambda: environment_table(env, run.get("skipped", []))),
+        ("5. Variants side by side", lambda: variants_section(results, run)),
+        ("6. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
+        ("7. Environment", lambda: environment_table(env, run.get("skipped", []))),
     ]
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")

@@ -86,7 +86,8 @@ class ResultsFile:
 
     results: tuple[Result, ...]
     environment: Mapping[str, Any]
-    run: Mapping[str, Any]  # command line, scale, trials, skipped variants, partial or not
+    run: Mapping[str, Any]  # scale, trials, skipped variants, partial or not, lock costs, charts
+    sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
 
     def to_json(self) -> str:
         """The file's text; keys keep their order, so a round trip gives the same text and report."""
@@ -96,6 +97,7 @@ class ResultsFile:
             "environment": dict(self.environment),
             "run": dict(self.run),
             "results": [r.to_dict() for r in self.results],
+            "sweeps": [r.to_dict() for r in self.sweeps],
         }
         return json.dumps(doc, indent=1) + "\n"
 
@@ -114,7 +116,8 @@ class ResultsFile:
             )
         try:
             results = tuple(Result.from_dict(r) for r in doc["results"])
-            return cls(results, doc["environment"], doc["run"])
+            sweeps = tuple(Result.from_dict(r) for r in doc.get("sweeps", []))
+            return cls(results, doc["environment"], doc["run"], sweeps)
         except (KeyError, TypeError) as exc:
             raise BadResultsFile(f"{source} is a damaged lab results file ({exc})") from None
 

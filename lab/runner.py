@@ -140,7 +140,9 @@ def run(demo: str, model: str, **params: Any) -> Result:
     return execute(plan(demo, model, **params), trial=1, warmup=False)
 
 
-def run_trials(demo: str, model: str, trials: int = 1, warmup: bool = False, **params: Any) -> list[Result]:
+def run_trials(
+    demo: str, model: str, trials: int = 1, *, warmup: bool = False, **params: Any
+) -> list[Result]:
     """Run `trials` trials of `demo` in `model` (after one uncounted warm-up trial if `warmup`)."""
     trials = check_int("trials", trials, 1)
     request = plan(demo, model, **params)

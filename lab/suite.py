@@ -17,22 +17,23 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from lab.demos import DEMOS
-from lab.errors import UnknownName
 from lab.models import MODELS
 from lab.results import Result
-from lab.runner import SERIAL, check_int, plan, run_trials
+from lab.runner import SERIAL, check_int, choose, plan, run_trials
 
 
 @dataclass(frozen=True)
 class Scale:
-    """The parameters of every demo at one scale, and how many trials by default."""
+    """The parameters of every demo at one scale, its worker sweeps, and how many trials by default."""
 
     name: str
     description: str
     trials: int
     params: Mapping[str, Sequence[Mapping[str, Any]]]  # demo -> one parameter set per row
+    sweeps: Mapping[str, tuple[Mapping[str, Any], tuple[int, ...]]]  # demo -> (params, worker counts)
 
 
+QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
 SCALES = {
     "quick": Scale(
         "quick",
@@ -44,9 +45,13 @@ SCALES = {
             "racy-counter": [{"workers": 5, "increments": 5000}],
             "locked-counter": [{"workers": 5, "increments": 500}],
             "cpu-bound": [
-                {"tasks": 4, "rounds": 1_000_000, "workers": 4},
-                {"tasks": 4, "rounds": 1_000_000, "workers": 1},
+                {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 4},
+                {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1},
             ],
+        },
+        {
+            "pool-map": ({"tasks": 8, "sleep": 0.05}, (1, 2, 4, 8)),
+            "cpu-bound": ({"tasks": 4, "rounds": QUICK_ROUNDS}, (1, 2, 4)),
         },
     ),
     "article": Scale(
@@ -61,6 +66,7 @@ SCALES = {
             "locked-counter": [{"workers": 5, "increments": 1, "sleep": 1.0}],
             "cpu-bound": [{"tasks": 4, "workers": 4}, {"tasks": 4, "workers": 1}],
         },
+        {"pool-map": ({"tasks": 8, "sleep": 1.0}, (1, 2, 4, 8)), "cpu-bound": ({"tasks": 4}, (1, 2, 4))},
     ),
 }
 
@@ -95,69 +101,96 @@ class Run:
     demo: str
     variant: Variant
     params: Mapping[str, Any]
+    sweep: bool = False  # part of a worker sweep (reported apart), not of the main tables
 
 
 def plan_suite(
     scale: Scale, demos: Sequence[str] | None = None, models: Sequence[str] | None = None
 ) -> tuple[list[Run], list[dict[str, str]]]:
-    """The runs of a report, and the variants skipped here with the reason."""
-    for name in demos or ():
-        if name not in DEMOS:
-            raise UnknownName("demo", name, DEMOS)
-    for name in models or ():
-        if name not in MODELS:
-            raise UnknownName("model", name, MODELS)
-    runs, skipped = [], []
-    for demo in demos or list(DEMOS):
-        for params in scale.params[demo]:
-            if DEMOS[demo].task is None:
-                runs.append(Run(demo, Variant(SERIAL), params))
-                continue
-            for model in models or list(MODELS):
-                for variant in variants(model, demo):
-                    reason = MODELS[model].unavailable(variant.options)
-                    if reason is None:
-                        runs.append(Run(demo, variant, params))
-                    elif {"variant": variant.label, "reason": reason} not in skipped:
-                        skipped.append({"variant": variant.label, "reason": reason})
+    """The runs of a report (its sweeps last), and the variants skipped here with the reason."""
+    demos = [choose("demo", d, DEMOS) for d in demos or DEMOS]
+    models = [choose("model", m, MODELS) for m in models or MODELS]
+    runs, skipped = main_runs(scale, demos, models)
+    runs += sweep_runs(scale, demos, models)
     for r in runs:  # validate everything before anything runs
         plan(r.demo, r.variant.model, **r.variant.options, **r.params)
     return runs, skipped
 
 
+def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[Run], list[dict[str, str]]]:
+    """Every demo in every variant available here, at the scale's parameters."""
+    runs, skipped = [], []
+    for demo in demos:
+        for params in scale.params[demo]:
+            if DEMOS[demo].task is None:
+                runs.append(Run(demo, Variant(SERIAL), params))
+                continue
+            for variant in (v for model in models for v in variants(model, demo)):
+                reason = MODELS[variant.model].unavailable(variant.options)
+                if reason is None:
+                    runs.append(Run(demo, variant, params))
+                elif {"variant": variant.label, "reason": reason} not in skipped:
+                    skipped.append({"variant": variant.label, "reason": reason})
+    return runs, skipped
+
+
+def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
+    """The scale's worker sweeps: each model with its default options, at each worker count."""
+    return [
+        Run(demo, Variant(model), {**params, "workers": count}, sweep=True)
+        for demo, (params, counts) in scale.sweeps.items()
+        if demo in demos
+        for model in models
+        if MODELS[model].unavailable(MODELS[model].default_options()) is None
+        for count in counts
+    ]
+
+
 class SuiteInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
 
-    def __init__(self, results: list[Result], cause: KeyboardInterrupt) -> None:
+    def __init__(self, measured: Measured, cause: KeyboardInterrupt) -> None:
         super().__init__()
-        self.results = results
+        self.measured = measured
         self.cause = cause
 
 
-def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False) -> list[Result]:
-    """Run every run `trials` times, showing progress on stderr when it is a terminal."""
+@dataclass
+class Measured:
+    """A suite's results: the main tables' and the worker sweeps'."""
+
+    results: list[Result] = field(default_factory=list)
+    sweeps: list[Result] = field(default_factory=list)
+
+
+def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> Measured:
+    """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), showing progress."""
     trials = check_int("trials", trials, 1)
-    results: list[Result] = []
+    measured = Measured()
     with progress_display(len(runs) * trials, quiet) as advance:
         try:
             for run in runs:
+                into = measured.sweeps if run.sweep else measured.results
                 for trial in range(1, trials + 1):
-                    advance(
+                    label = (
                         f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{trials}"
                     )
+                    advance(label + (" · sweep" if run.sweep else ""))
+                    options = {**run.variant.options, **run.params}
                     [result] = run_trials(
-                        run.demo, run.variant.model, 1, False, **run.variant.options, **run.params
+                        run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options
                     )
-                    results.append(with_trial(result, trial))
+                    into.append(with_trial(result, trial, warmup))
         except KeyboardInterrupt as exc:
-            raise SuiteInterrupted(results, exc) from None
-    return results
+            raise SuiteInterrupted(measured, exc) from None
+    return measured
 
 
-def with_trial(result: Result, trial: int) -> Result:
-    """The same result, numbered as trial `trial`."""
+def with_trial(result: Result, trial: int, warmup: bool) -> Result:
+    """The same result, numbered as trial `trial` (and saying whether its row was warmed up)."""
     data = result.to_dict()
     data["trial"] = trial
+    data["timing"] = {**data["timing"], "warmup": warmup}
     return Result.from_dict(data)
 
 

@@ -19,13 +19,13 @@ class Variant:
     """A model with its options, as the library's `run` takes them."""
 
     model: str
-    options: dict[str, str]
+    options: dict[str, Any]
 
     def run(self, demo: str, **params: Any) -> Any:
         return lab.run(demo, self.model, **self.options, **params)
 
     def run_trials(self, demo: str, trials: int, **params: Any) -> Any:
-        return lab.run_trials(demo, self.model, trials, False, **self.options, **params)
+        return lab.run_trials(demo, self.model, trials, **self.options, **params)
 
 
 NO_UVLOOP = importlib.util.find_spec("uvloop") is None

@@ -232,7 +232,7 @@ def test_lab_report_keeps_what_it_measured(signum: int, status: int, tmp_path: P
 # lock hands the GIL to threads that then queue on the lock) and the manager lock (~80-120 us: a
 # socket round trip per acquire and per release). Measured figures are in the README.
 def stress_size(each: Variant) -> int:
-    return 1_000 if each.model == "threads" else 500 if each.options.get("lock") == "manager" else 10_000
+    return 1_000 if each.model == "threads" else 250 if each.options.get("lock") == "manager" else 10_000
 
 
 def test_stress_locked_counter_is_always_exact(each: Variant) -> None:

@@ -59,8 +59,15 @@ def fixed_results() -> list[Result]:
     return out
 
 
+def fixed_sweep() -> list[Result]:
+    return [result("pool-map", model, {}, 0.4 / w + 0.001, params={"tasks": 8, "sleep": 0.05, "workers": w},
+                   ideal_s=0.4 / w) for model in ("asyncio", "threads") for w in (1, 2, 4)]  # fmt: skip
+
+
 def fixed_doc() -> ResultsFile:
-    return ResultsFile(tuple(fixed_results()), ENV, RUN)
+    run = {**RUN, "lock_costs": {"threading.Lock": 0.17, "Manager().Lock()": 81.2},
+           "charts": {"pool-map": {"file": "sweep-pool-map.png"}}}  # fmt: skip
+    return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()))
 
 
 def test_golden_markdown() -> None:
@@ -71,7 +78,8 @@ def test_golden_markdown() -> None:
 def test_markdown_has_the_five_sections_and_the_article() -> None:
     text = render(fixed_doc())
     for title in ("1. Execution time", "2. Counter correctness", "3. Against the article",
-                  "4. What the numbers show", "5. Environment", "Failed runs"):  # fmt: skip
+                  "4. What the numbers show", "5. Variants side by side", "6. Worker sweeps",
+                  "7. Environment", "Failed runs"):  # fmt: skip
         assert f"## {title}" in text
     assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
     assert "3102 x1, 3101 x1" in text and "0/2" in text
@@ -119,7 +127,7 @@ def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> Non
     assert main(argv) == 0
     [md] = out.glob("*.md")
     [js] = out.glob("*.json")
-    assert sorted(p.name for p in out.iterdir()) == sorted([md.name, js.name])
+    assert {p.name for p in out.iterdir()} - {md.name, js.name} == {f"{md.stem}-sweep-pool-map.png"}
     doc = json.loads(js.read_text())
     assert doc["schema"] == "lab.results" and doc["run"]["partial"] is False
     assert {r["model"] for r in doc["results"]} == {"threads", "asyncio", "serial"}

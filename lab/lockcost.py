@@ -1,0 +1,60 @@
+"""What one acquire and release of each model's lock costs, uncontended, in the calling process.
+
+The counter demos' times mix the lock with everything else; this isolates it. A `Manager().Lock()`
+is a proxy: each acquire and each release is a round trip over a socket to the manager process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+ROUNDS = {
+    "threading.Lock": 20_000,
+    "asyncio.Lock": 20_000,
+    "multiprocessing.Lock": 20_000,
+    "Manager().Lock()": 300,
+}
+
+
+def per_round(lock: Any, rounds: int) -> float:
+    """Seconds per acquire-and-release of a lock with the context-manager protocol."""
+    begin = time.perf_counter()
+    for _ in range(rounds):
+        with lock:
+            pass
+    return (time.perf_counter() - begin) / rounds
+
+
+async def per_round_async(rounds: int) -> float:
+    """Seconds per acquire-and-release of an asyncio.Lock."""
+    lock = asyncio.Lock()
+    begin = time.perf_counter()
+    for _ in range(rounds):
+        async with lock:
+            pass
+    return (time.perf_counter() - begin) / rounds
+
+
+def median_of(measure: Callable[[], float], repeats: int = 5) -> float:
+    """The median of several measurements, in microseconds."""
+    return statistics.median(measure() for _ in range(repeats)) * 1e6
+
+
+def measure(start_method: str | None = None) -> dict[str, float]:
+    """Microseconds per acquire and release for each lock the models use."""
+    context = multiprocessing.get_context(start_method)
+    costs = {
+        "threading.Lock": median_of(lambda: per_round(threading.Lock(), ROUNDS["threading.Lock"])),
+        "asyncio.Lock": median_of(lambda: asyncio.run(per_round_async(ROUNDS["asyncio.Lock"]))),
+        "multiprocessing.Lock": median_of(lambda: per_round(context.Lock(), ROUNDS["multiprocessing.Lock"])),
+    }
+    with context.Manager() as manager:
+        lock = manager.Lock()
+        costs["Manager().Lock()"] = median_of(lambda: per_round(lock, ROUNDS["Manager().Lock()"]))
+    return {name: round(us, 3) for name, us in costs.items()}
