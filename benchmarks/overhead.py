@@ -1,6 +1,6 @@
 """What the lab itself costs: `pool-map` in each model against the hand-written stdlib equivalent.
 
-    python benchmarks/overhead.py [--tasks 10000] [--workers 2,8] [--pairs 9] [--out FILE]
+    python benchmarks/overhead.py [--tasks 10000] [--workers 2,8] [--pairs 15] [--out FILE]
 
 Part 1 measures dispatch: `tasks` tasks that each make one zero-length wait (the lab's `sleep=0`,
 the same call in the hand-written code) and return their item. Part 2 measures a real wait: 5
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--workers", default="2,8", help="comma-separated worker counts")
-    parser.add_argument("--pairs", type=int, default=9)
+    parser.add_argument("--pairs", type=int, default=15)
     parser.add_argument("--out", type=Path, help="also write the markdown here")
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]

@@ -85,13 +85,18 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
 
 
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `lab run` (and of `lab sweep`): parameters, model options, output."""
-    p.add_argument("--model", default="all", help="asyncio, threads, processes, or all (default)")
+def add_work_arguments(p: argparse.ArgumentParser) -> None:
+    """The demos' own parameters, shared by `lab run` and `lab sweep`."""
     p.add_argument("--tasks", type=whole, help="number of tasks (pool-map: 5, cpu-bound: 4)")
     p.add_argument("--sleep", type=number, help="seconds each task waits (pool-map: 5.0, counters: 0)")
     p.add_argument("--increments", type=whole, help="increments per worker (counters; serial: 10, others: 1)")
     p.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `lab run`: the model, the demo's parameters, model options, trials, faults."""
+    p.add_argument("--model", default="all", help="asyncio, threads, processes, or all (default)")
+    add_work_arguments(p)
     p.add_argument("--chunksize", type=whole, help="items per message to a process (default like Pool.map)")
     p.add_argument("--trials", type=whole, default=1, help="trials per model (default 1)")
     p.add_argument("--warmup", action="store_true", help="run one uncounted warm-up trial first")
@@ -138,10 +143,7 @@ def build_parser() -> Parser:
         "--workers", default="1,2,4,8", help="comma-separated worker counts (default 1,2,4,8)"
     )
     sweeper.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models")
-    sweeper.add_argument("--tasks", type=whole, help="number of tasks")
-    sweeper.add_argument("--sleep", type=number, help="seconds each task waits")
-    sweeper.add_argument("--increments", type=whole, help="increments per worker (counters)")
-    sweeper.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
+    add_work_arguments(sweeper)
     sweeper.add_argument("--trials", type=whole, default=3, help="trials per point (default 3)")
     sweeper.add_argument("--out", default="reports", help="folder for the files (default: reports)")
     return parser

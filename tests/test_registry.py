@@ -1,0 +1,50 @@
+"""Adding a model is one class and one registry line: a sequential model, registered for the test."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+from functools import partial
+from typing import Any, ClassVar
+
+import pytest
+
+import lab
+from lab.cli import main
+from lab.models import MODELS, Measured, Model, Work
+from lab.models import threads as reuse
+from lab.models.base import Counter, now
+from lab.suite import SCALES, plan_suite
+
+
+class InCaller(Model):
+    """Runs every task in the calling thread, one after the other: no concurrency at all."""
+
+    name: ClassVar[str] = "in-caller"
+    description: ClassVar[str] = "every task in the calling thread, one after the other"
+    max_workers: ClassVar[int] = 1_000
+
+    def run(self, work: Work) -> Measured:
+        lock = threading.Lock() if work.locked else nullcontext()
+        shared = reuse.Shared(Counter(), lock, threading.Barrier(1))  # nobody else to wait for
+        task: Any = partial(reuse.TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)
+        begin = now()
+        outputs = [task(item) for item in work.items]
+        return Measured(outputs, shared.counter.value, now() - begin, 0.0)
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MODELS, InCaller.name, InCaller)  # the one registry line
+
+
+@pytest.mark.usefixtures("registered")
+def test_a_new_model_runs_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "in-caller" in lab.models()
+    r = lab.run("pool-map", "in-caller", tasks=3, sleep=0.02)
+    assert r.outputs_ok and r.elapsed_s is not None and r.elapsed_s >= 0.06 - 0.002
+    assert lab.run("racy-counter", "in-caller", increments=100).correct  # no overlap, no race
+    assert main(["run", "locked-counter", "--model", "in-caller", "--increments", "10"]) == 0
+    assert "in-caller" in capsys.readouterr().out
+    runs, _ = plan_suite(SCALES["quick"], ["pool-map"])
+    assert any(run.variant.model == "in-caller" for run in runs)
