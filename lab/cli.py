@@ -445,8 +445,14 @@ def threading_is_main() -> bool:
 
 def entry() -> NoReturn:
     """The `lab` console script: run main, then exit, even if a hung thread is still running."""
-    status = main()
-    sys.stdout.flush()
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`lab list | head -1`): not our error. Point stdout at devnull so
+        # that the interpreter's own final flush does not complain again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
     sys.stderr.flush()
     if stuck_threads():
         # A thread cannot be killed, and the interpreter would wait for it at exit forever.

@@ -118,3 +118,12 @@ def test_python_m_lab_in_a_real_process() -> None:
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
     assert row["outputs_ok"] and row["options"]["start_method"] == "spawn"
+
+
+def test_a_closed_pipe_is_not_an_error_of_ours() -> None:
+    lab_process = subprocess.Popen([sys.executable, "-m", "lab", "list"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert lab_process.stdout is not None
+    lab_process.stdout.close()  # as `lab list | head -0` would
+    _, err = lab_process.communicate(timeout=30)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
