@@ -8,7 +8,6 @@ on stderr, never a traceback), 130 after Ctrl-C and 143 after SIGTERM.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -464,4 +463,4 @@ if __name__ == "__main__":  # pragma: no cover
     entry()
 
 
-__all__ = ["build_parser", "entry", "json", "main"]
+__all__ = ["build_parser", "entry", "main"]

@@ -109,10 +109,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
 
 def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """The demo's parameters: the given ones checked, the others at their defaults."""
-    p = {
-        key: given.get(key, default) if given.get(key) is not None else default
-        for key, default in demo.defaults.items()
-    }
+    p = {key: default if given.get(key) is None else given[key] for key, default in demo.defaults.items()}
     if "tasks" in p:
         p["tasks"] = check_int("tasks", p["tasks"], 0)
     if "workers" in p:

@@ -13,7 +13,7 @@ import pytest
 
 import lab
 from lab import lockcost
-from lab.cli import main
+from lab.cli import main, show
 from lab.stats import Spread
 
 
@@ -27,11 +27,13 @@ def test_spread_and_the_unstable_warning() -> None:
 
 
 def test_unstable_rows_are_flagged_in_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    # cpu-bound with one round per task is all noise: flagged unstable or too short, never hidden.
-    assert (
-        main(["run", "pool-map", "--model", "threads", "--sleep", "0", "--tasks", "1", "--trials", "4"]) == 0
-    )
-    assert "median s" in capsys.readouterr().out
+    steady = lab.run("pool-map", "threads", sleep=0.01, tasks=1)
+    noisy = [lab.Result.from_dict({**steady.to_dict(), "elapsed_s": t, "trial": i})
+             for i, t in enumerate((0.01, 0.03, 0.011), 1)]  # fmt: skip
+    show(noisy, as_json=False)
+    assert "UNSTABLE" in capsys.readouterr().out
+    show([steady, steady], as_json=False)
+    assert "UNSTABLE" not in capsys.readouterr().out
 
 
 def test_timing_records_gc_and_warmup() -> None:

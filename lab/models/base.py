@@ -20,7 +20,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 TaskName = Literal["echo", "count", "crunch"]
@@ -123,18 +123,3 @@ def crunch_rounds(rounds: int) -> int:
 def now() -> float:
     """The one clock the lab times with."""
     return time.perf_counter()
-
-
-@dataclass
-class Stopwatch:
-    """Times a with-block: `with Stopwatch() as sw: ...` then `sw.seconds`."""
-
-    started: float = field(default=0.0)
-    seconds: float = field(default=0.0)
-
-    def __enter__(self) -> Stopwatch:
-        self.started = now()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = now() - self.started
