@@ -49,7 +49,18 @@ def system_metadata() -> dict[str, Any]:
         "os": platform.platform(),
         "start_methods": multiprocessing.get_all_start_methods(),
         "default_start_method": multiprocessing.get_all_start_methods()[0],
+        "event_loops": event_loops(),
     }
+
+
+def event_loops() -> list[str]:
+    """The event loops the asyncio model can run on here."""
+    loops = ["asyncio"]
+    try:
+        loops.append(f"uvloop {importlib.metadata.version('uvloop')}")
+    except importlib.metadata.PackageNotFoundError:
+        loops.append("uvloop: not installed")
+    return loops
 
 
 def package_versions() -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Column
 
 from lab.demos import DEMOS
 from lab.models import MODELS
@@ -206,14 +207,17 @@ def describe(params: Mapping[str, Any]) -> str:
 def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]:
     """A rich progress bar on stderr (silent when stderr is not a terminal, or `quiet`)."""
     console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
+    # Bar and times first: on a narrow terminal it is the description that gets cut, not the times.
+    description = TextColumn(
+        "{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
     )
+
+    def fixed() -> Column:
+        return Column(no_wrap=True, min_width=7)
+
+    columns = (BarColumn(bar_width=20), TextColumn("{task.completed}/{task.total}", table_column=fixed()),
+               TimeElapsedColumn(table_column=fixed()), TextColumn("left"),
+               TimeRemainingColumn(table_column=fixed()), description)  # fmt: skip
     with Progress(*columns, console=console, disable=quiet or not sys.stderr.isatty(), transient=True) as bar:
         task = bar.add_task("starting", total=total)
         started = False
