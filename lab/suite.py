@@ -7,6 +7,7 @@ travel on the KeyboardInterrupt as `exc.results`).
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -207,7 +208,6 @@ def describe(params: Mapping[str, Any]) -> str:
 def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]:
     """A rich progress bar on stderr (silent when stderr is not a terminal, or `quiet`)."""
     console = Console(stderr=True)
-    # Bar and times first: on a narrow terminal it is the description that gets cut, not the times.
     description = TextColumn(
         "{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
     )
@@ -215,10 +215,14 @@ def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]
     def fixed() -> Column:
         return Column(no_wrap=True, min_width=7)
 
+    # Bar and times first: on a narrow terminal it is the description that gets cut, not the times.
     columns = (BarColumn(bar_width=20), TextColumn("{task.completed}/{task.total}", table_column=fixed()),
                TimeElapsedColumn(table_column=fixed()), TextColumn("left"),
                TimeRemainingColumn(table_column=fixed()), description)  # fmt: skip
-    with Progress(*columns, console=console, disable=quiet or not sys.stderr.isatty(), transient=True) as bar:
+    bar = Progress(*columns, console=console, disable=quiet or not sys.stderr.isatty(), transient=True)
+    with threads_without_sigint():
+        bar.start()  # its refresh thread must never be the one a Ctrl-C is delivered to
+    try:
         task = bar.add_task("starting", total=total)
         started = False
 
@@ -229,3 +233,18 @@ def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]
 
         yield advance
         bar.update(task, advance=1)
+    finally:
+        bar.stop()
+
+
+@contextmanager
+def threads_without_sigint() -> Iterator[None]:
+    """Threads started inside inherit a blocked SIGINT, so that it always reaches the main thread."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

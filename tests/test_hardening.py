@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -126,10 +127,27 @@ def test_a_hung_thread_does_not_keep_the_lab_from_exiting() -> None:
     assert time.monotonic() - started < 10
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
 def start_lab(*argv: str, cwd: Path | None = None) -> subprocess.Popen[str]:
     """`lab ARGV` in its own process group, as a terminal would run a foreground job."""
-    return subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True, cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def kill_what_a_failed_test_left() -> Iterator[None]:
+    """A failing test must not leave its lab running, or every later test would fail for it."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"lab was still running after the test: {process.args!r}")
 
 
 def descendants(pid: int, workers: int = 0, within: float = 10.0) -> list[psutil.Process]:

@@ -44,12 +44,17 @@ def test_timing_records_gc_and_warmup() -> None:
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parallelism needs two cores")
 def test_cpu_bound_only_processes_compute_in_parallel() -> None:
     params: dict[str, Any] = {"tasks": 4, "workers": 2, "rounds": 1_000_000}
-    threads = lab.run_trials("cpu-bound", "threads", 3, **params)
-    processes = lab.run_trials("cpu-bound", "processes", 3, **params)
-    best = {name: min(r.elapsed_s or 0 for r in rs) for name, rs in (("t", threads), ("p", processes))}
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    # Measured 1.9x here; a generous margin for a shared, noisy machine.
-    assert best["t"] / best["p"] > (1.3 if gil else 0.7)
+    ratios = []
+    # Measured 1.8-1.9x here. The machine is shared: a neighbour busy on the second core for a
+    # moment makes any one measurement look serial, so up to three attempts, best of three each.
+    for _ in range(3):
+        threads = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "threads", 3, **params))
+        processes = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "processes", 3, **params))
+        ratios.append(threads / processes)
+        if ratios[-1] > (1.3 if gil else 0.7):
+            break
+    assert max(ratios) > (1.3 if gil else 0.7), ratios
 
 
 def test_lock_costs_show_the_manager_round_trip() -> None:

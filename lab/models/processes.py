@@ -170,10 +170,11 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
     """Hold Ctrl-C back while processes start: it is delivered (as KeyboardInterrupt) on the way out.
 
     Children started in this window must not die of that Ctrl-C before their initializer has set
-    it to be ignored. Fork and forkserver children inherit the blocked signal mask, but spawn's
-    exec resets the mask; what survives exec is a signal set to be ignored, so the parent ignores
-    SIGINT meanwhile too. The parent's own Ctrl-C is not lost: Linux keeps a blocked signal
-    pending even while it is ignored, and it arrives when the handler is back and it is unblocked.
+    it to be ignored. Fork and forkserver children inherit the parent's blocked signal mask, so
+    blocking SIGINT is enough, and a blocked signal is never lost: it waits, pending. Spawn's
+    exec resets the mask; what survives exec is a signal set to be ignored, so under spawn the
+    parent also ignores SIGINT meanwhile (Linux keeps a blocked signal pending even while it is
+    ignored, so the parent's own Ctrl-C still arrives when the handler is back).
     """
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
@@ -182,11 +183,14 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
         # Starting the resource tracker unblocks SIGINT on its way out: start it first, outside.
         resource_tracker.ensure_running()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    handler = None
+    if start_method == "spawn" and signal.SIGINT not in signal.sigpending():
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # (a pending one would be discarded)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, handler)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
