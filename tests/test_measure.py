@@ -6,6 +6,8 @@ import importlib.util
 import json
 import os
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 import lab
 from lab import lockcost
 from lab.cli import main, show
+from lab.models.base import crunch_rounds
 from lab.stats import Spread
 
 
@@ -41,20 +44,36 @@ def test_timing_records_gc_and_warmup() -> None:
     assert r.timing == {"clock": "time.perf_counter", "gc": True, "warmup": True}
 
 
+def machine_parallelism(rounds: int) -> float:
+    """What hand-written stdlib code gets from two processes right now: serial time / parallel time."""
+    begin = time.perf_counter()
+    for _ in range(4):
+        crunch_rounds(rounds)
+    serial = time.perf_counter() - begin
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(crunch_rounds, [1, 1]))  # both workers started before the clock
+        begin = time.perf_counter()
+        list(pool.map(crunch_rounds, [rounds] * 4))
+        return serial / (time.perf_counter() - begin)
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parallelism needs two cores")
 def test_cpu_bound_only_processes_compute_in_parallel() -> None:
     params: dict[str, Any] = {"tasks": 4, "workers": 2, "rounds": 1_000_000}
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     ratios = []
-    # Measured 1.8-1.9x here. The machine is shared: a neighbour busy on the second core for a
-    # moment makes any one measurement look serial, so up to three attempts, best of three each.
+    # Measured 1.8-1.9x here. The machine is shared: when its second core is busy elsewhere,
+    # nothing can run in parallel, so up to three attempts, and a skip if even hand-written
+    # stdlib code cannot show parallelism at that moment.
     for _ in range(3):
         threads = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "threads", 3, **params))
         processes = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "processes", 3, **params))
         ratios.append(threads / processes)
         if ratios[-1] > (1.3 if gil else 0.7):
-            break
-    assert max(ratios) > (1.3 if gil else 0.7), ratios
+            return
+    if (possible := machine_parallelism(params["rounds"])) < 1.3:
+        pytest.skip(f"the machine shows no parallelism now (stdlib processes: {possible:.2f}x)")
+    raise AssertionError(f"threads / processes: {ratios}; stdlib processes reach {possible:.2f}x")
 
 
 def test_lock_costs_show_the_manager_round_trip() -> None:
