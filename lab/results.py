@@ -23,6 +23,12 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
 
 
+def variant_label(model: str, options: Mapping[str, str]) -> str:
+    """A model and its options as one name; an option that only repeats the model's name
+    (asyncio's own loop) is left out: `asyncio`, `asyncio+uvloop`, `processes+spawn+manager`."""
+    return "+".join([model, *(value for value in options.values() if value != model)])
+
+
 @dataclass(frozen=True)
 class Result:
     """One trial of one demo in one model variant. Immutable; times are in seconds.
@@ -56,11 +62,8 @@ class Result:
 
     @property
     def variant(self) -> str:
-        """The model and its options, e.g. `asyncio+uvloop` or `processes+spawn+manager`.
-
-        An option that only repeats the model's name (asyncio's own loop) is left out.
-        """
-        return "+".join([self.model, *(v for v in self.options.values() if v != self.model)])
+        """The model and its options, e.g. `asyncio+uvloop` or `processes+spawn+manager`."""
+        return variant_label(self.model, self.options)
 
     @property
     def lost(self) -> int | None:

@@ -20,7 +20,7 @@ from rich.table import Column
 
 from lab.demos import DEMOS
 from lab.models import MODELS
-from lab.results import Result
+from lab.results import Result, variant_label
 from lab.runner import SERIAL, check_int, choose, plan, run_trials
 
 
@@ -82,7 +82,8 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return "+".join([self.model, *(v for v in self.options.values() if v != self.model)])
+        """The variant's name, as results name it."""
+        return variant_label(self.model, self.options)
 
 
 def variants(model: str, demo: str) -> list[Variant]:
