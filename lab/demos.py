@@ -1,18 +1,22 @@
-"""The demo registry: the article's four demos, plus the CPU-bound one its sleeping tasks hide.
+"""The demo registry: the article's four demos, the CPU-bound one its sleeping tasks hide, and
+real network I/O against the lab's own HTTP server (http-get).
 
 A demo says which parameters it takes (with their defaults), turns them into the `Work` a model
-runs, and judges what came back: the ideal time, the expected counter, whether outputs are right.
+runs, and judges what came back: the ideal time, the expected counter (for http-get: the
+requests sent, against the responses verified), whether outputs are right, and its metrics.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.models.base import Measured, TaskName, Work
+from lab.clients import Target
+from lab.models.base import Measured, TaskName, Work, verified
 
 Params = Mapping[str, Any]
 
@@ -36,34 +40,64 @@ class Demo:
 
     @property
     def counts(self) -> bool:
-        """Whether the demo's result is a counter to check (observed against expected)."""
-        return "increments" in self.defaults
+        """Whether the demo's result is a count to check (observed against expected)."""
+        return "increments" in self.defaults or self.task == "fetch"
 
-    def work(self, params: Params, timeout: float, fault: Any, chunksize: int | None) -> Work:
-        """The work a model runs for these (validated, complete) parameters."""
+    def work(
+        self, params: Params, timeout: float, fault: Any, chunksize: int | None, url: str | None = None
+    ) -> Work:
+        """The work a model runs for these (validated, complete) parameters; `url`: the server's."""
         assert self.task is not None
+        target = Target(url, params["latency"], params["size"]) if url else None
         return Work(
             task=self.task,
             items=self.items(params),
             workers=params["workers"],
-            sleep=params["sleep"],
+            sleep=params.get("sleep", 0.0),
             locked=self.locked,
             timeout=timeout,
             chunksize=chunksize,
             fault=fault,
+            target=target,
         )
 
     def ideal_s(self, params: Params) -> float | None:
         """The time a perfect pool would take: the waits alone, `workers` at a time."""
-        if self.name != "pool-map":
-            return None
-        return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
+        if self.name == "pool-map":
+            return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
+        if self.task == "fetch":
+            return float(params["latency"]) * math.ceil(int(params["requests"]) / int(params["workers"]))
+        return None
 
     def expected(self, params: Params) -> int | None:
-        """The counter's right final value, or None for demos without a counter."""
+        """The counter's right final value (http-get: the requests sent), or None."""
+        if self.task == "fetch":
+            return int(params["requests"])
         if not self.counts:
             return None
         return int(params["increments"]) * int(params.get("workers", 1))
+
+    def observed(self, measured: Measured) -> int | None:
+        """What the counter ended at (http-get: the responses verified)."""
+        if self.task == "fetch":
+            return verified(measured.outputs)
+        return measured.counter if self.counts else None
+
+    def metrics(self, params: Params, measured: Measured) -> dict[str, Any] | None:
+        """http-get's requests/s, per-request latency (median, p99) and failures by kind."""
+        if self.task != "fetch" or not measured.outputs:
+            return None
+        seconds = sorted(t for _, t in measured.outputs)
+        failures: dict[str, int] = {}
+        for what, _ in measured.outputs:
+            if what:
+                failures[what] = failures.get(what, 0) + 1
+        return {
+            "requests_per_s": round(len(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
+            "latency_p50_s": statistics.median(seconds),
+            "latency_p99_s": seconds[min(len(seconds) - 1, math.ceil(0.99 * len(seconds)) - 1)],
+            "failures": failures,
+        }
 
     def outputs_ok(self, params: Params, measured: Measured) -> bool:
         """Whether every task's output came back, in input order."""
@@ -71,6 +105,8 @@ class Demo:
             return measured.outputs == list(self.items(params))
         if self.task == "crunch":
             return len(measured.outputs) == params["tasks"] and len(set(measured.outputs)) <= 1
+        if self.task == "fetch":
+            return len(measured.outputs) == int(params["requests"])
         return len(measured.outputs) == len(self.items(params))
 
 
@@ -115,7 +151,15 @@ CPU_BOUND = Demo(
     "crunch",
     lambda p: (p["rounds"],) * p["tasks"],
 )
+HTTP_GET = Demo(
+    "http-get",
+    "real network I/O: `requests` GETs against the lab's local HTTP server, `workers` in flight; "
+    "each waits `latency` s on the server and brings back `size` verified bytes",
+    {"requests": 160, "latency": 0.05, "size": 2000, "workers": 5, "server": None},
+    "fetch",
+    lambda p: tuple(range(p["requests"])),
+)
 
 DEMOS: dict[str, Demo] = {
-    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND)
+    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND, HTTP_GET)
 }

@@ -18,7 +18,8 @@ from typing import Any
 from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: results gained `memory` and `metrics`
+READS = (1, 2)  # the versions this lab reads; what a field's absence means is said on `Result`
 UMASK = os.umask(0o022)
 os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
 
@@ -37,8 +38,13 @@ class Result:
     start-up and shutdown. `ideal_s` is what a perfect pool would take (pool-map only).
     `expected` and `observed` are the counter's right and final values (counter demos only);
     `correct` says whether they agree. `outputs_ok` says every output came back, in order.
-    `error` is None, or the one-line reason the trial failed (its times are then None).
+    `error` is None, or the one-line reason the trial failed (its times are then None, but for
+    http-get's failed requests, which are counted and leave the run's times standing).
     `timing` records how it was timed: the clock, whether GC was on, whether it was a warm-up.
+    `memory` (schema 2; None in older files) is the lab's unique memory before the run, at its
+    peak and per worker, in bytes (see `lab.memory`). `metrics` (schema 2) holds a demo's own
+    figures: http-get's requests/s, latency median and p99, and failed requests by kind.
+    For http-get, `expected` is the requests sent and `observed` the responses verified.
     """
 
     demo: str
@@ -55,10 +61,13 @@ class Result:
     error: str | None
     trial: int = 1
     timing: Mapping[str, Any] = field(default_factory=dict)
+    memory: Mapping[str, Any] | None = None
+    metrics: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("options", "params", "timing"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        for name in ("options", "params", "timing", "memory", "metrics"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     @property
     def variant(self) -> str:
@@ -113,9 +122,10 @@ class ResultsFile:
             raise BadResultsFile(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             raise BadResultsFile(f'{source} is not a lab results file (no "schema": "{SCHEMA}")')
-        if doc.get("version") != SCHEMA_VERSION:
+        if doc.get("version") not in READS:
             raise BadResultsFile(
-                f"{source} has schema version {doc.get('version')!r}; this lab reads version {SCHEMA_VERSION}"
+                f"{source} has schema version {doc.get('version')!r}; this lab reads versions "
+                + ", ".join(map(str, READS))
             )
         try:
             results = tuple(Result.from_dict(r) for r in doc["results"])

@@ -14,16 +14,23 @@ from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from lab.clients import load
 from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
+from lab.memory import MemorySampler
 from lab.models import MODELS, Model
 from lab.models.base import FAULTS, Fault, Measured, now
 from lab.results import Result
+from lab.server import KEEPER, MAX_SIZE, raise_open_files
 
 SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
 COMMON = ("timeout", "fault")  # parameters every concurrent demo takes
 BASE_TIMEOUT_S = 60.0  # the default timeout: this plus ten times the ideal time
+MAX_REQUESTS = 1_000_000
+MAX_LATENCY_S = 3600.0
+SPARE_FILES = 64  # open files a process needs besides its connections (the interpreter, pipes, ...)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
         raise InvalidParameter(f"demo {demo.name!r} runs in a model: {', '.join(MODELS)}")
     else:
         model = MODELS[model_name]
-    option_choices = model.option_choices if model else {}
+    option_choices = model.choices_for(demo.task) if model else {}
     takes = (*demo.defaults, *(COMMON if model else ()), *option_choices)
     for key in given:
         if key not in takes:
@@ -94,7 +101,9 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     if model and (reason := model.unavailable(options)):
         raise Unavailable(reason)
     params = validate_params(demo, model, given)
-    ideal = demo.ideal_s(params) or (params.get("sleep", 0.0) if demo.counts else 0.0)
+    if demo.task == "fetch" and model is not None and model.name != "processes":
+        raise_open_files(params["workers"] + SPARE_FILES)  # one socket per request in flight
+    ideal = demo.ideal_s(params) or params.get("sleep", 0.0)
     timeout = given.get("timeout")
     timeout = (
         BASE_TIMEOUT_S + 10 * ideal if timeout is None else check_seconds("timeout", timeout, positive=True)
@@ -122,17 +131,41 @@ def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, A
         p["rounds"] = check_int("rounds", p["rounds"], 0)
     if p.get("chunksize") is not None:
         p["chunksize"] = check_int("chunksize", p["chunksize"], 1)
-    p["sleep"] = check_seconds("sleep", p["sleep"])
+    if "sleep" in p:
+        p["sleep"] = check_seconds("sleep", p["sleep"])
+    if "requests" in p:
+        p["requests"] = check_int("requests", p["requests"], 1, MAX_REQUESTS)
+        p["size"] = check_int("size", p["size"], 0, MAX_SIZE)
+        p["latency"] = check_seconds("latency", p["latency"])
+        if p["latency"] > MAX_LATENCY_S:
+            raise InvalidParameter(f"latency must be at most {MAX_LATENCY_S:g} seconds, not {p['latency']:g}")
+        p["server"] = None if p["server"] is None else check_url(p["server"])
     return p
+
+
+def check_url(value: Any) -> str:
+    """A server's base URL, `http://host:port` (a path prefix allowed), or InvalidParameter."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        ok = ok and parts is not None and parts.port != 0 and not parts.query and not parts.fragment
+    except ValueError:  # a port that is not a number, or out of range
+        ok = False
+    if not ok:
+        raise InvalidParameter(
+            f"server must be a URL like http://127.0.0.1:8080 (a lab server: see `lab serve`), not {value!r}"
+        )
+    return str(value).rstrip("/")
 
 
 def run(demo: str, model: str, **params: Any) -> Result:
     """Run one trial of `demo` in `model` and return its `Result`.
 
     Parameters (each optional, defaults per demo, see `lab.demos()`): `tasks`, `sleep`,
-    `workers`, `increments`, `rounds`, `chunksize`, `timeout`, `fault`, and the model options
-    `loop` (asyncio), `start_method` and `lock` (processes). Raises a `LabError` subclass for a
-    bad parameter or an unavailable variant; a task's own failure is recorded in `Result.error`.
+    `workers`, `increments`, `rounds`, `chunksize`, `requests`, `latency`, `size`, `server`,
+    `timeout`, `fault`, and the model options `loop` (asyncio), `start_method` and `lock`
+    (processes), `client` (http-get). Raises a `LabError` subclass for a bad parameter or an
+    unavailable variant; a task's own failure is recorded in `Result.error`.
     """
     return execute(plan(demo, model, **params), trial=1, warmup=False)
 
@@ -143,18 +176,24 @@ def run_trials(
     """Run `trials` trials of `demo` in `model` (after one uncounted warm-up trial if `warmup`)."""
     trials = check_int("trials", trials, 1)
     request = plan(demo, model, **params)
-    if warmup:
-        execute(request, trial=0, warmup=True)
-    return [execute(request, trial=i, warmup=warmup) for i in range(1, trials + 1)]
+    with KEEPER.keep():  # http-get's trials share one server
+        if warmup:
+            execute(request, trial=0, warmup=True)
+        return [execute(request, trial=i, warmup=warmup) for i in range(1, trials + 1)]
 
 
 def execute(request: Plan, trial: int, warmup: bool) -> Result:
     """Run a validated request once and record what happened."""
     demo, params = request.demo, request.params
     timing = {"clock": "time.perf_counter", "gc": gc.isenabled(), "warmup": warmup}
-    measured, error = measure(request)
+    memory: dict[str, Any] = {}
+    measured, error = measure(request, memory)
     expected = demo.expected(params)
-    observed = measured.counter if measured and demo.counts else None
+    observed = demo.observed(measured) if measured else None
+    metrics = demo.metrics(params, measured) if measured else None
+    if metrics and metrics["failures"] and error is None:
+        kinds = ", ".join(f"{what} x{n}" for what, n in metrics["failures"].items())
+        error = f"{sum(metrics['failures'].values())} of {params['requests']} requests failed: {kinds}"
     return Result(
         demo=demo.name,
         model=request.model.name if request.model else SERIAL,
@@ -170,14 +209,37 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
         error=error,
         trial=trial,
         timing=timing,
+        memory=memory or None,
+        metrics=metrics,
     )
 
 
-def measure(request: Plan) -> tuple[Measured | None, str | None]:
-    """Run the request's work in its model; a failure becomes a one-line error, not an exception."""
+def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str | None]:
+    """Run the request's work in its model; a failure becomes a one-line error, not an exception.
+
+    `memory` receives the run's memory record (`lab.memory`); the HTTP server, when the lab
+    starts one, is not the model's and is left out of it.
+    """
+    params, workers = request.params, int(request.params.get("workers", 1))
+    with KEEPER.keep() as keeper:
+        url, server_pid = params.get("server"), None
+        if request.demo.task == "fetch":
+            load(request.options["client"])  # an import is not memory per worker: load it first
+            if url is None:
+                server = keeper.get()
+                url, server_pid = server.url, server.pid
+        with MemorySampler(exclude=[server_pid] if server_pid else []) as sampler:
+            measured, error = run_model(request, url)
+        memory.update(sampler.summary(workers))
+    return measured, error
+
+
+def run_model(request: Plan, url: str | None) -> tuple[Measured | None, str | None]:
+    """The model's run, its failures turned into one line."""
     if request.model is None:
         return count_serially(request.params["increments"], request.params["sleep"]), None
-    work = request.demo.work(request.params, request.timeout, request.fault, request.params.get("chunksize"))
+    params = request.params
+    work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url)
     try:
         return request.model(**request.options).run(work), None
     except TimeoutError:

@@ -7,7 +7,6 @@ travel on the KeyboardInterrupt as `exc.results`).
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from lab.demos import DEMOS
 from lab.models import MODELS
 from lab.results import Result, variant_label
 from lab.runner import SERIAL, check_int, choose, plan, run_trials
+from lab.signals import threads_without_sigint
 
 
 @dataclass(frozen=True)
@@ -236,16 +236,3 @@ def progress_display(total: int, quiet: bool) -> Iterator[Callable[[str], None]]
         bar.update(task, advance=1)
     finally:
         bar.stop()
-
-
-@contextmanager
-def threads_without_sigint() -> Iterator[None]:
-    """Threads started inside inherit a blocked SIGINT, so that it always reaches the main thread."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -9,8 +9,8 @@ timings taken with `time.perf_counter`:
     startup_s   everything else the model needed: starting the pool or loop, and shutting it down
 
 Each model module defines the same task functions under the same names (`echo`, `count`,
-`crunch`), so the three modules can be read side by side: they differ only in how they wait, what
-their counter and lock are, and how the shared counter reaches the workers.
+`crunch`, `fetch`), so the three modules can be read side by side: they differ only in how they
+wait, what their counter, lock and HTTP client are, and how these reach the workers.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-TaskName = Literal["echo", "count", "crunch"]
+from lab.clients import Outcome, Target
+
+TaskName = Literal["echo", "count", "crunch", "fetch"]
 Fault = Literal["raise", "exit", "hang"]
 FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
 
@@ -35,7 +37,8 @@ class Work:
     `task` is applied to every item of `items` by `workers` workers, in order:
     `echo` waits `sleep` seconds and returns its item (pool-map); `count` adds 1 to the shared
     counter `item` times, after waiting `sleep` (the counter demos, one item per worker);
-    `crunch` does `item` rounds of pure-Python arithmetic (cpu-bound).
+    `crunch` does `item` rounds of pure-Python arithmetic (cpu-bound); `fetch` GETs request
+    `item` from `target` with the model's HTTP client and returns its `Outcome` (http-get).
     """
 
     task: TaskName
@@ -46,11 +49,15 @@ class Work:
     timeout: float = 60.0
     chunksize: int | None = None
     fault: Fault | None = None
+    target: Target | None = None
 
 
 @dataclass(frozen=True)
 class Measured:
-    """What a model hands back: outputs in input order, the final counter, and two timings."""
+    """What a model hands back: outputs in input order, the final counter, and two timings.
+
+    For `fetch`, the counter is the number of responses verified.
+    """
 
     outputs: list[Any]
     counter: int | None
@@ -69,7 +76,8 @@ class Model(ABC):
     """A way to run `Work` concurrently.
 
     Subclasses set `name`, `description` and `option_choices` (option name to its valid values,
-    the default first), and implement `run`. `run` must start `work.workers` workers before it
+    the default first; `task_options` ties an option to the one task it applies to, like the
+    HTTP `client` to `fetch`), and implement `run`. `run` must start `work.workers` workers before it
     starts the clock, return outputs in input order, raise the task's own exception if a task
     fails, raise `TimeoutError` when `work.timeout` passes, and leave no worker behind in any
     case (including KeyboardInterrupt).
@@ -78,6 +86,7 @@ class Model(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    task_options: ClassVar[Mapping[str, TaskName]] = {}
     max_workers: ClassVar[int]
 
     def __init__(self, **options: str) -> None:
@@ -87,6 +96,11 @@ class Model(ABC):
     def default_options(cls) -> dict[str, str]:
         """The options used when none is given: the first valid value of each."""
         return {key: values[0] for key, values in cls.option_choices.items()}
+
+    @classmethod
+    def choices_for(cls, task: TaskName | None) -> dict[str, tuple[str, ...]]:
+        """The options that apply to `task`: all of them but those tied to another task."""
+        return {k: v for k, v in cls.option_choices.items() if cls.task_options.get(k, task) == task}
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
@@ -118,6 +132,11 @@ def crunch_rounds(rounds: int) -> int:
     for i in range(rounds):
         x = (x * 31 + i) % 1_000_003
     return x
+
+
+def verified(outputs: list[Outcome]) -> int:
+    """How many `fetch` outcomes are verified responses: the http-get demo's counter."""
+    return sum(not what for what, _ in outputs)
 
 
 def now() -> float:

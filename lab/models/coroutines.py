@@ -4,6 +4,8 @@ One cook, and a cook who only turns to another order when the current one says "
 coroutines switch only at an `await`. Waiting tasks (`asyncio.sleep`, network I/O) overlap as
 well as threads do, at a fraction of the cost; computing tasks run one after the other. Every
 coroutine sees the same objects: the counter is a plain object and the lock an `asyncio.Lock`.
+Every coroutine shares one HTTP session too (`aiohttp.ClientSession` or `httpx.AsyncClient`,
+option `client`), as aiohttp's documentation asks: one session per application.
 
 The loop is started with `anyio.run` (which also picks uvloop, option `loop`) and timed out with
 `anyio.fail_after`; the tasks themselves run on bare asyncio (`gather` and a `Semaphore`), which
@@ -15,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import anyio
 
-from lab.models.base import Counter, Fault, Measured, Model, Work, crunch_rounds, misbehave, now
+from lab.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
+from lab.models.base import Counter, Fault, Measured, Model, TaskName, Work, crunch_rounds, misbehave, now
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Shared:
     lock: AbstractAsyncContextManager[Any]
     start: asyncio.Barrier
     slots: asyncio.Semaphore
+    http: AsyncClient | None = None
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -73,6 +77,15 @@ async def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared)
         return crunch_rounds(rounds)
 
 
+async def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shared) -> Outcome:
+    """http-get's task: GET one request with the run's one session, and verify the response."""
+    async with shared.slots:
+        if fault:
+            await amisbehave(fault)
+        assert shared.http is not None, "fetch runs with a session"
+        return await shared.http.get(request_id)
+
+
 async def amisbehave(fault: Fault | None) -> None:
     """`misbehave` for coroutines: here a hang is an await that never completes (a stuck read)."""
     if fault == "hang":
@@ -80,18 +93,22 @@ async def amisbehave(fault: Fault | None) -> None:
     misbehave(fault)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
+TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch, "fetch": fetch}
 
 
-async def run_async(work: Work) -> Measured:
+async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
     """Run `work` on the running event loop (startup_s is 0: the loop is the caller's)."""
     lock = asyncio.Lock() if work.locked else nullcontext()
-    shared = Shared(Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers))
-    task, sleep, fault = TASKS[work.task], work.sleep, work.fault
-    with anyio.fail_after(work.timeout):
-        begin = now()
-        outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
-        elapsed = now() - begin
+    async with AsyncExitStack() as stack:
+        http = None
+        if work.target is not None:
+            http = await stack.enter_async_context(async_client(client, work.target, work.workers))
+        shared = Shared(Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers), http)
+        task, sleep, fault = TASKS[work.task], work.sleep, work.fault
+        with anyio.fail_after(work.timeout):
+            begin = now()
+            outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
+            elapsed = now() - begin
     return Measured(outputs, shared.counter.value, elapsed, 0.0)
 
 
@@ -103,7 +120,11 @@ class Coroutines(Model):
         "coroutines on one event loop; waits with asyncio.sleep, shares a plain object, "
         "locks with asyncio.Lock"
     )
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"loop": ("asyncio", "uvloop")}
+    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "loop": ("asyncio", "uvloop"),
+        "client": ASYNC_CLIENTS,
+    }
+    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
     max_workers: ClassVar[int] = 100_000
 
     @classmethod
@@ -117,6 +138,12 @@ class Coroutines(Model):
         """Start a loop, run the work on it, close the loop; the loop's start and end are start-up."""
         started = now()
         use_uvloop = self.options["loop"] == "uvloop"
-        measured = anyio.run(run_async, work, backend="asyncio", backend_options={"use_uvloop": use_uvloop})
+        measured = anyio.run(
+            run_async,
+            work,
+            self.options["client"],
+            backend="asyncio",
+            backend_options={"use_uvloop": use_uvloop},
+        )
         total = now() - started
         return Measured(measured.outputs, measured.counter, measured.elapsed_s, total - measured.elapsed_s)

@@ -4,7 +4,8 @@ Several cooks. Each process has its own interpreter and its own GIL, so tasks ru
 the cores. Nothing is shared unless made so: the counter is a `multiprocessing.Value` in shared
 memory, the lock a `multiprocessing.Lock` (option `lock=mp`) or, as in the article, a
 `Manager().Lock()` (`lock=manager`): a proxy to a lock that lives in a manager process, one socket
-round trip per acquire and per release.
+round trip per acquire and per release. Each process has its own HTTP session
+(`requests.Session` or `httpx.Client`, option `client`), made on its first request.
 
     caller ── items, in chunks ──> call queue ──> worker 1..N ──> result queue ──> caller
        └── Value, Lock, Barrier ── pool initializer, once per worker at its start ──┘
@@ -30,7 +31,8 @@ from functools import partial
 from multiprocessing import resource_tracker
 from typing import Any, ClassVar
 
-from lab.models.base import Fault, Measured, Model, Work, crunch_rounds, misbehave, now
+from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.models.base import Fault, Measured, Model, TaskName, Work, crunch_rounds, misbehave, now
 
 START_METHODS = ("fork", "spawn", "forkserver")
 
@@ -42,9 +44,12 @@ class Shared:
     counter: Any  # multiprocessing.sharedctypes.Synchronized[int]
     lock: AbstractContextManager[Any]
     start: Any  # multiprocessing.synchronize.Barrier
+    target: Target | None = None
+    library: str = SYNC_CLIENTS[0]
 
 
 shared: Shared | None = None  # set in each worker by `join_pool`
+session: SyncClient | None = None  # this worker's own HTTP client, made by its first `fetch`
 
 
 def join_pool(what: Shared) -> None:
@@ -61,6 +66,8 @@ def join_pool(what: Shared) -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `sigint_deferred`
     shared = what
+    if what.target:
+        load(what.library)  # before the clock (under fork, the parent's import is inherited)
 
 
 def echo(item: str, sleep: float, fault: Fault | None) -> str:
@@ -93,13 +100,24 @@ def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
     return crunch_rounds(rounds)
 
 
+def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:
+    """http-get's task: GET one request with this process's own session, and verify the response."""
+    global session
+    assert shared is not None and shared.target is not None, "fetch runs in a worker started by join_pool"
+    if fault:
+        misbehave(fault)
+    if session is None:
+        session = sync_client(shared.library, shared.target)
+    return session.get(request_id)
+
+
 def ready() -> None:
     """The warm-up task: returns once every worker has started and reached the start line."""
     assert shared is not None, "ready runs in a worker started by join_pool"
     shared.start.wait()
 
 
-TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch}
+TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch, "fetch": fetch}
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
@@ -119,7 +137,9 @@ class Processes(Model):
     option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "start_method": tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
         "lock": ("mp", "manager"),
+        "client": SYNC_CLIENTS,
     }
+    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
     max_workers: ClassVar[int] = 64
 
     @classmethod
@@ -142,7 +162,10 @@ class Processes(Model):
             if work.locked:
                 manager = self.options["lock"] == "manager"
                 lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
-            what = Shared(context.Value("i", 0), lock, context.Barrier(work.workers, timeout=work.timeout))
+            barrier = context.Barrier(work.workers, timeout=work.timeout)
+            what = Shared(context.Value("i", 0), lock, barrier, work.target, self.options["client"])
+            if work.target:
+                load(what.library)  # once in the parent: forked workers share its pages
             pool = ProcessPoolExecutor(
                 work.workers, mp_context=context, initializer=join_pool, initargs=(what,)
             )
