@@ -50,7 +50,7 @@ def raw_asyncio(job: Job, requests_: int, workers: int) -> float:
 
             async def get(i: int) -> bool:
                 async with limit, session.get(address(job, i)) as r:
-                    return r.status == 200 and await r.read() == body(i, job[2])
+                    return r.status == 200 and bool(await r.read() == body(i, job[2]))
 
             begin = time.perf_counter()
             ok = await asyncio.gather(*(get(i) for i in range(requests_)))
@@ -68,7 +68,7 @@ def thread_get(job: Job, i: int) -> bool:
     """GET with this thread's own session (Real Python's pattern)."""
     if not hasattr(local, "session"):
         local.session = requests.Session()
-    r = local.session.get(address(job, i))
+    r: requests.Response = local.session.get(address(job, i))
     return r.status_code == 200 and r.content == body(i, job[2])
 
 
@@ -118,7 +118,8 @@ RAW: dict[str, Callable[[Job, int, int], float]] = {
 def with_lab(model: str, job: Job, requests_: int, workers: int) -> float:
     """lab.run's elapsed_s against the same server."""
     url, latency, size = job
-    r = lab.run("http-get", model, requests=requests_, workers=workers, latency=latency, size=size, server=url)
+    params = {"requests": requests_, "workers": workers, "latency": latency, "size": size, "server": url}
+    r = lab.run("http-get", model, **params)
     assert r.elapsed_s is not None and r.correct, r.error
     return r.elapsed_s
 
@@ -140,7 +141,8 @@ def pairs(model: str, job: Job, requests_: int, workers: int, count: int) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     """Run every model's pairs and print a markdown table (and save it with --out)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--size", type=int, default=2000)

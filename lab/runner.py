@@ -94,7 +94,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
                 + (f" in model {model.name}" if model else "")
                 + f"; it takes: {', '.join(takes)}"
             )
-    options = dict(model.default_options()) if model else {}
+    options = {key: values[0] for key, values in option_choices.items()}  # the defaults, first
     for key, choices in option_choices.items():
         if given.get(key) is not None:
             options[key] = choose(key.replace("_", " "), given[key], choices)

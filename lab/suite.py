@@ -87,10 +87,14 @@ class Variant:
 
 
 def variants(model: str, demo: str) -> list[Variant]:
-    """Every variant of a model worth running for a demo (the lock kind matters only when locking)."""
-    choices = dict(MODELS[model].option_choices)
+    """Every variant of a model worth running for a demo (the lock kind matters only when locking;
+    http-get varies the client library and the loop, and runs processes under the default start
+    method only: a start method changes the pool's start-up, which http-get does not time)."""
+    choices = MODELS[model].choices_for(DEMOS[demo].task)
     if demo != "locked-counter":
         choices.pop("lock", None)
+    if demo == "http-get":
+        choices.pop("start_method", None)
     found = [Variant(model)]
     for key, values in choices.items():
         found = [Variant(model, {**v.options, key: value}) for v in found for value in values]

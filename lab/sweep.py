@@ -1,5 +1,8 @@
 """Worker sweeps: one demo at several worker counts in each model, as a table and a chart.
 
+Each point also shows the memory per worker (`lab.memory`) and, for http-get, requests/s. A
+worker count above a model's limit (`Model.max_workers`) is skipped, with the reason.
+
 Efficiency is ideal / measured. For pool-map the ideal is the waits alone (sleep x ceil(tasks /
 workers)); for cpu-bound it is the model's own one-worker time divided by min(workers, tasks),
 that is, perfect parallelism with a core per worker (a 2-core machine cannot reach it past 2).
@@ -9,13 +12,14 @@ The chart needs matplotlib (`pip install 'lab[plot]'`); without it the tables st
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lab import stats
+from lab.models import MODELS
 from lab.results import Result
 
 PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
@@ -34,8 +38,49 @@ def sweep(
     results: list[Result] = []
     for model in models:
         for count in workers:
-            results += run(demo, model, trials, **{**params, "workers": count})
+            if count <= MODELS[model].max_workers:
+                results += run(demo, model, trials, **{**params, "workers": count})
     return results
+
+
+def skipped(models: Sequence[str], workers: Sequence[int]) -> list[dict[str, Any]]:
+    """The points of a sweep above a model's limit, each with the reason."""
+    return [
+        {
+            "variant": model,
+            "workers": count,
+            "reason": f"{model} runs at most {MODELS[model].max_workers} workers",
+        }
+        for model in models
+        for count in workers
+        if count > MODELS[model].max_workers
+    ]
+
+
+def median_metric(group: Sequence[Result], read: Callable[[Result], float | None]) -> float | None:
+    """The median of a figure over a group's results (None where no result has it)."""
+    values = [v for r in group if (v := read(r)) is not None]
+    return statistics.median(values) if values else None
+
+
+def per_worker_bytes(r: Result) -> float | None:
+    """A result's memory per worker, in bytes."""
+    return float(r.memory["per_worker_bytes"]) if r.memory else None
+
+
+def requests_per_s(r: Result) -> float | None:
+    """A result's requests per second (http-get)."""
+    return r.metrics.get("requests_per_s") if r.metrics else None
+
+
+def size(n: float | None) -> str:
+    """Bytes as `850 B`, `14.5 KB` or `5.6 MB`."""
+    if n is None:
+        return "-"
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def medians(results: Sequence[Result]) -> dict[tuple[str, int], float]:
@@ -73,6 +118,7 @@ def rows(results: Sequence[Result]) -> list[tuple[Any, ...]]:
         single = times.get((variant, 1))
         best = ideal(group[0], single)
         med = spread.median if spread else None
+        rate = median_metric(group, requests_per_s)
         out.append((
             variant, workers,
             f"{med:.4f}" if med is not None else "-",
@@ -80,15 +126,19 @@ def rows(results: Sequence[Result]) -> list[tuple[Any, ...]]:
             f"{best:.4f}" if best is not None else "-",
             f"{single / med:.2f}x" if single and med else "-",
             f"{best / med:.0%}" if best is not None and med else "-",
+            f"{rate:.0f}" if rate is not None else "-",
+            size(median_metric(group, per_worker_bytes)),
         ))  # fmt: skip
     return out
 
 
-HEADERS = ["variant", "workers", "median s", "min-max s", "ideal s", "speedup", "efficiency"]
+HEADERS = ["variant", "workers", "median s", "min-max s", "ideal s", "speedup", "efficiency", "requests/s",
+           "memory per worker"]  # fmt: skip
 
 
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
-    """Draw time and speedup against workers, one line per variant; None, or why it was skipped."""
+    """Draw time, speedup and memory per worker against workers, one line per variant; None, or
+    why it was skipped."""
     if importlib.util.find_spec("matplotlib") is None:
         return PLOT_HINT
     import matplotlib  # noqa: PLC0415  (optional dependency)
@@ -98,7 +148,8 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
 
     times = medians(results)
     variants = list(dict.fromkeys(v for v, _ in times))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
+    memory = {(r.variant, int(r.params["workers"])): per_worker_bytes(r) for r in results}
+    fig, (left, right, third) = plt.subplots(1, 3, figsize=(12, 3.6), dpi=100)
     markers, lines = "osD^v<>p", ["-", "--", ":", "-."]
     for i, variant in enumerate(variants):
         points = sorted((w, t) for (v, w), t in times.items() if v == variant)
@@ -110,24 +161,30 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
         left.plot(xs, ys, **style)
         if (variant, 1) in times:
             right.plot(xs, [times[(variant, 1)] / t for t in ys], **style)
+        kept = [(w, m / 1e3) for w in xs if (m := memory.get((variant, w))) is not None and m > 0]
+        third.plot([w for w, _ in kept], [m for _, m in kept], **style)
     counts = sorted({w for _, w in times})
-    ideal_times = [ideal(r, None) for r in results[:1]]
-    if ideal_times and ideal_times[0] is not None:
-        sample = results[0]
-        sleep, tasks = float(sample.params["sleep"]), int(sample.params["tasks"])
-        ideal_line = [sleep * math.ceil(tasks / w) for w in counts]
-        left.plot(counts, ideal_line, color="grey", linestyle="--", linewidth=1, label="ideal")
+    ideals = {int(r.params["workers"]): r.ideal_s for r in results if r.ideal_s is not None}
+    if ideals:
+        xs = sorted(ideals)
+        left.plot(xs, [ideals[w] for w in xs], color="grey", linestyle="--", linewidth=1, label="ideal")
     right.plot(counts, counts, color="grey", linestyle="--", linewidth=1, label="ideal (linear)")
     if results[0].demo == "cpu-bound" and (cores := os.cpu_count()):
         right.axhline(cores, color="grey", linestyle=":", linewidth=1, label=f"cores here ({cores})")
-    for ax in (left, right):
-        ax.set_xscale("log", base=2)
+    base = 10 if counts and counts[-1] / counts[0] > 100 else 2
+    for ax in (left, right, third):
+        ax.set_xscale("log", base=base)
         ax.set_xticks(counts, [str(c) for c in counts])
         ax.set_xlabel("workers")
         ax.grid(True, alpha=0.3)
     left.set_ylabel("median time (s)")
-    left.set_ylim(bottom=0)
+    if times and max(times.values()) > 50 * min(times.values()):
+        left.set_yscale("log")  # from one request at a time to thousands in flight
+    else:
+        left.set_ylim(bottom=0)
     right.set_ylabel("speedup over 1 worker")
+    third.set_yscale("log")
+    third.set_ylabel("memory per worker (KB, USS)")
     right.legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()

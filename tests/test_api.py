@@ -11,7 +11,9 @@ import lab.errors
 
 
 def test_demos_and_models_are_described() -> None:
-    assert list(lab.demos()) == ["pool-map", "serial-counter", "racy-counter", "locked-counter", "cpu-bound"]
+    assert list(lab.demos()) == [
+        "pool-map", "serial-counter", "racy-counter", "locked-counter", "cpu-bound", "http-get"
+    ]  # fmt: skip
     assert list(lab.models()) == ["asyncio", "threads", "processes"]
     assert all(isinstance(d, str) and d for d in [*lab.demos().values(), *lab.models().values()])
 

@@ -1,0 +1,100 @@
+"""The command line, one module per command: `lab list`, `run`, `report`, `sweep`, `serve`.
+
+`main(argv)` returns the exit status.
+
+Exit status: 0 when every run completed (a racy counter losing updates is the lesson, not an
+error), 1 when a run failed (a task raised, a worker died, a timeout), 2 for bad usage (one line
+on stderr, never a traceback), 130 after Ctrl-C and 143 after SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import NoReturn
+
+from lab.cli import listing, report, run, serve, sweep
+from lab.cli.common import EXAMPLES, Interrupted, Parser, Terminated
+from lab.cli.run import show
+from lab.errors import LabError
+from lab.models.threads import stuck_threads
+
+COMMANDS: dict[str, ModuleType] = {
+    "list": listing,
+    "run": run,
+    "report": report,
+    "sweep": sweep,
+    "serve": serve,
+}
+
+
+def build_parser() -> Parser:
+    """The argument parser, with one subcommand per module."""
+    parser = Parser(
+        prog="lab",
+        description="The same demos as asyncio coroutines, threads and processes, measured side by side.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in COMMANDS.values():
+        module.add(sub)
+    return parser
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM handler: unwind like Ctrl-C, so pools are shut down and results kept."""
+    raise Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]) and return the exit status."""
+    try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        if threading_is_main():
+            signal.signal(signal.SIGTERM, raise_terminated)
+        command: Callable[[argparse.Namespace], int] = COMMANDS[args.command].command
+        return command(args)
+    except LabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        interrupt = exc if isinstance(exc, Interrupted) else Interrupted()
+        print(f"lab: interrupted by {interrupt.signal_name}", file=sys.stderr)
+        return interrupt.status
+
+
+def threading_is_main() -> bool:
+    """Signal handlers can only be set from the main thread (tests may call main elsewhere)."""
+    return threading.current_thread() is threading.main_thread()
+
+
+def entry() -> NoReturn:
+    """The `lab` console script: run main, then exit, even if a hung thread is still running."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`lab list | head -1`): not our error. Point stdout at devnull so
+        # that the interpreter's own final flush does not complain again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.stderr.flush()
+    if stuck_threads():
+        # A thread cannot be killed, and the interpreter would wait for it at exit forever.
+        os._exit(status)
+    sys.exit(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
+
+
+__all__ = ["build_parser", "entry", "main", "show"]

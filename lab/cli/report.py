@@ -1,0 +1,69 @@
+"""`lab report`: run the suite (or read `--from`), then write <stem>.json, <stem>.md and the charts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lab import lockcost
+from lab.cli.common import Interrupted, draw_charts, whole, write_report
+from lab.environment import collect
+from lab.results import ResultsFile, prepare_folder
+from lab.runner import check_int, choose
+from lab.suite import SCALES, SuiteInterrupted, plan_suite, run_suite
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `report` subcommand's arguments."""
+    report = sub.add_parser("report", help="run every demo in every variant and write a markdown report")
+    report.add_argument(
+        "--out", default="reports", help="folder for <stem>.md and <stem>.json (default: reports)"
+    )
+    report.add_argument(
+        "--scale", default="quick", help="quick (default, under a minute) or article (minutes)"
+    )
+    report.add_argument("--trials", type=whole, help="trials per row (quick: 3, article: 2)")
+    report.add_argument("--demos", nargs="+", help="only these demos")
+    report.add_argument("--models", nargs="+", help="only these models")
+    report.add_argument("--from", dest="source", help="re-render this results JSON without running anything")
+    report.add_argument("--quiet", action="store_true", help="no progress display")
+    report.add_argument("--warmup", action="store_true", help="one uncounted warm-up trial per row")
+
+
+def command(args: argparse.Namespace) -> int:
+    """`lab report`: run the suite (or read `--from`), then write <stem>.json and <stem>.md."""
+    out = Path(args.out)
+    if args.source:
+        doc = ResultsFile.load(args.source)
+        prepare_folder(out)
+        draw_charts(out, str(doc.run.get("stem")), doc.sweeps)
+        write_report(out, doc)
+        return 0
+    scale = SCALES[choose("scale", args.scale, SCALES)]
+    trials = scale.trials if args.trials is None else check_int("trials", args.trials, 1)
+    runs, skipped = plan_suite(scale, args.demos, args.models)
+    prepare_folder(out)  # fail before running, not after
+    environment = collect(args.argv)
+    stem = f"lab-report-{scale.name}-{environment['date'][:10]}"
+    run = {"scale": scale.name, "trials": trials, "warmup": args.warmup, "skipped": skipped,
+           "partial": False, "stem": stem}  # fmt: skip
+    try:
+        measured = run_suite(runs, trials, args.quiet, args.warmup)
+        run["lock_costs"] = lockcost.measure()
+    except SuiteInterrupted as stop:
+        cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
+        run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}
+        doc = ResultsFile(tuple(stop.measured.results), environment, run, tuple(stop.measured.sweeps))
+        md, js = write_report(out, doc)
+        kept = len(doc.results) + len(doc.sweeps)
+        print(f"lab: interrupted by {cause.signal_name}: kept {kept} results in {js} (marked partial) "
+              f"and {md} (marked PARTIAL at the top)", file=sys.stderr)  # fmt: skip
+        return cause.status
+    run["charts"] = draw_charts(out, stem, measured.sweeps)
+    doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps))
+    md, js = write_report(out, doc)
+    print(
+        f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in run["charts"].values() if "file" in c)
+    )
+    return 1 if any(r.error for r in [*doc.results, *doc.sweeps]) else 0

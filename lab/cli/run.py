@@ -1,0 +1,128 @@
+"""`lab run`: every trial of a demo in each model asked for, printed as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tabulate import tabulate
+
+from lab import stats
+from lab.cli.common import (
+    EXAMPLES,
+    PARAM_KEYS,
+    Interrupted,
+    add_run_arguments,
+    model_names,
+    params_for,
+    seconds,
+    whole,
+    yes_no,
+)
+from lab.demos import DEMOS
+from lab.results import Result, dump_results
+from lab.runner import check_int, plan, run_trials
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `run` subcommand's arguments."""
+    run = sub.add_parser(
+        "run", help="run a demo", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    run.add_argument("demo", help=", ".join(DEMOS))
+    add_run_arguments(run)
+    run.add_argument("--workers", type=whole, help="workers per model (pool-map: = tasks, counters: 5)")
+    run.add_argument("--json", action="store_true", help="print a JSON array of results instead of a table")
+
+
+def command(args: argparse.Namespace) -> int:
+    """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
+    names = model_names(args.model, args.demo)
+    if args.fault == "exit" and args.model == "all" and args.demo in DEMOS and DEMOS[args.demo].task:
+        print(
+            "note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr
+        )
+        names = ["processes"]
+    requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
+    check_int("trials", args.trials, 1)
+    for name, params in requests.items():
+        plan(args.demo, name, **params)  # every model's request is checked before any runs
+    results: list[Result] = []
+    try:
+        for name, params in requests.items():
+            results += run_trials(args.demo, name, args.trials, warmup=args.warmup, **params)
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, Interrupted) else Interrupted()
+        show(results, args.json)
+        print(
+            f"lab: interrupted by {stop.signal_name}: kept the {len(results)} results completed "
+            "(printed above)",
+            file=sys.stderr,
+        )
+        return stop.status
+    show(results, args.json)
+    return 1 if any(r.error for r in results) else 0
+
+
+def show(results: list[Result], as_json: bool) -> None:
+    """Print results: a JSON array, or a table per result and, for repeated trials, a summary."""
+    if as_json:
+        print(dump_results(results))
+        return
+    if not results:
+        return
+    rows = [
+        (
+            r.demo,
+            r.variant,
+            r.trial,
+            seconds(r.elapsed_s),
+            seconds(r.startup_s),
+            seconds(r.ideal_s),
+            r.expected,
+            r.observed,
+            r.lost,
+            yes_no(r.correct),
+            yes_no(r.outputs_ok),
+            r.error or "",
+        )
+        for r in results
+    ]
+    headers = [
+        "demo",
+        "variant",
+        "trial",
+        "elapsed s",
+        "start-up s",
+        "ideal s",
+        "expected",
+        "observed",
+        "lost",
+        "correct",
+        "outputs ok",
+        "error",
+    ]
+    print(tabulate(rows, headers, disable_numparse=True, missingval="-"))
+    groups = stats.group(results)
+    if any(len(g) > 1 for g in groups.values()):
+        print()
+        summary = []
+        for (demo, variant), group in groups.items():
+            spread = stats.elapsed(group)
+            summary.append(
+                (
+                    demo,
+                    variant,
+                    len(group),
+                    seconds(spread.median if spread else None),
+                    f"{spread.low:.4f}-{spread.high:.4f}" if spread else "-",
+                    "UNSTABLE" if spread and spread.unstable else "",
+                )
+            )
+        print(
+            tabulate(
+                summary,
+                ["demo", "variant", "trials", "median s", "min-max s", "warning"],
+                disable_numparse=True,
+            )
+        )

@@ -1,0 +1,62 @@
+"""`lab sweep`: one demo at several worker counts in each model; markdown, JSON and a chart."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tabulate import tabulate
+
+from lab import sweep
+from lab.cli.common import add_work_arguments, draw_charts, parse_counts, whole
+from lab.demos import DEMOS
+from lab.environment import collect
+from lab.errors import InvalidParameter
+from lab.models import MODELS
+from lab.report import render_sweep
+from lab.results import ResultsFile, prepare_folder, write_atomically
+from lab.runner import check_int, plan, run_trials
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `sweep` subcommand's arguments."""
+    sweeper = sub.add_parser("sweep", help="one demo at several worker counts: markdown, JSON and a chart")
+    sweeper.add_argument("demo", help="pool-map, racy-counter, locked-counter, cpu-bound or http-get")
+    sweeper.add_argument(
+        "--workers", default="1,2,4,8", help="comma-separated worker counts (default 1,2,4,8)"
+    )
+    sweeper.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models")
+    add_work_arguments(sweeper)
+    sweeper.add_argument("--trials", type=whole, default=3, help="trials per point (default 3)")
+    sweeper.add_argument("--out", default="reports", help="folder for the files (default: reports)")
+
+
+def command(args: argparse.Namespace) -> int:
+    """`lab sweep`: one demo at several worker counts in each model; markdown, JSON and a chart."""
+    if args.demo in DEMOS and DEMOS[args.demo].task is None:
+        raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
+    counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
+    models = args.models or list(MODELS)
+    keys = ("tasks", "sleep", "increments", "rounds", "requests", "latency", "size", "server")
+    params = {k: v for k in keys if (v := getattr(args, k)) is not None}
+    for model in models:  # everything is checked before anything runs, up to each model's limit
+        plan(args.demo, model, **params, workers=min(max(counts), MODELS[model].max_workers))
+    skipped = sweep.skipped(models, counts)
+    out = Path(args.out)
+    prepare_folder(out)
+    environment = collect(args.argv)
+    trials = check_int("trials", args.trials, 1)
+    results = sweep.sweep(
+        args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
+    )
+    stem = f"lab-sweep-{args.demo}-{environment['date'][:10]}"
+    charts = draw_charts(out, stem, results)
+    run = {"kind": "sweep", "trials": trials, "stem": stem, "charts": charts, "skipped": skipped}
+    text = ResultsFile((), environment, run, tuple(results)).to_json()
+    write_atomically(out / f"{stem}.json", text)
+    write_atomically(out / f"{stem}.md", render_sweep(ResultsFile.from_json(text)))
+    print(f"wrote {out / stem}.md, .json" + (" and .png" if "file" in charts.get(args.demo, {}) else ""))
+    print(tabulate(sweep.rows(results), sweep.HEADERS, disable_numparse=True))
+    for point in skipped:
+        print(f"skipped: {point['variant']} at {point['workers']} workers: {point['reason']}")
+    return 1 if any(r.error for r in results) else 0
