@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Column
 
+from lab import sweep
 from lab.demos import DEMOS
 from lab.models import MODELS
 from lab.results import Result, variant_label
@@ -50,10 +51,12 @@ SCALES = {
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 4},
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1},
             ],
+            "http-get": [{"requests": 160, "latency": 0.02, "workers": 20}],
         },
         {
             "pool-map": ({"tasks": 8, "sleep": 0.05}, (1, 2, 4, 8)),
             "cpu-bound": ({"tasks": 4, "rounds": QUICK_ROUNDS}, (1, 2, 4)),
+            "http-get": ({"requests": 50, "latency": 0.005}, (1, 10, 50)),
         },
     ),
     "article": Scale(
@@ -67,8 +70,15 @@ SCALES = {
             "racy-counter": [{"workers": 5, "increments": 1, "sleep": 5.0}],
             "locked-counter": [{"workers": 5, "increments": 1, "sleep": 1.0}],
             "cpu-bound": [{"tasks": 4, "workers": 4}, {"tasks": 4, "workers": 1}],
+            # Real Python's 160 pages; 0.09 s each is their synchronous 14.29 s / 160, over the internet.
+            "http-get": [{"requests": 160, "latency": 0.09, "workers": 5}],
         },
-        {"pool-map": ({"tasks": 8, "sleep": 1.0}, (1, 2, 4, 8)), "cpu-bound": ({"tasks": 4}, (1, 2, 4))},
+        {
+            "pool-map": ({"tasks": 8, "sleep": 1.0}, (1, 2, 4, 8)),
+            "cpu-bound": ({"tasks": 4}, (1, 2, 4)),
+            # synchronous, one per core, Real Python's 5 threads, and all 160 in flight (asyncio)
+            "http-get": ({"requests": 160, "latency": 0.09}, (1, 2, 5, 160)),
+        },
     ),
 }
 
@@ -119,6 +129,9 @@ def plan_suite(
     models = [choose("model", m, MODELS) for m in models or MODELS]
     runs, skipped = main_runs(scale, demos, models)
     runs += sweep_runs(scale, demos, models)
+    skipped += sweep.skipped(
+        models, sorted({c for d, (_, cs) in scale.sweeps.items() if d in demos for c in cs})
+    )
     for r in runs:  # validate everything before anything runs
         plan(r.demo, r.variant.model, **r.variant.options, **r.params)
     return runs, skipped
@@ -150,6 +163,7 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
         for model in models
         if MODELS[model].unavailable(MODELS[model].default_options()) is None
         for count in counts
+        if count <= MODELS[model].max_workers  # the others are listed as skipped by `plan_suite`
     ]
 
 
@@ -203,7 +217,8 @@ def with_trial(result: Result, trial: int, warmup: bool) -> Result:
 
 def describe(params: Mapping[str, Any]) -> str:
     """A short label of a parameter set: `w5 t5 s0.1`."""
-    short = {"workers": "w", "tasks": "t", "sleep": "s", "increments": "i", "rounds": "r"}
+    short = {"workers": "w", "tasks": "t", "sleep": "s", "increments": "i", "rounds": "r", "requests": "n",
+             "latency": "l"}  # fmt: skip
     return " ".join(
         f"{short[k]}{v:g}" if isinstance(v, float) else f"{short[k]}{v}" for k, v in params.items()
     )

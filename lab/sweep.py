@@ -57,6 +57,15 @@ def skipped(models: Sequence[str], workers: Sequence[int]) -> list[dict[str, Any
     ]
 
 
+def describe_work(params: Mapping[str, Any]) -> str:
+    """What one sweep point ran: `8 tasks x sleep(0.05)`, `4 tasks x 500000 rounds`, or
+    `100 requests x latency 0.005 s`."""
+    if "requests" in params:
+        return f"{params['requests']} requests x latency {params['latency']:g} s, {params['size']} bytes"
+    work = f"{params['rounds']} rounds" if "rounds" in params else f"sleep({params['sleep']:g})"
+    return f"{params.get('tasks', '?')} tasks x {work}"
+
+
 def median_metric(group: Sequence[Result], read: Callable[[Result], float | None]) -> float | None:
     """The median of a figure over a group's results (None where no result has it)."""
     values = [v for r in group if (v := read(r)) is not None]
@@ -183,8 +192,9 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     else:
         left.set_ylim(bottom=0)
     right.set_ylabel("speedup over 1 worker")
-    third.set_yscale("log")
-    third.set_ylabel("memory per worker (KB, USS)")
+    if any(m and m > 0 for m in memory.values()):
+        third.set_yscale("log")  # from a coroutine's kilobyte to a process's megabytes
+    third.set_ylabel("memory per worker (KB, PSS)")
     right.legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -42,6 +42,21 @@ BAD_INPUTS = [
     (["report", "--demos", "pool-mop"], "unknown demo 'pool-mop'"),
     (["report", "--models", "fibers"], "unknown model 'fibers'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run", "http-get", "--latency", "-1"], "latency must be a finite number of seconds, 0 or more, not -1"),
+    (["run", "http-get", "--server", "localhost:8080"], "server must be a URL like http://127.0.0.1:8080"),
+    (["run", "http-get", "--server", "http://127.0.0.1:99999"], "not 'http://127.0.0.1:99999'"),
+    (["run", "http-get", "--server", "ftp://x"], "server must be a URL like"),
+    (["run", "http-get", "--requests", "0"], "requests must be from 1 to 1000000, not 0"),
+    (["run", "http-get", "--size", "-5"], "size must be from 0 to"),
+    (["run", "http-get", "--client", "urllib"], "unknown client 'urllib'; valid: aiohttp, httpx"),
+    (
+        ["run", "http-get", "--model", "threads", "--client", "aiohttp"],
+        "unknown client 'aiohttp'; valid: requests, httpx",
+    ),
+    (["run", "pool-map", "--client", "httpx"], "parameter 'client' does not apply to pool-map"),
+    (["run", "pool-map", "--latency", "1"], "parameter 'latency' does not apply to pool-map"),
+    (["serve", "--port", "70000"], "port must be from 0 to 65535 (0: any free port), not 70000"),
+    (["serve", "--host", "256.1.1.1"], "cannot listen on 256.1.1.1:0"),
 ]
 
 

@@ -54,6 +54,17 @@ def fixed_results() -> list[Result]:
         out.append(result("locked-counter", "processes", {"start_method": "fork", "lock": "manager"}, 0.4,
                           params={"workers": 5, "increments": 1000}, expected=5000, observed=5000,
                           correct=True, trial=trial))  # fmt: skip
+        http = {"requests": 160, "latency": 0.02, "size": 2000, "workers": 20, "server": None}
+        for model, opts, elapsed, rate, per_worker in (
+            ("asyncio", {"loop": "asyncio", "client": "aiohttp"}, 0.19, 842.0, 1500),
+            ("threads", {"client": "requests"}, 0.21, 761.0, 16000),
+        ):
+            out.append(result("http-get", model, opts, elapsed + jitter, params=http, ideal_s=0.16, expected=160,
+                              observed=160, correct=True, trial=trial,
+                              memory={"baseline_bytes": 10**7, "peak_bytes": 10**7 + 20 * per_worker,
+                                      "per_worker_bytes": per_worker},
+                              metrics={"requests_per_s": rate, "latency_p50_s": 0.021, "latency_p99_s": 0.04,
+                                       "failures": {}}))  # fmt: skip
     out.append(result("cpu-bound", "threads", {}, None, params={"tasks": 4, "workers": 4}, outputs_ok=None,
                       error="RuntimeError: injected fault: the task raised"))  # fmt: skip
     return out
@@ -66,7 +77,9 @@ def fixed_sweep() -> list[Result]:
 
 def fixed_doc() -> ResultsFile:
     run = {**RUN, "lock_costs": {"threading.Lock": 0.17, "Manager().Lock()": 81.2},
-           "charts": {"pool-map": {"file": "sweep-pool-map.png"}}}  # fmt: skip
+           "charts": {"pool-map": {"file": "sweep-pool-map.png"}},
+           "server_ceiling": {"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0}, "ceiling": 1500.0,
+                              "how": "latency 0, test"}}  # fmt: skip
     return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()))
 
 
@@ -77,11 +90,12 @@ def test_golden_markdown() -> None:
 
 def test_markdown_has_the_five_sections_and_the_article() -> None:
     text = render(fixed_doc())
-    for title in ("1. Execution time", "2. Counter correctness", "3. Against the article",
-                  "4. What the numbers show", "5. Variants side by side", "6. Worker sweeps",
-                  "7. Environment", "Failed runs"):  # fmt: skip
+    for title in ("1. Execution time", "2. Counter correctness", "3. Network I/O (http-get)",
+                  "4. Against the article and Real Python", "5. What the numbers show",
+                  "6. Variants side by side", "7. Worker sweeps", "8. Environment", "Failed runs"):  # fmt: skip
         assert f"## {title}" in text
     assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
+    assert "14.29 s" in text and "320/320" in text and "server-bound" in text  # Real Python; http-get
     assert "3102 x1, 3101 x1" in text and "0/2" in text
     assert "skipped: processes+forkserver" in text
 
@@ -169,3 +183,12 @@ def test_bad_scale_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     blocker.write_text("")
     assert main(["report", "--out", str(blocker / "sub"), "--demos", "serial-counter"]) == 2
     assert "cannot write reports into" in capsys.readouterr().err
+
+
+def test_a_schema_1_file_still_loads_and_renders(tmp_path: Path) -> None:
+    old = Path(__file__).parent / "data" / "results-v1.json"  # written by lab 0.1.0, before memory
+    doc = ResultsFile.load(old)
+    assert doc.results[0].memory is None and doc.results[0].metrics is None
+    assert main(["report", "--from", str(old), "--out", str(tmp_path)]) == 0
+    text = next(tmp_path.glob("*.md")).read_text()
+    assert "## 3. Network I/O (http-get)" in text and "_http-get did not run._" in text

@@ -181,9 +181,7 @@ def chart_atomically(results: Sequence[Result], path: Path, title: str) -> str |
 
 def sweep_title(result: Result) -> str:
     """What a sweep ran: `8 tasks x sleep(0.05)` or `4 tasks x 1000000 rounds`."""
-    p = result.params
-    work = f"{p['rounds']} rounds" if "rounds" in p else f"sleep({p['sleep']:g})"
-    return f"{p.get('tasks', '?')} tasks x {work}, {result.timing.get('clock', '')} medians"
+    return f"{sweep.describe_work(result.params)}, {result.timing.get('clock', '')} medians"
 
 
 def write_report(out: Path, doc: ResultsFile) -> tuple[Path, Path]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab import lockcost
+from lab import ceiling, lockcost
 from lab.cli.common import Interrupted, draw_charts, whole, write_report
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
@@ -51,6 +51,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         measured = run_suite(runs, trials, args.quiet, args.warmup)
         run["lock_costs"] = lockcost.measure()
+        if any(r.demo == "http-get" for r in runs):
+            run["server_ceiling"] = ceiling.measure()
     except SuiteInterrupted as stop:
         cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
         run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}

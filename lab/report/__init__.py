@@ -1,0 +1,77 @@
+"""The markdown report, rendered from a `ResultsFile` alone (so `--from` re-renders it exactly).
+
+One module per section, each a function from records to markdown; this module orders them:
+execution time, counter correctness, network I/O, the article's (and Real Python's) figures
+beside ours, what the numbers show, variants side by side, worker sweeps, the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lab.report.article import article_table, real_python_table
+from lab.report.common import TIMED, table
+from lab.report.counters import counter_table
+from lab.report.environment import environment_table
+from lab.report.findings import findings
+from lab.report.network import network_table
+from lab.report.sweeps import sweep_section
+from lab.report.timing import time_table
+from lab.report.variants import variants_section
+from lab.results import ResultsFile
+
+
+def render_sweep(doc: ResultsFile) -> str:
+    """The markdown of `lab sweep`: what ran, the table, the chart, where."""
+    env, run = dict(doc.environment), dict(doc.run)
+    demo = doc.sweeps[0].demo if doc.sweeps else "?"
+    parts = [
+        f"# lab sweep: {demo}",
+        f"Made by `{env.get('command')}` on {env.get('date')}, {run.get('trials')} trials per point. {TIMED}",
+        sweep_section(doc.sweeps, run.get("charts", {})),
+        "## Environment\n\n" + environment_table(env, run.get("skipped", [])),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def render(doc: ResultsFile) -> str:
+    """The whole markdown report."""
+    results, env, run = list(doc.results), dict(doc.environment), dict(doc.run)
+    failed = [r for r in results if r.error]
+    parts = [f"# lab report: {run.get('scale', '?')} scale"]
+    if run.get("partial"):
+        parts.append(
+            f"> **PARTIAL REPORT**: the run was interrupted ({run.get('interrupted', 'stopped')}); "
+            f"only the {len(results)} results measured before that are below."
+        )
+    parts.append(
+        f"Made by `{env.get('command')}` on {env.get('date')}: {len(results)} results, "
+        f"{run.get('trials')} trials per row. Every number below was measured in that run; "
+        "the JSON file beside this one holds each trial."
+    )
+    parts.append(TIMED)
+    ceiling = run.get("server_ceiling")
+    against = lambda: (  # noqa: E731
+        article_table(results, env, str(run.get("scale")))
+        + "\n\n### Real Python's 160 pages\n\n"
+        + real_python_table([*results, *doc.sweeps], env)
+    )
+    sections: list[tuple[str, Callable[[], str]]] = [
+        ("1. Execution time", lambda: time_table(results)),
+        ("2. Counter correctness", lambda: counter_table(results)),
+        ("3. Network I/O (http-get)", lambda: network_table(results, ceiling)),
+        ("4. Against the article and Real Python", against),
+        ("5. What the numbers show", lambda: "\n".join(f"- {x}" for x in findings(results, env, ceiling))),
+        ("6. Variants side by side", lambda: variants_section(results, run)),
+        ("7. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
+        ("8. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
+    ]
+    for title, body in sections:
+        parts.append(f"## {title}\n\n{body()}")
+    if failed:
+        rows = [(r.demo, r.variant, r.trial, r.error) for r in failed]
+        parts.append("## Failed runs\n\n" + table(rows, ["demo", "variant", "trial", "error"]))
+    return "\n\n".join(parts) + "\n"
+
+
+__all__ = ["render", "render_sweep"]

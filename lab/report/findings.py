@@ -1,0 +1,116 @@
+"""Section 4: what the numbers show, in sentences computed from the numbers, never canned."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab import stats
+from lab.report.common import by_workers, median_of
+from lab.report.network import network_findings
+from lab.results import Result
+from lab.sweep import median_metric, per_worker_bytes, size
+
+
+def findings(
+    results: Sequence[Result], environment: dict[str, Any], ceiling: Mapping[str, Any] | None = None
+) -> list[str]:
+    """What the numbers show, as sentences computed from them."""
+    groups = by_workers(results)
+    lines = []
+    for demo in ("pool-map", "cpu-bound"):
+        lines += speed_findings(demo, groups)
+    lines += network_findings(results, ceiling)
+    lines += memory_findings(results)
+    lines += race_findings([r for r in results if r.demo == "racy-counter"])
+    locked = [r for r in results if r.demo == "locked-counter"]
+    if locked:
+        wrong = sorted({r.variant for r in locked if not r.correct})
+        lines.append(
+            f"**locked-counter**: exact in {sum(bool(r.correct) for r in locked)} of {len(locked)} trials"
+            + (f"; wrong or failed in {', '.join(wrong)}." if wrong else ": every lock kept every update.")
+        )
+        per_op = lock_costs(locked)
+        if per_op:
+            lines.append(
+                "Time per locked increment (elapsed / all increments, which the lock serialises): "
+                + "; ".join(per_op)
+                + "."
+            )
+    if any(r.demo == "cpu-bound" for r in results):
+        gil = environment.get("gil_enabled", True)
+        lines.append(
+            "This interpreter "
+            + (
+                "has the GIL enabled: threads are one cook, taking turns on CPU work."
+                if gil
+                else "runs without the GIL: threads can compute in parallel."
+            )
+        )
+    return lines
+
+
+def speed_findings(demo: str, groups: dict[tuple[str, str, int], list[Result]]) -> list[str]:
+    """Which variant was fastest with the most workers, and each one's speedup over one worker."""
+    most = max((w for d, _, w in groups if d == demo), default=0)
+    timed = {v: median_of(groups, (d, v, w)) for d, v, w in groups if d == demo and w == most}
+    ranked = sorted((t, v) for v, t in timed.items() if t is not None)
+    if not ranked:
+        return []
+    (fast, fastest), (slow, slowest) = ranked[0], ranked[-1]
+    line = (
+        f"**{demo}** with {most} workers: fastest {fastest} at {fast:.4f} s, slowest {slowest} at "
+        f"{slow:.4f} s ({slow / fast:.2f}x)."
+    )
+    speedups = []
+    for variant, t in timed.items():
+        single = median_of(groups, (demo, variant, 1))
+        if single and t:
+            speedups.append(f"{variant} {single / t:.2f}x")
+    if speedups and most > 1:
+        line += f" Speedup of {most} workers over 1: " + ", ".join(speedups) + "."
+    return [line]
+
+
+def race_findings(racy: Sequence[Result]) -> list[str]:
+    """Where updates were lost, how often and how many."""
+    if not racy:
+        return []
+    parts = []
+    for variant, group in stats.group(racy).items():
+        lossy = [r.lost for r in group if r.lost]
+        parts.append(
+            f"{variant[1]} in {len(lossy)}/{len(group)} trials"
+            + (f" (mean {statistics.fmean(lossy):.1f} of {group[0].expected})" if lossy else "")
+        )
+    return ["**racy-counter**: updates were lost in " + "; ".join(parts) + "."]
+
+
+def lock_costs(locked: Sequence[Result]) -> list[str]:
+    """Median elapsed per increment for each locked variant, in microseconds."""
+    out = []
+    for (_, variant), group in stats.group(locked).items():
+        spread = stats.elapsed(group)
+        n = group[0].params.get("increments", 0) * group[0].params.get("workers", 1)
+        if spread and n and not group[0].params.get("sleep"):  # with a wait first, the wait dominates
+            out.append(f"{variant} {spread.median / n * 1e6:.1f} us")
+    return out
+
+
+def memory_findings(results: Sequence[Result]) -> list[str]:
+    """pool-map's memory per waiting worker in each model, at the most workers it ran with."""
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == "pool-map"}
+    if not groups:
+        return []
+    most = max(w for _, _, w in groups)
+    memory = {
+        v: m for (_, v, w), g in groups.items() if w == most and (m := median_metric(g, per_worker_bytes))
+    }
+    if not memory:
+        return []
+    return [
+        f"**Memory per waiting worker** (pool-map, {most} workers; peak PSS over the baseline): "
+        + ", ".join(f"{v} {size(m)}" for v, m in sorted(memory.items(), key=lambda kv: kv[1]))
+        + ". `lab sweep pool-map --workers 16,500,2000` shows it where the models part ways."
+    ]

@@ -1,0 +1,184 @@
+"""http-get: a real server, verified responses, failures counted, memory per worker, bad input."""
+
+from __future__ import annotations
+
+import json
+import resource
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import psutil
+import pytest
+
+import lab
+from lab.cli import main
+from lab.clients import Target
+from lab.server import LocalServer, body
+from tests.conftest import Variant
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_server_starts_answers_and_leaves_nothing_behind() -> None:
+    with LocalServer() as server:
+        pid, port = server.pid, int(server.url.rsplit(":", 1)[1])
+        assert pid is not None and psutil.pid_exists(pid)
+        r = lab.run("http-get", "threads", requests=5, workers=2, latency=0.0, server=server.url)
+        assert r.correct and r.observed == 5
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0  # the port is closed again
+
+
+def test_every_variant_fetches_and_verifies(each: Variant) -> None:
+    r = each.run("http-get", requests=30, workers=5, latency=0.01)
+    assert r.error is None and r.correct and r.observed == r.expected == 30 and r.outputs_ok
+    assert r.ideal_s == pytest.approx(0.06)
+    assert r.metrics is not None and r.metrics["requests_per_s"] > 0
+    assert 0.01 <= r.metrics["latency_p50_s"] <= r.metrics["latency_p99_s"]
+    assert r.memory is not None and r.memory["peak_bytes"] >= r.memory["baseline_bytes"] > 0
+
+
+@pytest.mark.parametrize("client", ["httpx"])
+@pytest.mark.parametrize("model", ["asyncio", "threads", "processes"])
+def test_one_library_in_every_model(model: str, client: str) -> None:
+    r = lab.run("http-get", model, client=client, requests=20, workers=4, latency=0.0)
+    assert r.correct and r.options["client"] == "httpx"
+
+
+def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "http-get", "--model", "all", "--requests", "200", "--latency", "0.05", "--workers", "50"]
+    assert main([*argv, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["model"] for r in rows} == {"asyncio", "threads", "processes"}
+    for row in rows:
+        assert row["correct"] and row["observed"] == 200 and row["ideal_s"] == pytest.approx(0.2)
+        assert 0.2 <= row["elapsed_s"] < 0.2 * 2.5, row  # benchmarks/http_get.py measures closely
+
+
+def test_ten_thousand_requests_in_flight_in_asyncio() -> None:
+    r = lab.run("http-get", "asyncio", requests=10_000, workers=10_000, latency=1.0)
+    assert r.error is None and r.observed == 10_000 and r.correct
+    assert r.elapsed_s is not None and 1.0 <= r.elapsed_s < 30
+
+
+class WrongBody(BaseHTTPRequestHandler):
+    """A server that answers every request with the right length but someone else's bytes."""
+
+    def do_GET(self) -> None:
+        content = body(999_999, 2000)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def wrong_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WrongBody)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("model", ["asyncio", "threads", "processes"])
+def test_verification_catches_a_wrong_body(model: str, wrong_server: str) -> None:
+    r = lab.run("http-get", model, requests=6, workers=2, latency=0.0, server=wrong_server)
+    assert r.observed == 0 and r.correct is False and r.elapsed_s is not None
+    assert r.metrics is not None and r.metrics["failures"] == {"wrong body": 6}
+    assert r.error == "6 of 6 requests failed: wrong body x6"
+
+
+def test_verify_names_what_is_wrong() -> None:
+    target = Target("http://127.0.0.1:1", 0.0, 4)
+    assert target.verify(7, 200, b"7|7|") == ""
+    assert target.verify(7, 200, b"8|8|") == "wrong body"
+    assert target.verify(7, 200, b"7|7") == "wrong length"
+    assert target.verify(7, 503, b"7|7|") == "status 503"
+
+
+@pytest.mark.parametrize("model", ["asyncio", "threads", "processes"])
+def test_a_refused_connection_is_a_recorded_error(model: str) -> None:
+    r = lab.run("http-get", model, requests=4, workers=2, server=f"http://127.0.0.1:{free_port()}")
+    assert r.observed == 0 and r.error == "4 of 4 requests failed: refused x4"
+
+
+def test_refused_on_the_command_line_is_status_1_without_traceback() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    argv = ["run", "http-get", "--model", "threads", "--server", url, "--requests", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", *argv], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and "refused x3" in done.stdout and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def lab_serve() -> Iterator[str]:
+    """`lab serve` in its own process, as a user would start it; its URL."""
+    process = subprocess.Popen([sys.executable, "-m", "lab", "serve"], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    yield line.split()[3].rstrip(":")
+    process.terminate()
+    assert process.wait(10) == 143  # SIGTERM's documented status
+    process.stdout.close()
+
+
+def test_a_server_the_lab_did_not_start(lab_serve: str) -> None:
+    assert main(["run", "http-get", "--server", lab_serve, "--requests", "20", "--workers", "5",
+                 "--latency", "0.01"]) == 0  # fmt: skip
+    r = lab.run("http-get", "processes", server=lab_serve, requests=10, latency=0.0)
+    assert r.correct and r.params["server"] == lab_serve
+
+
+def test_lab_serve_on_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert main(["serve", "--port", str(s.getsockname()[1])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot listen on 127.0.0.1:" in err and "Address already in use" in err
+
+
+def test_too_few_open_files_names_ulimit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 1024))
+    monkeypatch.setattr(resource, "setrlimit", lambda *_: None)
+    with pytest.raises(lab.InvalidParameter, match=r"at most 1024: raise the limit with `ulimit -n 10064`"):
+        lab.run("http-get", "asyncio", workers=10_000, requests=10_000)
+
+
+def test_memory_per_waiting_worker_orders_the_models() -> None:
+    per_worker = {}
+    for model, workers in (("asyncio", 2000), ("threads", 500), ("processes", 16)):
+        r = lab.run("pool-map", model, workers=workers, tasks=workers, sleep=0.5)
+        assert r.memory is not None
+        per_worker[model] = r.memory["per_worker_bytes"]
+    assert per_worker["asyncio"] < per_worker["threads"] < per_worker["processes"], per_worker
+
+
+def test_a_sweep_skips_what_a_model_cannot_run(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["sweep", "http-get", "--workers", "1,100", "--models", "processes", "--requests", "4",
+            "--latency", "0", "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "skipped: processes at 100 workers: processes runs at most 64 workers" in out
+    doc = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert doc["run"]["skipped"] == [
+        {"variant": "processes", "workers": 100, "reason": "processes runs at most 64 workers"}
+    ]
+    assert [r["params"]["workers"] for r in doc["sweeps"]] == [1]
