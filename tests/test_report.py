@@ -59,8 +59,8 @@ def fixed_results() -> list[Result]:
             ("asyncio", {"loop": "asyncio", "client": "aiohttp"}, 0.19, 842.0, 1500),
             ("threads", {"client": "requests"}, 0.21, 761.0, 16000),
         ):
-            out.append(result("http-get", model, opts, elapsed + jitter, params=http, ideal_s=0.16, expected=160,
-                              observed=160, correct=True, trial=trial,
+            out.append(result("http-get", model, opts, elapsed + jitter, params=http, ideal_s=0.16,
+                              expected=160, observed=160, correct=True, trial=trial,
                               memory={"baseline_bytes": 10**7, "peak_bytes": 10**7 + 20 * per_worker,
                                       "per_worker_bytes": per_worker},
                               metrics={"requests_per_s": rate, "latency_p50_s": 0.021, "latency_p99_s": 0.04,
@@ -78,8 +78,8 @@ def fixed_sweep() -> list[Result]:
 def fixed_doc() -> ResultsFile:
     run = {**RUN, "lock_costs": {"threading.Lock": 0.17, "Manager().Lock()": 81.2},
            "charts": {"pool-map": {"file": "sweep-pool-map.png"}},
-           "server_ceiling": {"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0}, "ceiling": 1500.0,
-                              "how": "latency 0, test"}}  # fmt: skip
+           "server_ceiling": {"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0},
+                              "ceiling": 1500.0, "how": "latency 0, test"}}  # fmt: skip
     return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()))
 
 
@@ -92,7 +92,8 @@ def test_markdown_has_the_five_sections_and_the_article() -> None:
     text = render(fixed_doc())
     for title in ("1. Execution time", "2. Counter correctness", "3. Network I/O (http-get)",
                   "4. Against the article and Real Python", "5. What the numbers show",
-                  "6. Variants side by side", "7. Worker sweeps", "8. Environment", "Failed runs"):  # fmt: skip
+                  "6. Variants side by side", "7. Worker sweeps", "8. Environment",
+                  "Failed runs"):  # fmt: skip
         assert f"## {title}" in text
     assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
     assert "14.29 s" in text and "320/320" in text and "server-bound" in text  # Real Python; http-get
