@@ -11,14 +11,14 @@ process alone holds, so the moment the lab forks, its own USS falls (66 MB to 14
 shared page between the processes that map it, so the sum over the lab and its workers is what
 they hold together: a forked worker adds only the pages it has written to. The lab process and
 every child are counted (pool workers, the forkserver's children, a manager),
-but for processes that are not the model's: the HTTP server (`exclude`), and the stdlib's
-long-lived helpers (the forkserver and the resource tracker), whose memory is the same whatever
-the model does.
+but for processes that are not the model's: the HTTP server (`exclude`) and the stdlib's resource
+tracker (`helper_pids`). The forkserver is counted: its workers share its pages, and leaving it
+out would hand its share of those pages to them. (The run that starts it counts its start too.)
 
-Cost, measured here: one PSS read is about 50 us per process (Linux's /proc/PID/smaps_rollup), a
-list of children about 400 us; the sampler reads every `INTERVAL_S` and lists the children every
-`CHILDREN_EVERY` samples, so a thread or coroutine run pays about 0.5% of one core, a run of 16
-processes about 10% of one core, in a thread that is asleep the rest of the time.
+Cost, measured here: one PSS read is 50-130 us per process of kernel time (Linux walks the page
+tables for /proc/PID/smaps_rollup; the GIL is released meanwhile), a list of children 8 us; the
+sampler reads every `INTERVAL_S` and lists the children every `CHILDREN_EVERY` samples, from a
+thread that sleeps in between. `benchmarks/overhead.py` measures what that costs the models.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import os
 import sys
 import threading
 from collections.abc import Collection
@@ -38,19 +39,33 @@ import psutil
 from lab.signals import threads_without_sigint
 
 INTERVAL_S = 0.010
+COLLECT_AFTER = 32 * 1024 * 1024  # bytes of growth after which the next baseline collects first
+LAST_GROWTH = [0]  # the previous run's growth, in this process
 CHILDREN_EVERY = 5
-HELPERS = ("resource_tracker", "forkserver")
+
+
+def helper_pids() -> set[int]:
+    """The stdlib's resource tracker, a long-lived helper whose memory is not the model's.
+
+    multiprocessing keeps its pid in a private attribute (3.11-3.14); a command-line match would
+    also catch every child forked from a parent whose own command line names it.
+    """
+    tracker = getattr(sys.modules.get("multiprocessing.resource_tracker"), "_resource_tracker", None)
+    pid = getattr(tracker, "_pid", None)
+    return {pid} if isinstance(pid, int) else set()
 
 
 def release_free_memory() -> None:
-    """Collect garbage and hand free heap pages back to the OS before a baseline is taken.
+    """Hand free heap pages back to the OS before a baseline is taken.
 
     Without this, memory freed by an earlier run stays resident and the next run reuses it
     without growing: after one 10,000-request run, 2,000 waiting coroutines measured 10 bytes
-    each instead of 1.3 KB. glibc's `malloc_trim(0)` returns the free heap; elsewhere only the
-    garbage collection is done.
+    each instead of 1.3 KB. glibc's `malloc_trim(0)` (1 us here) returns the free heap. The
+    cyclic garbage a large run leaves needs a full `gc.collect()`, which costs 6.7 ms here (7% of
+    a 10,000-task run), so it is done only after a run that grew by more than `COLLECT_AFTER`.
     """
-    gc.collect()
+    if LAST_GROWTH[0] > COLLECT_AFTER:
+        gc.collect()
     if LIBC is not None:
         LIBC.malloc_trim(0)
 
@@ -67,11 +82,40 @@ def load_libc() -> Any:
 
 
 LIBC = load_libc()
+SMAPS_ROLLUP = os.path.exists("/proc/self/smaps_rollup")  # Linux 4.14+
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of a process's children and theirs, from /proc/PID/task/TID/children on Linux
+    (8 us, where psutil's walk over every process takes 400 us), or from psutil elsewhere."""
+    if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        with contextlib.suppress(psutil.Error):
+            return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        return []
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{parent}/task"):
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+                found += kids
+                todo += kids
+    return found
 
 
 def pss(process: psutil.Process) -> int:
     """A process's proportional memory in bytes, or 0 if it is gone (where the OS has no PSS, USS;
-    where it has neither, RSS)."""
+    where it has neither, RSS). On Linux, one read of /proc/PID/smaps_rollup (psutil parses
+    every line of it in Python, while the GIL is held; this reads one)."""
+    if SMAPS_ROLLUP:
+        try:
+            with open(f"/proc/{process.pid}/smaps_rollup", "rb") as f:
+                data = f.read()
+            at = data.index(b"\nPss:")
+            return int(data[at + 5 : data.index(b"kB", at)]) * 1024
+        except (OSError, ValueError):
+            return 0
     try:
         full = process.memory_full_info()
         return int(getattr(full, "pss", full.uss))
@@ -96,20 +140,15 @@ class MemorySampler:
 
     def refresh_children(self) -> None:
         """Find the children that appeared since the last look, keeping the model's own."""
-        try:
-            found = self.me.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return
-        for child in found:
-            if child.pid in self.known:
+        for pid in children_of(self.me.pid):
+            if pid in self.known:
                 continue
-            self.known.add(child.pid)
+            self.known.add(pid)
             with contextlib.suppress(psutil.Error):
-                if child.pid in self.exclude or child.ppid() in self.exclude:
+                child = psutil.Process(pid)
+                if pid in self.exclude or child.ppid() in self.exclude or pid in helper_pids():
                     continue
-                if any(helper in " ".join(child.cmdline()) for helper in HELPERS):
-                    continue
-                self.children.append(child)
+                self.children.append(child)  # the forkserver's children are the model's workers
 
     def sample(self) -> int:
         """One sample: this process's PSS plus its (model's) children's."""
@@ -135,6 +174,7 @@ class MemorySampler:
     ) -> None:
         self.stopping.set()
         self.thread.join()
+        LAST_GROWTH[0] = self.peak - self.baseline
 
     def summary(self, workers: int) -> dict[str, Any]:
         """The record a `Result` keeps: baseline, peak, per worker (bytes), and how it was sampled."""

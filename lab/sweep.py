@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import stats
+from lab.demos import DEMOS
 from lab.models import MODELS
 from lab.results import Result
 
@@ -39,8 +40,16 @@ def sweep(
     for model in models:
         for count in workers:
             if count <= MODELS[model].max_workers:
-                results += run(demo, model, trials, **{**params, "workers": count})
+                results += run(demo, model, trials, **point(demo, params, count))
     return results
+
+
+def point(demo: str, params: Mapping[str, Any], workers: int) -> dict[str, Any]:
+    """One sweep point's parameters. An http-get point without `requests` sends one request per
+    worker (at least the default 160), so that every worker has a request in flight."""
+    if demo == "http-get" and params.get("requests") is None:
+        return {**params, "workers": workers, "requests": max(DEMOS[demo].defaults["requests"], workers)}
+    return {**params, "workers": workers}
 
 
 def skipped(models: Sequence[str], workers: Sequence[int]) -> list[dict[str, Any]]:

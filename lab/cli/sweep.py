@@ -40,7 +40,7 @@ def command(args: argparse.Namespace) -> int:
     keys = ("tasks", "sleep", "increments", "rounds", "requests", "latency", "size", "server")
     params = {k: v for k in keys if (v := getattr(args, k)) is not None}
     for model in models:  # everything is checked before anything runs, up to each model's limit
-        plan(args.demo, model, **params, workers=min(max(counts), MODELS[model].max_workers))
+        plan(args.demo, model, **sweep.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))
     skipped = sweep.skipped(models, counts)
     out = Path(args.out)
     prepare_folder(out)
