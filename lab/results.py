@@ -18,7 +18,7 @@ from typing import Any
 from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
-SCHEMA_VERSION = 2  # 2: results gained `memory` and `metrics`
+SCHEMA_VERSION = 2  # 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`
 READS = (1, 2)  # the versions this lab reads; what a field's absence means is said on `Result`
 UMASK = os.umask(0o022)
 os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
@@ -45,6 +45,9 @@ class Result:
     peak and per worker, in bytes (see `lab.memory`). `metrics` (schema 2) holds a demo's own
     figures: http-get's requests/s, latency median and p99, and failed requests by kind.
     For http-get, `expected` is the requests sent and `observed` the responses verified.
+    `timeline` (schema 2, when asked for) holds one record per task: its `lane` and `worker`,
+    `item` (its index), `start_s` and `end_s` (seconds since the timed region began) and `cpu_s`
+    (threads and processes); see `lab.timeline`.
     """
 
     demo: str
@@ -63,11 +66,14 @@ class Result:
     timing: Mapping[str, Any] = field(default_factory=dict)
     memory: Mapping[str, Any] | None = None
     metrics: Mapping[str, Any] | None = None
+    timeline: tuple[Mapping[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("options", "params", "timing", "memory", "metrics"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        if self.timeline is not None:
+            object.__setattr__(self, "timeline", tuple(MappingProxyType(dict(t)) for t in self.timeline))
 
     @property
     def variant(self) -> str:
@@ -84,6 +90,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """A plain dict of every field, for JSON."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.timeline is not None:
+            out["timeline"] = [dict(t) for t in self.timeline]
         return {k: dict(v) if isinstance(v, Mapping) else v for k, v in out.items()}
 
     @classmethod
@@ -100,6 +108,7 @@ class ResultsFile:
     environment: Mapping[str, Any]
     run: Mapping[str, Any]  # scale, trials, skipped variants, partial or not, lock costs, charts
     sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
+    timelines: tuple[Result, ...] = ()  # the recorded runs the report draws, apart too
 
     def to_json(self) -> str:
         """The file's text; keys keep their order, so a round trip gives the same text and report."""
@@ -110,6 +119,7 @@ class ResultsFile:
             "run": dict(self.run),
             "results": [r.to_dict() for r in self.results],
             "sweeps": [r.to_dict() for r in self.sweeps],
+            "timelines": [r.to_dict() for r in self.timelines],
         }
         return json.dumps(doc, indent=1) + "\n"
 
@@ -130,7 +140,8 @@ class ResultsFile:
         try:
             results = tuple(Result.from_dict(r) for r in doc["results"])
             sweeps = tuple(Result.from_dict(r) for r in doc.get("sweeps", []))
-            return cls(results, doc["environment"], doc["run"], sweeps)
+            timelines = tuple(Result.from_dict(r) for r in doc.get("timelines", []))
+            return cls(results, doc["environment"], doc["run"], sweeps, timelines)
         except (KeyError, TypeError) as exc:
             raise BadResultsFile(f"{source} is a damaged lab results file ({exc})") from None
 

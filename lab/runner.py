@@ -12,10 +12,11 @@ import math
 import time
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from lab import timeline
 from lab.clients import load
 from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
@@ -26,7 +27,7 @@ from lab.results import Result
 from lab.server import KEEPER, MAX_SIZE, raise_open_files
 
 SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
-COMMON = ("timeout", "fault")  # parameters every concurrent demo takes
+COMMON = ("timeout", "fault", "timeline")  # parameters every concurrent demo takes
 BASE_TIMEOUT_S = 60.0  # the default timeout: this plus ten times the ideal time
 MAX_REQUESTS = 1_000_000
 MAX_LATENCY_S = 3600.0
@@ -43,6 +44,7 @@ class Plan:
     params: Mapping[str, Any]
     timeout: float
     fault: Fault | None
+    timeline: bool = False
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -113,7 +115,10 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
         choose("fault", fault, FAULTS)
         if fault == "exit" and model is not None and model.name != "processes":
             raise InvalidParameter(f"fault 'exit' kills a worker process; model {model.name!r} has none")
-    return Plan(demo, model, options, params, timeout, fault)
+    timeline = given.get("timeline") or False
+    if not isinstance(timeline, bool):
+        raise InvalidParameter(f"timeline must be True or False, not {timeline!r}")
+    return Plan(demo, model, options, params, timeout, fault, timeline)
 
 
 def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,7 +168,8 @@ def run(demo: str, model: str, **params: Any) -> Result:
 
     Parameters (each optional, defaults per demo, see `lab.demos()`): `tasks`, `sleep`,
     `workers`, `increments`, `rounds`, `chunksize`, `requests`, `latency`, `size`, `server`,
-    `timeout`, `fault`, and the model options `loop` (asyncio), `start_method` and `lock`
+    `timeout`, `fault`, `timeline` (record who ran each task, when: `Result.timeline`), and the
+    model options `loop` (asyncio), `start_method` and `lock`
     (processes), `client` (http-get). Raises a `LabError` subclass for a bad parameter or an
     unavailable variant; a task's own failure is recorded in `Result.error`.
     """
@@ -185,7 +191,12 @@ def run_trials(
 def execute(request: Plan, trial: int, warmup: bool) -> Result:
     """Run a validated request once and record what happened."""
     demo, params = request.demo, request.params
-    timing = {"clock": "time.perf_counter", "gc": gc.isenabled(), "warmup": warmup}
+    timing = {
+        "clock": "time.perf_counter",
+        "gc": gc.isenabled(),
+        "warmup": warmup,
+        "recorded": request.timeline,
+    }
     memory: dict[str, Any] = {}
     measured, error = measure(request, memory)
     expected = demo.expected(params)
@@ -211,6 +222,7 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
         timing=timing,
         memory=memory or None,
         metrics=metrics,
+        timeline=timeline.records(measured) if measured and measured.spans is not None else None,
     )
 
 
@@ -240,6 +252,7 @@ def run_model(request: Plan, url: str | None) -> tuple[Measured | None, str | No
         return count_serially(request.params["increments"], request.params["sleep"]), None
     params = request.params
     work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url)
+    work = replace(work, record=request.timeline)
     try:
         return request.model(**request.options).run(work), None
     except TimeoutError:

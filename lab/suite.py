@@ -22,6 +22,7 @@ from lab.demos import DEMOS
 from lab.models import MODELS
 from lab.results import Result, variant_label
 from lab.runner import SERIAL, check_int, choose, plan, run_trials
+from lab.server import KEEPER
 from lab.signals import threads_without_sigint
 
 
@@ -34,9 +35,12 @@ class Scale:
     trials: int
     params: Mapping[str, Sequence[Mapping[str, Any]]]  # demo -> one parameter set per row
     sweeps: Mapping[str, tuple[Mapping[str, Any], tuple[int, ...]]]  # demo -> (params, worker counts)
+    # demo -> (parameter sets, models): one recorded trial each, drawn in the Timelines section
+    timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], tuple[str, ...]]] = field(default_factory=dict)
 
 
 QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
+ALL = ("asyncio", "threads", "processes")
 SCALES = {
     "quick": Scale(
         "quick",
@@ -58,6 +62,14 @@ SCALES = {
             "cpu-bound": ({"tasks": 4, "rounds": QUICK_ROUNDS}, (1, 2, 4)),
             "http-get": ({"requests": 50, "latency": 0.005}, (1, 10, 50)),
         },
+        {
+            "pool-map": (
+                [{"tasks": 5, "sleep": 0.1, "workers": 5}, {"tasks": 5, "sleep": 0.1, "workers": 1}],
+                ALL,
+            ),
+            "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], ("threads", "processes")),
+            "racy-counter": ([{"workers": 5, "increments": 200}], ALL),
+        },
     ),
     "article": Scale(
         "article",
@@ -78,6 +90,14 @@ SCALES = {
             "cpu-bound": ({"tasks": 4}, (1, 2, 4)),
             # synchronous, one per core, Real Python's 5 threads, and all 160 in flight (asyncio)
             "http-get": ({"requests": 160, "latency": 0.09}, (1, 2, 5, 160)),
+        },
+        {
+            "pool-map": (
+                [{"tasks": 5, "sleep": 5.0, "workers": 5}, {"tasks": 5, "sleep": 5.0, "workers": 1}],
+                ALL,
+            ),
+            "cpu-bound": ([{"tasks": 2, "workers": 2}], ("threads", "processes")),
+            "racy-counter": ([{"workers": 5, "increments": 1, "sleep": 1.0}], ALL),
         },
     ),
 }
@@ -119,6 +139,7 @@ class Run:
     variant: Variant
     params: Mapping[str, Any]
     sweep: bool = False  # part of a worker sweep (reported apart), not of the main tables
+    timeline: bool = False  # one recorded trial, drawn in the Timelines section (reported apart)
 
 
 def plan_suite(
@@ -129,11 +150,18 @@ def plan_suite(
     models = [choose("model", m, MODELS) for m in models or MODELS]
     runs, skipped = main_runs(scale, demos, models)
     runs += sweep_runs(scale, demos, models)
+    runs += timeline_runs(scale, demos, models)
     skipped += sweep.skipped(
         models, sorted({c for d, (_, cs) in scale.sweeps.items() if d in demos for c in cs})
     )
     for r in runs:  # validate everything before anything runs
-        plan(r.demo, r.variant.model, **r.variant.options, **r.params)
+        plan(
+            r.demo,
+            r.variant.model,
+            **r.variant.options,
+            **r.params,
+            **({"timeline": True} if r.timeline else {}),
+        )
     return runs, skipped
 
 
@@ -167,6 +195,18 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
     ]
 
 
+def timeline_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
+    """The scale's recorded runs: each of its models (default options), once per parameter set."""
+    return [
+        Run(demo, Variant(model), params, timeline=True)
+        for demo, (sets, chosen) in scale.timelines.items()
+        if demo in demos
+        for params in sets
+        for model in chosen
+        if model in models and MODELS[model].unavailable(MODELS[model].default_options()) is None
+    ]
+
+
 class SuiteInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
 
@@ -178,26 +218,35 @@ class SuiteInterrupted(KeyboardInterrupt):
 
 @dataclass
 class Measured:
-    """A suite's results: the main tables' and the worker sweeps'."""
+    """A suite's results: the main tables', the worker sweeps' and the recorded timelines'."""
 
     results: list[Result] = field(default_factory=list)
     sweeps: list[Result] = field(default_factory=list)
+    timelines: list[Result] = field(default_factory=list)
 
 
 def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> Measured:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), showing progress."""
     trials = check_int("trials", trials, 1)
     measured = Measured()
-    with progress_display(len(runs) * trials, quiet) as advance:
+    total = sum(1 if run.timeline else trials for run in runs)  # a timeline is one recorded trial
+    with progress_display(total, quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
             for run in runs:
-                into = measured.sweeps if run.sweep else measured.results
-                for trial in range(1, trials + 1):
+                into = (
+                    measured.timelines if run.timeline else measured.sweeps if run.sweep else measured.results
+                )
+                times = 1 if run.timeline else trials
+                for trial in range(1, times + 1):
                     label = (
-                        f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{trials}"
+                        f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}"
                     )
-                    advance(label + (" · sweep" if run.sweep else ""))
-                    options = {**run.variant.options, **run.params}
+                    advance(label + (" · sweep" if run.sweep else " · timeline" if run.timeline else ""))
+                    options = {
+                        **run.variant.options,
+                        **run.params,
+                        **({"timeline": True} if run.timeline else {}),
+                    }
                     [result] = run_trials(
                         run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options
                     )

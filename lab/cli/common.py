@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import sweep
+from lab import sweep, timeline
 from lab.demos import DEMOS
 from lab.errors import LabError, UnknownName
 from lab.models import MODELS
@@ -103,6 +103,11 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--client", help="http-get's HTTP library: aiohttp (asyncio's default), requests (the others'), httpx"
     )
+    p.add_argument(
+        "--timeline",
+        metavar="FILE",
+        help="record who ran each task, when; write a trace for Perfetto to FILE",
+    )
 
 
 def model_names(requested: str, demo: str) -> list[str]:
@@ -163,6 +168,17 @@ def draw_charts(out: Path, stem: str, sweeps: Sequence[Result]) -> dict[str, dic
         name = f"{stem}-sweep-{demo}.png"
         results = [r for r in sweeps if r.demo == demo]
         why = chart_atomically(results, out / name, f"{demo}: {sweep_title(results[0])}")
+        drawn[demo] = {"skipped": why} if why else {"file": name}
+    return drawn
+
+
+def draw_timelines(out: Path, stem: str, recorded: Sequence[Result]) -> dict[str, dict[str, str]]:
+    """One timeline picture per recorded demo, beside the report (or why there is none)."""
+    drawn: dict[str, dict[str, str]] = {}
+    for demo in dict.fromkeys(r.demo for r in recorded):
+        name = f"{stem}-timeline-{demo}.png"
+        group = [r for r in recorded if r.demo == demo]
+        why = timeline.chart_atomically(group, out / name, f"{demo}: who ran which task, when")
         drawn[demo] = {"skipped": why} if why else {"file": name}
     return drawn
 

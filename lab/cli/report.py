@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lab import ceiling, lockcost
-from lab.cli.common import Interrupted, draw_charts, whole, write_report
+from lab.cli.common import Interrupted, draw_charts, draw_timelines, whole, write_report
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
 from lab.runner import check_int, choose
@@ -38,6 +38,7 @@ def command(args: argparse.Namespace) -> int:
         doc = ResultsFile.load(args.source)
         prepare_folder(out)
         draw_charts(out, str(doc.run.get("stem")), doc.sweeps)
+        draw_timelines(out, str(doc.run.get("stem")), doc.timelines)
         write_report(out, doc)
         return 0
     scale = SCALES[choose("scale", args.scale, SCALES)]
@@ -56,16 +57,19 @@ def command(args: argparse.Namespace) -> int:
     except SuiteInterrupted as stop:
         cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
         run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}
-        doc = ResultsFile(tuple(stop.measured.results), environment, run, tuple(stop.measured.sweeps))
+        got = stop.measured
+        doc = ResultsFile(tuple(got.results), environment, run, tuple(got.sweeps), tuple(got.timelines))
         md, js = write_report(out, doc)
-        kept = len(doc.results) + len(doc.sweeps)
+        kept = len(doc.results) + len(doc.sweeps) + len(doc.timelines)
         print(f"lab: interrupted by {cause.signal_name}: kept {kept} results in {js} (marked partial) "
               f"and {md} (marked PARTIAL at the top)", file=sys.stderr)  # fmt: skip
         return cause.status
     run["charts"] = draw_charts(out, stem, measured.sweeps)
-    doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps))
-    md, js = write_report(out, doc)
-    print(
-        f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in run["charts"].values() if "file" in c)
+    run["timeline_charts"] = draw_timelines(out, stem, measured.timelines)
+    doc = ResultsFile(
+        tuple(measured.results), environment, run, tuple(measured.sweeps), tuple(measured.timelines)
     )
-    return 1 if any(r.error for r in [*doc.results, *doc.sweeps]) else 0
+    md, js = write_report(out, doc)
+    pictures = [*run["charts"].values(), *run["timeline_charts"].values()]
+    print(f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in pictures if "file" in c))
+    return 1 if any(r.error for r in [*doc.results, *doc.sweeps, *doc.timelines]) else 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tabulate import tabulate
 
-from lab import stats
+from lab import stats, timeline
 from lab.cli.common import (
     EXAMPLES,
     PARAM_KEYS,
@@ -20,7 +21,7 @@ from lab.cli.common import (
     yes_no,
 )
 from lab.demos import DEMOS
-from lab.results import Result, dump_results
+from lab.results import Result, dump_results, prepare_folder
 from lab.runner import check_int, plan, run_trials
 
 
@@ -44,6 +45,10 @@ def command(args: argparse.Namespace) -> int:
         )
         names = ["processes"]
     requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
+    trace = Path(args.timeline) if args.timeline else None
+    if trace:
+        prepare_folder(trace.parent)  # fail before running, not after
+        requests = {name: {**params, "timeline": True} for name, params in requests.items()}
     check_int("trials", args.trials, 1)
     for name, params in requests.items():
         plan(args.demo, name, **params)  # every model's request is checked before any runs
@@ -54,6 +59,7 @@ def command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         stop = exc if isinstance(exc, Interrupted) else Interrupted()
         show(results, args.json)
+        write_timeline(trace, results)
         print(
             f"lab: interrupted by {stop.signal_name}: kept the {len(results)} results completed "
             "(printed above)",
@@ -61,7 +67,15 @@ def command(args: argparse.Namespace) -> int:
         )
         return stop.status
     show(results, args.json)
+    write_timeline(trace, results)
     return 1 if any(r.error for r in results) else 0
+
+
+def write_timeline(path: Path | None, results: list[Result]) -> None:
+    """The trace of the recorded results, for Perfetto, and one line on stderr saying where."""
+    if path is not None:
+        events = timeline.write_trace(path, results)
+        print(f"wrote {path}: {events} task events (open it at https://ui.perfetto.dev)", file=sys.stderr)
 
 
 def show(results: list[Result], as_json: bool) -> None:

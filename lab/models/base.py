@@ -8,6 +8,11 @@ timings taken with `time.perf_counter`:
     elapsed_s   the map alone, with every worker already started (what the article timed)
     startup_s   everything else the model needed: starting the pool or loop, and shutting it down
 
+With `Work.record`, a model also hands back one `Span` per task: who ran it, when, and (threads
+and processes) its CPU time, on the same clock in every process (`now`, `time.perf_counter`,
+which is CLOCK_MONOTONIC, system-wide, on Linux and macOS). Recording wraps each task in `timed`
+(or the asyncio model's `timed`); with it off, the tasks run exactly as before.
+
 Each model module defines the same task functions under the same names (`echo`, `count`,
 `crunch`, `fetch`), so the three modules can be read side by side: they differ only in how they
 wait, what their counter, lock and HTTP client are, and how these reach the workers.
@@ -50,19 +55,50 @@ class Work:
     chunksize: int | None = None
     fault: Fault | None = None
     target: Target | None = None
+    record: bool = False
 
 
 @dataclass(frozen=True)
 class Measured:
     """What a model hands back: outputs in input order, the final counter, and two timings.
 
-    For `fetch`, the counter is the number of responses verified.
+    For `fetch`, the counter is the number of responses verified. With `Work.record`, `spans`
+    holds one `Span` per task and `begin` the clock's reading when the timed region began.
     """
 
     outputs: list[Any]
     counter: int | None
     elapsed_s: float
     startup_s: float
+    spans: list[Span] | None = None
+    begin: float = 0.0
+
+
+# One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
+# The lane is the asyncio slot; threads and processes get theirs from `lab.timeline.lanes`.
+Span = tuple[str, int | None, int, float, float, float | None]
+
+
+def worker_id() -> str:
+    """Who runs the calling task: `process PID` in a worker's main thread, else `thread TID`."""
+    if threading.current_thread() is threading.main_thread():
+        return f"process {os.getpid()}"
+    return f"thread {threading.get_native_id()}"
+
+
+def timed(task: Any, pair: tuple[int, Any]) -> tuple[Any, Span]:
+    """Run `task(item)` for `pair = (index, item)` and say who ran it, when, and its CPU time
+    (`time.thread_time`: this thread's alone). Module-level, so that processes can pickle it."""
+    index, item = pair
+    worker, cpu, start = worker_id(), time.thread_time(), now()
+    output = task(item)
+    end = now()
+    return output, (worker, None, index, start, end, time.thread_time() - cpu)
+
+
+def split(pairs: list[tuple[Any, Span]]) -> tuple[list[Any], list[Span]]:
+    """`timed`'s results as the outputs, in order, and the spans."""
+    return [output for output, _ in pairs], [span for _, span in pairs]
 
 
 class Counter:

@@ -18,13 +18,25 @@ import asyncio
 import importlib.util
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import anyio
 
 from lab.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
-from lab.models.base import Counter, Fault, Measured, Model, TaskName, Work, crunch_rounds, misbehave, now
+from lab.models.base import (
+    Counter,
+    Fault,
+    Measured,
+    Model,
+    Span,
+    TaskName,
+    Work,
+    crunch_rounds,
+    misbehave,
+    now,
+    split,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Shared:
     start: asyncio.Barrier
     slots: asyncio.Semaphore
     http: AsyncClient | None = None
+    lanes: list[int] = field(default_factory=list)  # free slot numbers, when recording
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -86,6 +99,26 @@ async def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shar
         return await shared.http.get(request_id)
 
 
+async def timed(
+    task: Callable[..., Any], pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared
+) -> tuple[Any, Span]:
+    """Run one task in a slot, and say which slot (its lane) and which asyncio task ran it, when.
+
+    The slot is taken here, so that the span starts when the task may run; the task itself is
+    handed a semaphore it never waits on. No CPU time: every coroutine shares one thread.
+    """
+    index, item = pair
+    async with shared.slots:
+        lane = shared.lanes.pop()
+        start = now()
+        try:
+            output = await task(item, sleep, fault, replace(shared, slots=asyncio.Semaphore(1)))
+        finally:
+            shared.lanes.append(lane)
+        current = asyncio.current_task()
+        return output, (current.get_name() if current else "coroutine", lane, index, start, now(), None)
+
+
 async def amisbehave(fault: Fault | None) -> None:
     """`misbehave` for coroutines: here a hang is an await that never completes (a stuck read)."""
     if fault == "hang":
@@ -103,13 +136,21 @@ async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
         http = None
         if work.target is not None:
             http = await stack.enter_async_context(async_client(client, work.target, work.workers))
-        shared = Shared(Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers), http)
+        lanes = list(range(work.workers))[::-1]
+        shared = Shared(
+            Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers), http, lanes
+        )
         task, sleep, fault = TASKS[work.task], work.sleep, work.fault
+        spans = None
         with anyio.fail_after(work.timeout):
             begin = now()
-            outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
+            if work.record:
+                each = (timed(task, pair, sleep, fault, shared) for pair in enumerate(work.items))
+                outputs, spans = split(await asyncio.gather(*each))
+            else:
+                outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
             elapsed = now() - begin
-    return Measured(outputs, shared.counter.value, elapsed, 0.0)
+    return Measured(outputs, shared.counter.value, elapsed, 0.0, spans, begin)
 
 
 class Coroutines(Model):
@@ -146,4 +187,4 @@ class Coroutines(Model):
             backend_options={"use_uvloop": use_uvloop},
         )
         total = now() - started
-        return Measured(measured.outputs, measured.counter, measured.elapsed_s, total - measured.elapsed_s)
+        return replace(measured, startup_s=total - measured.elapsed_s)

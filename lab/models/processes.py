@@ -32,7 +32,18 @@ from multiprocessing import resource_tracker
 from typing import Any, ClassVar
 
 from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import Fault, Measured, Model, TaskName, Work, crunch_rounds, misbehave, now
+from lab.models.base import (
+    Fault,
+    Measured,
+    Model,
+    TaskName,
+    Work,
+    crunch_rounds,
+    misbehave,
+    now,
+    split,
+    timed,
+)
 
 START_METHODS = ("fork", "spawn", "forkserver")
 
@@ -177,10 +188,17 @@ class Processes(Model):
             # exist and have run the initializer before the clock starts.
             list(pool.map(partial(call, ready), range(work.workers), timeout=work.timeout))
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
+            spans = None
             begin = now()
-            outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
+            if work.record:
+                pairs = pool.map(
+                    partial(timed, task), enumerate(work.items), timeout=work.timeout, chunksize=chunksize
+                )
+                outputs, spans = split(list(pairs))
+            else:
+                outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
             elapsed = now() - begin
-        return Measured(outputs, what.counter.value, elapsed, now() - started - elapsed)
+        return Measured(outputs, what.counter.value, elapsed, now() - started - elapsed, spans, begin)
 
 
 def call(function: Any, _: object) -> Any:

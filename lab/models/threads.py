@@ -23,7 +23,19 @@ from functools import partial
 from typing import Any, ClassVar
 
 from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import Counter, Fault, Measured, Model, TaskName, Work, crunch_rounds, misbehave, now
+from lab.models.base import (
+    Counter,
+    Fault,
+    Measured,
+    Model,
+    TaskName,
+    Work,
+    crunch_rounds,
+    misbehave,
+    now,
+    split,
+    timed,
+)
 
 THREAD_NAME = "lab-thread"
 
@@ -119,8 +131,13 @@ class Threads(Model):
             # The executor starts a thread per submit until it has `workers`: one barrier round
             # makes sure they all exist before the clock starts.
             list(pool.map(lambda _: shared.start.wait(), range(work.workers)))
+            spans = None
             begin = now()
-            outputs = list(pool.map(task, work.items, timeout=work.timeout))
+            if work.record:
+                pairs = pool.map(partial(timed, task), enumerate(work.items), timeout=work.timeout)
+                outputs, spans = split(list(pairs))
+            else:
+                outputs = list(pool.map(task, work.items, timeout=work.timeout))
             elapsed = now() - begin
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # a hung thread cannot be joined
@@ -128,7 +145,7 @@ class Threads(Model):
         pool.shutdown()
         for client in shared.opened:
             client.close()
-        return Measured(outputs, shared.counter.value, elapsed, now() - started - elapsed)
+        return Measured(outputs, shared.counter.value, elapsed, now() - started - elapsed, spans, begin)
 
 
 def stuck_threads() -> int:

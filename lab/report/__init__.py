@@ -2,7 +2,8 @@
 
 One module per section, each a function from records to markdown; this module orders them:
 execution time, counter correctness, network I/O, the article's (and Real Python's) figures
-beside ours, what the numbers show, variants side by side, worker sweeps, the environment.
+beside ours, what the numbers show, variants side by side, worker sweeps, timelines, the
+environment.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from lab.report.environment import environment_table
 from lab.report.findings import findings
 from lab.report.network import network_table
 from lab.report.sweeps import sweep_section
+from lab.report.timelines import timelines_section
 from lab.report.timing import time_table
 from lab.report.variants import variants_section
 from lab.results import ResultsFile
@@ -64,7 +66,8 @@ def render(doc: ResultsFile) -> str:
         ("5. What the numbers show", lambda: "\n".join(f"- {x}" for x in findings(results, env, ceiling))),
         ("6. Variants side by side", lambda: variants_section(results, run)),
         ("7. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
-        ("8. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
+        ("8. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),
+        ("9. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
     ]
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")

@@ -1,0 +1,57 @@
+"""The Timelines section: who ran which task, when, pictured from the recorded runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from lab.report.common import table
+from lab.results import Result
+
+CAPTIONS = {
+    "pool-map": "The article's demo 1 with 5 workers and with 1: five bars side by side, or five in a row.",
+    "cpu-bound": "Two computing tasks on 2 workers: threads take turns on one GIL (each on a CPU about "
+    "half its time, so each lasts about twice as long), processes run on two cores at once.",
+    "racy-counter": "The unlocked counter: where the bars overlap, read-modify-writes interleave and "
+    "updates are lost.",
+}
+
+
+def overlap_rows(recorded: Sequence[Result]) -> list[tuple[object, ...]]:
+    """Per recorded run: tasks, how long they ran side by side, and their CPU share."""
+    rows: list[tuple[object, ...]] = []
+    for r in recorded:
+        tasks = list(r.timeline or ())
+        if not tasks:
+            continue
+        first_end = min(float(t["end_s"]) for t in tasks)
+        last_start = max(float(t["start_s"]) for t in tasks)
+        cpu = [float(t["cpu_s"]) for t in tasks if t.get("cpu_s") is not None]
+        wall = sum(float(t["end_s"]) - float(t["start_s"]) for t in tasks)
+        rows.append((
+            r.demo, r.variant, r.params.get("workers"), len(tasks), len({t["lane"] for t in tasks}),
+            f"{(last_start - min(float(t['start_s']) for t in tasks)) * 1000:.1f}",
+            "yes" if last_start < first_end else "no",
+            f"{sum(cpu) / wall:.0%}" if cpu and wall else "-",
+            "-" if r.lost is None else r.lost,
+        ))  # fmt: skip
+    return rows
+
+
+def timelines_section(recorded: Sequence[Result], charts: Mapping[str, Mapping[str, str]]) -> str:
+    """Each recorded demo's picture and caption, then the figures read off the records."""
+    if not recorded:
+        return "No timeline in this run."
+    parts = [
+        "One recorded trial per model (default options), every task's start and end on one clock "
+        "(`time.perf_counter`, system-wide). The JSON beside this report holds the records; "
+        "`lab timeline DEMO` draws them and writes a trace that opens in Perfetto."
+    ]
+    for demo in dict.fromkeys(r.demo for r in recorded):
+        parts.append(f"### {demo}\n\n{CAPTIONS.get(demo, '')}")
+        chart = charts.get(demo, {})
+        parts.append(f"![{demo} timeline]({chart['file']})" if "file" in chart
+                     else f"_Picture skipped: {chart.get('skipped', 'not drawn')}._")  # fmt: skip
+    headers = ["demo", "variant", "workers", "tasks", "lanes", "last start ms", "all overlap",
+               "CPU share", "lost updates"]  # fmt: skip
+    parts.append(table(overlap_rows(recorded), headers))
+    return "\n\n".join(parts)

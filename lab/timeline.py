@@ -1,0 +1,184 @@
+"""Timelines: who ran which task, when, as records, a Chrome trace (Perfetto) and a picture.
+
+A recorded run (`timeline=True`) keeps one record per task in `Result.timeline`:
+
+    lane     the worker's row in a picture: 0, 1, ... in the order the workers first started a task
+             (the asyncio model's lane is the slot the coroutine held)
+    worker   its real id: `thread 81234`, `process 4711`, or the asyncio task's name
+    item     the task's index in the demo's items
+    start_s  when it started, in seconds since the timed region began
+    end_s    when it ended
+    cpu_s    its CPU time (`time.thread_time` inside the task; threads and processes only)
+
+The clock is `time.perf_counter`, which on Linux and macOS is the system-wide monotonic clock
+(CLOCK_MONOTONIC, mach_absolute_time), so times taken in different processes line up.
+
+`trace(results)` is the Chrome Trace Event Format that Perfetto (ui.perfetto.dev) and
+chrome://tracing open: one complete event (`"ph": "X"`, microseconds) per task, one process per
+recorded result (variant and trial) and one thread per lane, named by metadata events.
+`chart(results, path, title)` draws one panel per result, one row per lane, a bar per task,
+shaded by the share of its time it was on a CPU, with the ideal time marked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lab.models.base import Measured
+from lab.results import Result, write_atomically
+
+PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
+COLOURS = {"asyncio": "#1f77b4", "threads": "#ff7f0e", "processes": "#2ca02c"}
+
+
+def clock() -> str:
+    """What `time.perf_counter` is here, e.g. `clock_gettime(CLOCK_MONOTONIC)`."""
+    return time.get_clock_info("perf_counter").implementation
+
+
+def records(measured: Measured) -> tuple[dict[str, Any], ...]:
+    """A recorded run's spans as `Result.timeline` records, lanes numbered, times since begin."""
+    assert measured.spans is not None
+    lanes: dict[str, int] = {}
+    out = []
+    for worker, slot, item, start, end, cpu in sorted(measured.spans, key=lambda s: s[3]):
+        lane = lanes.setdefault(worker, len(lanes)) if slot is None else slot
+        out.append({
+            "lane": lane, "worker": worker, "item": item,
+            "start_s": round(start - measured.begin, 7), "end_s": round(end - measured.begin, 7),
+            "cpu_s": None if cpu is None else round(cpu, 7),
+        })  # fmt: skip
+    return tuple(out)
+
+
+def label(result: Result) -> str:
+    """A recorded result's name in a trace or a picture."""
+    workers = result.params.get("workers", 1)
+    return f"{result.variant} · {result.demo} · {workers} worker{'s' * (workers != 1)} · trial {result.trial}"
+
+
+def trace(results: Sequence[Result]) -> dict[str, Any]:
+    """The Chrome Trace Event Format object for every recorded result (others are left out)."""
+    events: list[dict[str, Any]] = []
+    for pid, result in enumerate((r for r in results if r.timeline), start=1):
+        events.append(
+            {"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": label(result)}}
+        )
+        events.append(
+            {"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0, "args": {"sort_index": pid}}
+        )
+        named: set[int] = set()
+        for task in result.timeline or ():
+            tid = int(task["lane"]) + 1
+            if tid not in named:
+                named.add(tid)
+                name = f"lane {task['lane']}: {task['worker']}"
+                events.append(
+                    {"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}}
+                )
+            args = {
+                "model": result.variant,
+                "item": task["item"],
+                "worker": task["worker"],
+                "lane": task["lane"],
+            }
+            if task.get("cpu_s") is not None:
+                args["cpu_s"] = task["cpu_s"]
+            events.append({
+                "ph": "X", "name": f"{result.demo} item {task['item']}", "cat": result.demo,
+                "ts": round(float(task["start_s"]) * 1e6, 3),
+                "dur": round((float(task["end_s"]) - float(task["start_s"])) * 1e6, 3),
+                "pid": pid, "tid": tid, "args": args,
+            })  # fmt: skip
+    return {
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "otherData": {"clock": f"time.perf_counter: {clock()}"},
+    }
+
+
+def write_trace(path: Path, results: Sequence[Result]) -> int:
+    """Write the trace of `results` to `path` atomically; return how many task events it holds."""
+    doc = trace(results)
+    write_atomically(path, json.dumps(doc, indent=None, separators=(",", ":")) + "\n")
+    return sum(1 for e in doc["traceEvents"] if e["ph"] == "X")
+
+
+def cpu_share(task: Mapping[str, Any]) -> float | None:
+    """The share of a task's wall time it spent on a CPU (None where not measured)."""
+    wall = float(task["end_s"]) - float(task["start_s"])
+    cpu = task.get("cpu_s")
+    return None if cpu is None or wall <= 0 else min(1.0, float(cpu) / wall)
+
+
+def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
+    """One panel per recorded result, one row per lane, a bar per task; None, or why skipped."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return PLOT_HINT
+    import matplotlib  # noqa: PLC0415  (optional dependency)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    shown = [r for r in results if r.timeline]
+    if not shown:
+        return "no recorded run to draw"
+    heights = [max(1, max(int(t["lane"]) for t in r.timeline or ()) + 1) for r in shown]
+    size = (9, 0.9 + sum(0.3 * h + 0.55 for h in heights))
+    fig, axes = plt.subplots(len(shown), 1, figsize=size, dpi=100, sharex=True,
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
+    for ax, result, lanes in zip((a[0] for a in axes), shown, heights, strict=True):
+        draw_panel(ax, result, lanes)
+    axes[-1][0].set_xlabel("seconds since the timed region began (time.perf_counter)")
+    shade = (
+        "shade: share of each task's time on a CPU (pale: waiting, or waiting for the GIL); "
+        "hatched: not measured"
+    )
+    fig.suptitle(f"{title}\n{shade}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return None
+
+
+def draw_panel(ax: Any, result: Result, lanes: int) -> None:
+    """One recorded result: its lanes, its tasks' bars, the ideal time, and labels."""
+    colour = COLOURS.get(result.model, "#7f7f7f")
+    span = max((float(t["end_s"]) for t in result.timeline or ()), default=1.0) or 1.0
+    for task in result.timeline or ():
+        start, end = float(task["start_s"]), float(task["end_s"])
+        share = cpu_share(task)
+        alpha = 0.5 if share is None else 0.2 + 0.75 * share
+        ax.broken_barh([(start, max(end - start, 1e-6))], (int(task["lane"]) - 0.4, 0.8),
+                       facecolors=colour, alpha=alpha, edgecolor="black", linewidth=0.5,
+                       hatch="///" if share is None else None)  # fmt: skip
+        if share is not None and end - start > 0.08 * span:  # room for a label
+            ax.text(
+                (start + end) / 2, int(task["lane"]), f"{share:.0%} CPU", ha="center", va="center", fontsize=7
+            )
+    if result.ideal_s:
+        ax.axvline(result.ideal_s, color="grey", linestyle="--", linewidth=1)
+        ax.text(result.ideal_s, lanes - 0.45, " ideal", fontsize=7, color="grey", va="top")
+    if result.elapsed_s:
+        ax.axvline(result.elapsed_s, color="black", linestyle=":", linewidth=1)
+    ax.set_yticks(range(lanes), [f"lane {i}" for i in range(lanes)], fontsize=7)
+    ax.set_ylim(lanes - 0.5, -0.5)
+    ax.set_title(f"{label(result)}: {result.elapsed_s or 0:.3f} s", fontsize=9, loc="left")
+    ax.grid(True, axis="x", alpha=0.3)
+
+
+def chart_atomically(results: Sequence[Result], path: Path, title: str) -> str | None:
+    """`chart` into a temporary file, then renamed over `path`."""
+    partial = path.with_name(f".{path.name}.tmp.png")
+    try:
+        why = chart(results, partial, title)
+        if why is None:
+            partial.replace(path)
+        return why
+    finally:
+        partial.unlink(missing_ok=True)
