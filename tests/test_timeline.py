@@ -1,0 +1,120 @@
+"""Timelines: the records each model makes, the Chrome trace they become, and the pictures."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lab
+from lab import timeline
+from lab.cli import main
+from tests.conftest import Variant
+
+EVENT_FIELDS: dict[str, dict[str, Any]] = {"X": {"name": str, "cat": str, "ph": str, "ts": (int, float), "dur": (int, float),
+                      "pid": int, "tid": int, "args": dict},
+                "M": {"name": str, "ph": str, "pid": int, "tid": int, "args": dict}}  # fmt: skip
+
+
+def validate(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check a trace against the Trace Event Format's rules for the events it uses; its X events."""
+    assert set(doc) <= {"traceEvents", "displayTimeUnit", "otherData"} and doc["displayTimeUnit"] in (
+        "ms",
+        "ns",
+    )
+    named_processes, named_threads = set(), set()
+    for event in doc["traceEvents"]:
+        fields = EVENT_FIELDS[event["ph"]]
+        for key, kind in fields.items():
+            assert isinstance(event[key], kind), (key, event)
+        if event["ph"] == "M":
+            assert event["name"] in ("process_name", "process_sort_index", "thread_name")
+            if event["name"] == "process_name":
+                named_processes.add(event["pid"])
+            if event["name"] == "thread_name":
+                named_threads.add((event["pid"], event["tid"]))
+    tasks = [e for e in doc["traceEvents"] if e["ph"] == "X"]
+    for e in tasks:
+        assert e["ts"] >= 0 and e["dur"] >= 0
+        assert e["pid"] in named_processes and (e["pid"], e["tid"]) in named_threads
+        assert {"model", "item", "worker"} <= set(e["args"])
+    return tasks
+
+
+def run_cli(tmp_path: Path, *argv: str) -> list[dict[str, Any]]:
+    path = tmp_path / "t.json"
+    assert main(["run", *argv, "--timeline", str(path)]) == 0
+    return validate(json.loads(path.read_text()))
+
+
+def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> None:
+    tasks = run_cli(tmp_path, "pool-map", "--model", "all", "--sleep", "0.2")
+    assert len(tasks) == 15 and {e["args"]["model"] for e in tasks} == {
+        "asyncio",
+        "threads",
+        "processes+fork+mp",
+    }
+    for model in ("asyncio", "threads", "processes+fork+mp"):
+        mine = [e for e in tasks if e["args"]["model"] == model]
+        assert all(190_000 < e["dur"] < 260_000 for e in mine), mine
+        starts = [e["ts"] for e in mine]
+        assert max(starts) - min(starts) < 20_000 and len({e["tid"] for e in mine}) == 5
+    one = run_cli(tmp_path, "pool-map", "--model", "all", "--sleep", "0.05", "--workers", "1")
+    for model in ("asyncio", "threads", "processes+fork+mp"):
+        mine = sorted((e for e in one if e["args"]["model"] == model), key=lambda e: e["ts"])
+        assert all(a["ts"] + a["dur"] <= b["ts"] + 1 for a, b in itertools.pairwise(mine))
+
+
+def test_cpu_bound_threads_share_the_gil_processes_do_not(tmp_path: Path) -> None:
+    tasks = run_cli(tmp_path, "cpu-bound", "--model", "all", "--workers", "2", "--tasks", "2")
+    threads = [e for e in tasks if e["args"]["model"] == "threads"]
+    processes = [e for e in tasks if e["args"]["model"].startswith("processes")]
+    a, b = threads
+    assert a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]  # they overlap in time
+    assert min(e["dur"] for e in threads) > 1.3 * max(e["dur"] for e in processes)
+    for e in threads:  # each is on a CPU about half its wall time
+        assert 0.3 < e["args"]["cpu_s"] * 1e6 / e["dur"] < 0.7, e
+    for e in processes:
+        assert e["args"]["cpu_s"] * 1e6 / e["dur"] > 0.8, e
+
+
+def test_every_variant_records_its_tasks(each: Variant) -> None:
+    r = each.run("racy-counter", workers=3, increments=20, timeline=True)
+    assert r.timeline is not None and len(r.timeline) == 3
+    assert sorted(t["item"] for t in r.timeline) == [0, 1, 2] and {t["lane"] for t in r.timeline} == {0, 1, 2}
+    assert all(0 <= t["start_s"] <= t["end_s"] for t in r.timeline)
+    assert all((t["cpu_s"] is None) == (each.model == "asyncio") for t in r.timeline)
+    assert lab.run("racy-counter", each.model, **each.options).timeline is None  # off unless asked
+
+
+def test_records_survive_the_json_round_trip() -> None:
+    r = lab.run("pool-map", "threads", sleep=0.01, timeline=True)
+    again = lab.Result.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert again == r and again.timeline is not None and len(again.timeline) == 5
+
+
+def test_lab_timeline_writes_a_picture_and_a_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["timeline", "pool-map", "--sleep", "0.05", "--out", str(tmp_path)]) == 0
+    [png], [trace] = tmp_path.glob("*.png"), tmp_path.glob("*.trace.json")
+    assert png.read_bytes()[:4] == b"\x89PNG" and len(validate(json.loads(trace.read_text()))) == 15
+    assert "ui.perfetto.dev" in capsys.readouterr().out
+
+
+def test_bad_timeline_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["timeline", "serial-counter"]) == 2
+    assert main(["run", "pool-map", "--timeline", "/proc/nowhere/t.json"]) == 2
+    with pytest.raises(lab.InvalidParameter, match="timeline must be True or False"):
+        lab.run("pool-map", "threads", timeline="yes")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "runs in no model" in err[0] and "cannot write" in err[1]
+
+
+def test_cpu_share_and_clock() -> None:
+    assert timeline.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": 1.0}) == 0.5
+    assert timeline.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": None}) is None
+    assert "MONOTONIC" in timeline.clock() or "mach" in timeline.clock() or "Query" in timeline.clock()
