@@ -14,9 +14,12 @@ from lab import timeline
 from lab.cli import main
 from tests.conftest import Variant
 
-EVENT_FIELDS: dict[str, dict[str, Any]] = {"X": {"name": str, "cat": str, "ph": str, "ts": (int, float), "dur": (int, float),
-                      "pid": int, "tid": int, "args": dict},
-                "M": {"name": str, "ph": str, "pid": int, "tid": int, "args": dict}}  # fmt: skip
+# The fields the Trace Event Format requires of the two phases the lab writes, and their types.
+EVENT_FIELDS: dict[str, dict[str, Any]] = {
+    "X": {"name": str, "cat": str, "ph": str, "ts": (int, float), "dur": (int, float), "pid": int, "tid": int,
+          "args": dict},
+    "M": {"name": str, "ph": str, "pid": int, "tid": int, "args": dict},
+}  # fmt: skip
 
 
 def validate(doc: dict[str, Any]) -> list[dict[str, Any]]:
