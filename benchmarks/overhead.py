@@ -2,6 +2,8 @@
 
     python benchmarks/overhead.py [--tasks 10000] [--workers 2,8] [--pairs 15] [--out FILE]
 
+Part 3 measures what recording a timeline (`timeline=True`) adds per task, lab against lab.
+
 Part 1 measures dispatch: `tasks` tasks that each make one zero-length wait (the lab's `sleep=0`,
 the same call in the hand-written code) and return their item. Part 2 measures a real wait: 5
 tasks of 0.5 s on 5 workers, where what matters is the time over the ideal. The two sides run
@@ -148,6 +150,30 @@ def waiting_rows(count: int) -> list[str]:
     return lines
 
 
+def recording_rows(tasks: int, workers: int, count: int) -> list[str]:
+    """Part 3: what recording a timeline costs, per task: the lab with `timeline=True` against
+    the lab without, in pairs, timed region only."""
+    lines = ["", f"## Recording a timeline: {tasks} tasks, sleep=0, {workers} workers, median of {count} pairs",
+             "", "| model | off us/task | on us/task | cost us/task | ratio on / off |", "|---|---|---|---|---|"]  # fmt: skip
+    for model in RAW:
+        got = []
+        for i in range(count + 1):
+            order = (False, True) if i % 2 else (True, False)
+            timed = {}
+            for record in order:
+                r = lab.run("pool-map", model, tasks=tasks, workers=workers, sleep=0.0, timeline=record)
+                assert r.elapsed_s is not None and r.outputs_ok, r.error
+                timed[record] = r.elapsed_s
+            if i:
+                got.append((timed[False], timed[True]))
+        off = statistics.median(a for a, _ in got) / tasks * 1e6
+        on = statistics.median(b for _, b in got) / tasks * 1e6
+        ratio = statistics.median(b / a for a, b in got)
+        lines.append(f"| {model} | {off:.2f} | {on:.2f} | {on - off:+.2f} | {ratio:.3f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both parts, print them as markdown, and save them to --out if given."""
     parser = argparse.ArgumentParser(
@@ -163,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
               f"start method {multiprocessing.get_start_method()})", ""]  # fmt: skip
     print("\n".join(header), flush=True)
     lines = header + dispatch_rows(args.tasks, workers, args.pairs) + waiting_rows(max(3, args.pairs // 2))
+    lines += recording_rows(args.tasks, workers[0], max(3, args.pairs // 2))
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")
     return 0

@@ -104,18 +104,45 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def pss(process: psutil.Process) -> int:
-    """A process's proportional memory in bytes, or 0 if it is gone (where the OS has no PSS, USS;
-    where it has neither, RSS). On Linux, one read of /proc/PID/smaps_rollup (psutil parses
-    every line of it in Python, while the GIL is held; this reads one)."""
-    if SMAPS_ROLLUP:
+class Rollup:
+    """/proc/PID/smaps_rollup, kept open: each reading is one `pread` (one system call, so one
+    hand-over of the GIL; open, read and close would be three, each one a hand-over to a model's
+    threads or event loop and back). psutil would parse every line in Python; this parses one."""
+
+    def __init__(self, pid: int) -> None:
+        self.fd: int | None = os.open(f"/proc/{pid}/smaps_rollup", os.O_RDONLY)
+
+    def pss(self) -> int:
+        """The process's PSS in bytes, or 0 once it has gone."""
+        if self.fd is None:
+            return 0
         try:
-            with open(f"/proc/{process.pid}/smaps_rollup", "rb") as f:
-                data = f.read()
+            data = os.pread(self.fd, 4096, 0)
             at = data.index(b"\nPss:")
             return int(data[at + 5 : data.index(b"kB", at)]) * 1024
         except (OSError, ValueError):
+            self.close()
             return 0
+
+    def close(self) -> None:
+        """Close the file (a process that has gone reads as nothing)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def pss(process: psutil.Process) -> int:
+    """A process's proportional memory in bytes, or 0 if it is gone (where the OS has no PSS, USS;
+    where it has neither, RSS)."""
+    if SMAPS_ROLLUP:
+        try:
+            rollup = Rollup(process.pid)
+        except OSError:
+            return 0
+        try:
+            return rollup.pss()
+        finally:
+            rollup.close()
     try:
         full = process.memory_full_info()
         return int(getattr(full, "pss", full.uss))
@@ -132,6 +159,7 @@ class MemorySampler:
         self.me = psutil.Process()
         self.exclude = set(exclude)
         self.children: list[psutil.Process] = []
+        self.rollups: dict[int, Rollup] = {}
         self.known: set[int] = set()
         self.baseline = self.peak = 0
         self.samples = 0
@@ -144,17 +172,21 @@ class MemorySampler:
             if pid in self.known:
                 continue
             self.known.add(pid)
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error, OSError):  # a child may exit as it is found
                 child = psutil.Process(pid)
                 if pid in self.exclude or child.ppid() in self.exclude or pid in helper_pids():
                     continue
                 self.children.append(child)  # the forkserver's children are the model's workers
+                if SMAPS_ROLLUP:
+                    self.rollups[pid] = Rollup(pid)
 
     def sample(self) -> int:
         """One sample: this process's PSS plus its (model's) children's."""
         if self.samples % CHILDREN_EVERY == 0:
             self.refresh_children()
         self.samples += 1
+        if SMAPS_ROLLUP:
+            return sum(rollup.pss() for rollup in self.rollups.values())
         return pss(self.me) + sum(pss(c) for c in self.children)
 
     def watch(self) -> None:
@@ -163,6 +195,8 @@ class MemorySampler:
             self.peak = max(self.peak, self.sample())
 
     def __enter__(self) -> MemorySampler:
+        if SMAPS_ROLLUP:
+            self.rollups[self.me.pid] = Rollup(self.me.pid)
         release_free_memory()
         self.baseline = self.peak = self.sample()
         with threads_without_sigint():
@@ -174,6 +208,8 @@ class MemorySampler:
     ) -> None:
         self.stopping.set()
         self.thread.join()
+        for rollup in self.rollups.values():
+            rollup.close()
         LAST_GROWTH[0] = self.peak - self.baseline
 
     def summary(self, workers: int) -> dict[str, Any]:
