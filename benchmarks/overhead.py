@@ -153,8 +153,9 @@ def waiting_rows(count: int) -> list[str]:
 def recording_rows(tasks: int, workers: int, count: int) -> list[str]:
     """Part 3: what recording a timeline costs, per task: the lab with `timeline=True` against
     the lab without, in pairs, timed region only."""
-    lines = ["", f"## Recording a timeline: {tasks} tasks, sleep=0, {workers} workers, median of {count} pairs",
-             "", "| model | off us/task | on us/task | cost us/task | ratio on / off |", "|---|---|---|---|---|"]  # fmt: skip
+    title = f"## Recording a timeline: {tasks} tasks, sleep=0, {workers} workers, median of {count} pairs"
+    lines = ["", title, "", "| model | off us/task | on us/task | cost us/task | ratio on / off |",
+             "|---|---|---|---|---|"]  # fmt: skip
     for model in RAW:
         got = []
         for i in range(count + 1):

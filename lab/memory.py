@@ -15,10 +15,11 @@ but for processes that are not the model's: the HTTP server (`exclude`) and the 
 tracker (`helper_pids`). The forkserver is counted: its workers share its pages, and leaving it
 out would hand its share of those pages to them. (The run that starts it counts its start too.)
 
-Cost, measured here: one PSS read is 50-130 us per process of kernel time (Linux walks the page
-tables for /proc/PID/smaps_rollup; the GIL is released meanwhile), a list of children 8 us; the
-sampler reads every `INTERVAL_S` and lists the children every `CHILDREN_EVERY` samples, from a
-thread that sleeps in between. `benchmarks/overhead.py` measures what that costs the models.
+Cost, measured here. The lab process's own peak comes from the kernel's high-water mark
+(VmHWM, reset by writing 5 to /proc/self/clear_refs): nothing is sampled for it. A thread
+looks for child processes every `INTERVAL_S` (one read of /proc/PID/task/PID/children, a few
+us), and only while there are any does it sample: one `pread` of /proc/PID/smaps_rollup per
+process, 50-130 us of kernel time each. `benchmarks/overhead.py` measures what that costs.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ import psutil
 from lab.signals import threads_without_sigint
 
 INTERVAL_S = 0.010
+BACK_OFF_S = 0.160  # the longest wait between looks for child processes, while there are none
 COLLECT_AFTER = 32 * 1024 * 1024  # bytes of growth after which the next baseline collects first
 LAST_GROWTH = [0]  # the previous run's growth, in this process
-CHILDREN_EVERY = 5
 
 
 def helper_pids() -> set[int]:
@@ -86,8 +87,12 @@ SMAPS_ROLLUP = os.path.exists("/proc/self/smaps_rollup")  # Linux 4.14+
 
 
 def children_of(pid: int) -> list[int]:
-    """The pids of a process's children and theirs, from /proc/PID/task/TID/children on Linux
-    (8 us, where psutil's walk over every process takes 400 us), or from psutil elsewhere."""
+    """The pids of a process's children and theirs, from /proc/PID/task/PID/children on Linux
+    (a few us, where psutil's walk over every process takes 400 us), or from psutil elsewhere.
+
+    On Linux only the children of each process's main thread are found: pools, managers and the
+    forkserver are started from it, and a threads run with 10,000 threads costs one read, not
+    10,000."""
     if not os.path.exists(f"/proc/{pid}/task/{pid}/children"):
         with contextlib.suppress(psutil.Error):
             return [c.pid for c in psutil.Process(pid).children(recursive=True)]
@@ -95,12 +100,10 @@ def children_of(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{parent}/task"):
-                with open(f"/proc/{parent}/task/{task}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-                found += kids
-                todo += kids
+        with contextlib.suppress(OSError), open(f"/proc/{parent}/task/{parent}/children") as f:
+            kids = [int(k) for k in f.read().split()]
+            found += kids
+            todo += kids
     return found
 
 
@@ -152,8 +155,37 @@ def pss(process: psutil.Process) -> int:
         return int(process.memory_info().rss)
 
 
+def reset_high_water_mark() -> bool:
+    """Reset the kernel's record of this process's peak RSS (VmHWM) to its current RSS (Linux 4.0+;
+    a process may do this to itself); False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_and_high_water_mark() -> tuple[int, int]:
+    """This process's resident memory now and at its peak since the last reset, in bytes."""
+    found = dict.fromkeys(("VmRSS", "VmHWM"), 0)
+    with open("/proc/self/status") as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in found:
+                found[key] = int(line.split()[1]) * 1024
+    return found["VmRSS"], found["VmHWM"]
+
+
 class MemorySampler:
-    """A context manager that samples the lab's memory while its body runs."""
+    """A context manager that measures the lab's memory while its body runs.
+
+    The lab process's own peak comes from the kernel (VmHWM, reset on entry): exact, and free,
+    so a thread or coroutine run is not sampled at all. Child processes (a process pool, a
+    manager, a forkserver's workers) are sampled: every `INTERVAL_S` a thread checks for them,
+    and while there are any it sums the PSS of the lab and all of them. The peak is the larger of
+    the two. Where VmHWM cannot be reset (not Linux), the lab process is sampled too.
+    """
 
     def __init__(self, exclude: Collection[int] = ()) -> None:
         self.me = psutil.Process()
@@ -161,8 +193,8 @@ class MemorySampler:
         self.children: list[psutil.Process] = []
         self.rollups: dict[int, Rollup] = {}
         self.known: set[int] = set()
-        self.baseline = self.peak = 0
-        self.samples = 0
+        self.baseline = self.peak = self.samples = self.start_rss = 0
+        self.kernel_peak = False
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True, name="lab-memory")
 
@@ -182,22 +214,34 @@ class MemorySampler:
 
     def sample(self) -> int:
         """One sample: this process's PSS plus its (model's) children's."""
-        if self.samples % CHILDREN_EVERY == 0:
-            self.refresh_children()
         self.samples += 1
         if SMAPS_ROLLUP:
             return sum(rollup.pss() for rollup in self.rollups.values())
         return pss(self.me) + sum(pss(c) for c in self.children)
 
     def watch(self) -> None:
-        """The sampling thread's loop."""
-        while not self.stopping.wait(INTERVAL_S):
-            self.peak = max(self.peak, self.sample())
+        """The sampling thread's loop: a look for children each time, a sample while there are any.
+
+        While there are none (and the kernel keeps the lab's own peak), the looks back off, 10,
+        20, 40 ... up to `BACK_OFF_S`: a pool starts its processes in its first milliseconds, and
+        each look wakes a thread that must take the GIL from the model's threads or event loop."""
+        wait = INTERVAL_S
+        while not self.stopping.wait(wait):
+            self.refresh_children()
+            if self.children or not self.kernel_peak:
+                self.peak = max(self.peak, self.sample())
+                wait = INTERVAL_S
+            else:
+                wait = min(BACK_OFF_S, 2 * wait)
 
     def __enter__(self) -> MemorySampler:
         if SMAPS_ROLLUP:
             self.rollups[self.me.pid] = Rollup(self.me.pid)
         release_free_memory()
+        self.kernel_peak = reset_high_water_mark()
+        if self.kernel_peak:
+            self.start_rss = rss_and_high_water_mark()[0]
+        self.refresh_children()
         self.baseline = self.peak = self.sample()
         with threads_without_sigint():
             self.thread.start()
@@ -208,9 +252,19 @@ class MemorySampler:
     ) -> None:
         self.stopping.set()
         self.thread.join()
+        if self.kernel_peak:
+            growth = rss_and_high_water_mark()[1] - self.start_rss
+            self.peak = max(self.peak, self.baseline + growth)
         for rollup in self.rollups.values():
             rollup.close()
         LAST_GROWTH[0] = self.peak - self.baseline
+
+    def method(self) -> str:
+        """How the peak was found, for the record."""
+        parts = ["the lab's own peak from the kernel (VmHWM)"] if self.kernel_peak else []
+        if self.children or not self.kernel_peak:
+            parts.append(f"PSS of the lab and its children every {INTERVAL_S * 1000:g} ms")
+        return "; ".join(parts)
 
     def summary(self, workers: int) -> dict[str, Any]:
         """The record a `Result` keeps: baseline, peak, per worker (bytes), and how it was sampled."""
@@ -219,5 +273,5 @@ class MemorySampler:
             "peak_bytes": self.peak,
             "per_worker_bytes": round((self.peak - self.baseline) / max(1, workers)),
             "samples": self.samples,
-            "method": f"PSS of the lab and its children, every {INTERVAL_S * 1000:g} ms",
+            "method": self.method(),
         }

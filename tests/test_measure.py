@@ -41,7 +41,7 @@ def test_unstable_rows_are_flagged_in_the_terminal(capsys: pytest.CaptureFixture
 
 def test_timing_records_gc_and_warmup() -> None:
     [r] = lab.run_trials("pool-map", "threads", 1, warmup=True, sleep=0)
-    assert r.timing == {"clock": "time.perf_counter", "gc": True, "warmup": True}
+    assert r.timing == {"clock": "time.perf_counter", "gc": True, "warmup": True, "recorded": False}
 
 
 def machine_parallelism(rounds: int) -> float:

@@ -78,9 +78,16 @@ def fixed_sweep() -> list[Result]:
 def fixed_doc() -> ResultsFile:
     run = {**RUN, "lock_costs": {"threading.Lock": 0.17, "Manager().Lock()": 81.2},
            "charts": {"pool-map": {"file": "sweep-pool-map.png"}},
+           "timeline_charts": {"cpu-bound": {"file": "timeline-cpu-bound.png"}},
            "server_ceiling": {"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0},
                               "ceiling": 1500.0, "how": "latency 0, test"}}  # fmt: skip
-    return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()))
+    return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()), tuple(fixed_timelines()))
+
+
+def fixed_timelines() -> list[Result]:
+    tasks = [{"lane": i % 2, "worker": f"thread {100 + i % 2}", "item": i, "start_s": 0.25 * (i // 2),
+              "end_s": 0.25 * (i // 2) + 0.2, "cpu_s": 0.1} for i in range(4)]  # fmt: skip
+    return [result("cpu-bound", "threads", {}, 0.45, params={"tasks": 4, "workers": 2}, timeline=tasks)]
 
 
 def test_golden_markdown() -> None:
@@ -92,7 +99,7 @@ def test_markdown_has_the_five_sections_and_the_article() -> None:
     text = render(fixed_doc())
     for title in ("1. Execution time", "2. Counter correctness", "3. Network I/O (http-get)",
                   "4. Against the article and Real Python", "5. What the numbers show",
-                  "6. Variants side by side", "7. Worker sweeps", "8. Environment",
+                  "6. Variants side by side", "7. Worker sweeps", "8. Timelines", "9. Environment",
                   "Failed runs"):  # fmt: skip
         assert f"## {title}" in text
     assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
@@ -142,12 +149,17 @@ def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> Non
     assert main(argv) == 0
     [md] = out.glob("*.md")
     [js] = out.glob("*.json")
-    assert {p.name for p in out.iterdir()} - {md.name, js.name} == {f"{md.stem}-sweep-pool-map.png"}
+    pictures = {f"{md.stem}-sweep-pool-map.png", f"{md.stem}-timeline-pool-map.png"}
+    assert {p.name for p in out.iterdir()} - {md.name, js.name} == pictures
     doc = json.loads(js.read_text())
     assert doc["schema"] == "lab.results" and doc["run"]["partial"] is False
     assert {r["model"] for r in doc["results"]} == {"threads", "asyncio", "serial"}
     assert main(["report", "--from", str(js), "--out", str(again)]) == 0
     assert (again / md.name).read_bytes() == md.read_bytes()
+    assert {p.name for p in again.iterdir()} == {p.name for p in out.iterdir()}  # pictures redrawn too
+    assert len(doc["timelines"]) == 4 and all(
+        len(r["timeline"]) == r["params"]["workers"] for r in doc["timelines"]
+    )
 
 
 def test_unavailable_variant_is_listed_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
