@@ -158,7 +158,7 @@ def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> Non
     assert (again / md.name).read_bytes() == md.read_bytes()
     assert {p.name for p in again.iterdir()} == {p.name for p in out.iterdir()}  # pictures redrawn too
     assert len(doc["timelines"]) == 4 and all(
-        len(r["timeline"]) == r["params"]["workers"] for r in doc["timelines"]
+        len(r["timeline"]) == r["params"]["tasks"] for r in doc["timelines"]
     )
 
 
