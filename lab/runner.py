@@ -240,7 +240,8 @@ def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str
             if url is None:
                 server = keeper.get()
                 url, server_pid = server.url, server.pid
-        with MemorySampler(exclude=[server_pid] if server_pid else []) as sampler:
+        children = request.model is not None and request.model.children
+        with MemorySampler(exclude=[server_pid] if server_pid else [], children=children) as sampler:
             measured, error = run_model(request, url)
         memory.update(sampler.summary(workers))
     return measured, error

@@ -124,6 +124,9 @@ class Model(ABC):
     option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     task_options: ClassVar[Mapping[str, TaskName]] = {}
     max_workers: ClassVar[int]
+    # Whether the work runs in child processes, whose memory must be sampled while it runs; the
+    # lab process's own peak needs no sampling (`lab.memory`).
+    children: ClassVar[bool] = False
 
     def __init__(self, **options: str) -> None:
         self.options = {**self.default_options(), **options}

@@ -54,6 +54,7 @@ class Shared:
     slots: asyncio.Semaphore
     http: AsyncClient | None = None
     lanes: list[int] = field(default_factory=list)  # free slot numbers, when recording
+    inner: Any = None  # when recording: what the task is handed (its slot is already held)
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -105,14 +106,15 @@ async def timed(
     """Run one task in a slot, and say which slot (its lane) and which asyncio task ran it, when.
 
     The slot is taken here, so that the span starts when the task may run; the task itself is
-    handed a semaphore it never waits on. No CPU time: every coroutine shares one thread.
+    handed `shared.inner`, the same objects but for a semaphore it never waits on. No CPU time:
+    every coroutine shares one thread.
     """
     index, item = pair
     async with shared.slots:
         lane = shared.lanes.pop()
         start = now()
         try:
-            output = await task(item, sleep, fault, replace(shared, slots=asyncio.Semaphore(1)))
+            output = await task(item, sleep, fault, shared.inner)
         finally:
             shared.lanes.append(lane)
         current = asyncio.current_task()
@@ -145,6 +147,8 @@ async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
         with anyio.fail_after(work.timeout):
             begin = now()
             if work.record:
+                free = asyncio.Semaphore(max(1, len(work.items)))  # never waited on: `timed` holds the slot
+                shared = replace(shared, inner=replace(shared, slots=free))
                 each = (timed(task, pair, sleep, fault, shared) for pair in enumerate(work.items))
                 outputs, spans = split(await asyncio.gather(*each))
             else:

@@ -152,6 +152,7 @@ class Processes(Model):
     }
     task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
     max_workers: ClassVar[int] = 64
+    children: ClassVar[bool] = True
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
