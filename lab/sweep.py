@@ -11,7 +11,6 @@ The chart needs matplotlib (`pip install 'lab[plot]'`); without it the tables st
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -21,9 +20,8 @@ from typing import Any
 from lab import stats
 from lab.demos import DEMOS
 from lab.models import MODELS
+from lab.pictures import PLOT_HINT, pyplot
 from lab.results import Result
-
-PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
 
 
 def sweep(
@@ -157,13 +155,9 @@ HEADERS = ["variant", "workers", "median s", "min-max s", "ideal s", "speedup", 
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     """Draw time, speedup and memory per worker against workers, one line per variant; None, or
     why it was skipped."""
-    if importlib.util.find_spec("matplotlib") is None:
+    plt = pyplot()
+    if plt is None:
         return PLOT_HINT
-    import matplotlib  # noqa: PLC0415  (optional dependency)
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
     times = medians(results)
     variants = list(dict.fromkeys(v for v, _ in times))
     memory = {(r.variant, int(r.params["workers"])): per_worker_bytes(r) for r in results}

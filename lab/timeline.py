@@ -22,7 +22,6 @@ shaded by the share of its time it was on a CPU, with the ideal time marked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -30,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from lab.models.base import Measured
+from lab.pictures import PLOT_HINT, pyplot
 from lab.results import Result, write_atomically
 
-PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
 COLOURS = {"asyncio": "#1f77b4", "threads": "#ff7f0e", "processes": "#2ca02c"}
 
 
@@ -54,6 +53,11 @@ def records(measured: Measured) -> tuple[dict[str, Any], ...]:
             "cpu_s": None if cpu is None else round(cpu, 7),
         })  # fmt: skip
     return tuple(out)
+
+
+def title(recorded: Sequence[Result]) -> str:
+    """A timeline picture's title."""
+    return f"{recorded[0].demo}: who ran which task, when"
 
 
 def label(result: Result) -> str:
@@ -118,13 +122,9 @@ def cpu_share(task: Mapping[str, Any]) -> float | None:
 
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     """One panel per recorded result, one row per lane, a bar per task; None, or why skipped."""
-    if importlib.util.find_spec("matplotlib") is None:
+    plt = pyplot()
+    if plt is None:
         return PLOT_HINT
-    import matplotlib  # noqa: PLC0415  (optional dependency)
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
     shown = [r for r in results if r.timeline]
     if not shown:
         return "no recorded run to draw"
@@ -170,15 +170,3 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
     ax.set_ylim(lanes - 0.5, -0.5)
     ax.set_title(f"{label(result)}: {result.elapsed_s or 0:.3f} s", fontsize=9, loc="left")
     ax.grid(True, axis="x", alpha=0.3)
-
-
-def chart_atomically(results: Sequence[Result], path: Path, title: str) -> str | None:
-    """`chart` into a temporary file, then renamed over `path`."""
-    partial = path.with_name(f".{path.name}.tmp.png")
-    try:
-        why = chart(results, partial, title)
-        if why is None:
-            partial.replace(path)
-        return why
-    finally:
-        partial.unlink(missing_ok=True)

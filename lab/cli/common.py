@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import sweep, timeline
+from lab import pictures, sweep, timeline
 from lab.demos import DEMOS
 from lab.errors import LabError, UnknownName
 from lab.models import MODELS
@@ -163,36 +162,14 @@ def yes_no(value: bool | None) -> str:
 
 def draw_charts(out: Path, stem: str, sweeps: Sequence[Result]) -> dict[str, dict[str, str]]:
     """One chart per swept demo, beside the report: {demo: {"file": name} or {"skipped": why}}."""
-    drawn: dict[str, dict[str, str]] = {}
-    for demo in dict.fromkeys(r.demo for r in sweeps):
-        name = f"{stem}-sweep-{demo}.png"
-        results = [r for r in sweeps if r.demo == demo]
-        why = chart_atomically(results, out / name, f"{demo}: {sweep_title(results[0])}")
-        drawn[demo] = {"skipped": why} if why else {"file": name}
-    return drawn
+    return pictures.per_demo(
+        out, f"{stem}-sweep", sweeps, sweep.chart, lambda g: f"{g[0].demo}: {sweep_title(g[0])}"
+    )
 
 
 def draw_timelines(out: Path, stem: str, recorded: Sequence[Result]) -> dict[str, dict[str, str]]:
     """One timeline picture per recorded demo, beside the report (or why there is none)."""
-    drawn: dict[str, dict[str, str]] = {}
-    for demo in dict.fromkeys(r.demo for r in recorded):
-        name = f"{stem}-timeline-{demo}.png"
-        group = [r for r in recorded if r.demo == demo]
-        why = timeline.chart_atomically(group, out / name, f"{demo}: who ran which task, when")
-        drawn[demo] = {"skipped": why} if why else {"file": name}
-    return drawn
-
-
-def chart_atomically(results: Sequence[Result], path: Path, title: str) -> str | None:
-    """`sweep.chart` into a temporary file, then renamed over `path`."""
-    partial = path.with_name(f".{path.name}.tmp.png")
-    try:
-        why = sweep.chart(results, partial, title)
-        if why is None:
-            os.replace(partial, path)
-        return why
-    finally:
-        partial.unlink(missing_ok=True)
+    return pictures.per_demo(out, f"{stem}-timeline", recorded, timeline.chart, timeline.title)
 
 
 def sweep_title(result: Result) -> str:

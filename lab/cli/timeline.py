@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab import timeline
+from lab import pictures, timeline
 from lab.cli.common import add_work_arguments, whole
 from lab.demos import DEMOS
 from lab.environment import collect
@@ -41,7 +41,7 @@ def command(args: argparse.Namespace) -> int:
         results += run_trials(args.demo, model, 1, **params, timeline=True)
     stem = f"lab-timeline-{args.demo}-{collect(args.argv)['date'][:16].replace(' ', '-').replace(':', '')}"
     events = timeline.write_trace(out / f"{stem}.trace.json", results)
-    why = timeline.chart_atomically(results, out / f"{stem}.png", f"{args.demo}: who ran which task, when")
+    why = pictures.draw_atomically(timeline.chart, results, out / f"{stem}.png", timeline.title(results))
     print(f"wrote {out / stem}.trace.json ({events} task events; open it at https://ui.perfetto.dev)")
     print(f"wrote {out / stem}.png" if why is None else f"no picture: {why}")
     return 1 if any(r.error for r in results) else 0

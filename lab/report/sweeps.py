@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab import sweep
+from lab import pictures, sweep
 from lab.report.common import table
 from lab.results import Result
 from lab.sweep import describe_work
@@ -24,9 +24,5 @@ def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -
         p = group[0].params
         parts.append(f"### {demo}: {describe_work(p)}")
         parts.append(table(sweep.rows(group), sweep.HEADERS))
-        chart = charts.get(demo, {})
-        if "file" in chart:
-            parts.append(f"![{demo} sweep]({chart['file']})")
-        else:
-            parts.append(f"_Chart skipped: {chart.get('skipped', 'not drawn')}._")
+        parts.append(pictures.markdown(demo, charts, alt="sweep", noun="Chart"))
     return "\n\n".join(parts)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
+from lab import pictures
 from lab.report.common import table
 from lab.results import Result
 
@@ -37,7 +38,7 @@ def overlap_rows(recorded: Sequence[Result]) -> list[tuple[object, ...]]:
     return rows
 
 
-def timelines_section(recorded: Sequence[Result], charts: Mapping[str, Mapping[str, str]]) -> str:
+def timelines_section(recorded: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
     """Each recorded demo's picture and caption, then the figures read off the records."""
     if not recorded:
         return "No timeline in this run."
@@ -48,9 +49,7 @@ def timelines_section(recorded: Sequence[Result], charts: Mapping[str, Mapping[s
     ]
     for demo in dict.fromkeys(r.demo for r in recorded):
         parts.append(f"### {demo}\n\n{CAPTIONS.get(demo, '')}")
-        chart = charts.get(demo, {})
-        parts.append(f"![{demo} timeline]({chart['file']})" if "file" in chart
-                     else f"_Picture skipped: {chart.get('skipped', 'not drawn')}._")  # fmt: skip
+        parts.append(pictures.markdown(demo, charts, alt="timeline", noun="Picture"))
     headers = ["demo", "variant", "workers", "tasks", "lanes", "last start ms", "all overlap",
                "CPU share", "lost updates"]  # fmt: skip
     parts.append(table(overlap_rows(recorded), headers))
