@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -182,3 +185,19 @@ def test_a_sweep_skips_what_a_model_cannot_run(tmp_path: Any, capsys: pytest.Cap
         {"variant": "processes", "workers": 100, "reason": "processes runs at most 64 workers"}
     ]
     assert [r["params"]["workers"] for r in doc["sweeps"]] == [1]
+
+
+@pytest.mark.parametrize("model", ["asyncio", "processes"])
+def test_ctrl_c_stops_the_run_and_its_server(model: str) -> None:
+    argv = ["run", "http-get", "--model", model, "--latency", "2", "--requests", "20", "--workers", "5"]
+    process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not any("lab.server" in " ".join(c.cmdline()) for c in psutil.Process(process.pid).children()):
+        assert time.monotonic() < deadline, "the server never started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # the requests are in flight
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130 and err.count("\n") == 1 and "interrupted by Ctrl-C" in err
+    # conftest's no_child_left then checks that neither the server nor a worker is left
