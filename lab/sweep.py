@@ -195,6 +195,8 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     else:
         left.set_ylim(bottom=0)
     right.set_ylabel("speedup over 1 worker")
+    if base == 10:
+        right.set_yscale("log")  # an ideal of 10,000x would flatten every measured line
     if any(m and m > 0 for m in memory.values()):
         third.set_yscale("log")  # from a coroutine's kilobyte to a process's megabytes
     third.set_ylabel("memory per worker (KB, PSS)")
