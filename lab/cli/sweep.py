@@ -55,7 +55,8 @@ def command(args: argparse.Namespace) -> int:
     text = ResultsFile((), environment, run, tuple(results)).to_json()
     write_atomically(out / f"{stem}.json", text)
     write_atomically(out / f"{stem}.md", render_sweep(ResultsFile.from_json(text)))
-    print(f"wrote {out / stem}.md, .json" + (" and .png" if "file" in charts.get(args.demo, {}) else ""))
+    chart = charts.get(args.demo, {}).get("file")
+    print(f"wrote {out / stem}.md, {out / stem}.json" + (f" and {out / chart}" if chart else ""))
     print(tabulate(sweep.rows(results), sweep.HEADERS, disable_numparse=True))
     for point in skipped:
         print(f"skipped: {point['variant']} at {point['workers']} workers: {point['reason']}")
