@@ -1,4 +1,4 @@
-"""Section 3: the article's figures beside ours, on the same parameters (or scaled, said so)."""
+"""The article's figures beside ours, on the same parameters (or scaled, said so)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def pick(results: Sequence[Result], demo: str, model: str, default_method: str) 
 
 
 def article_table(results: Sequence[Result], environment: dict[str, Any], scale: str) -> str:
-    """Section 3: the article's figures beside ours, on the same parameters (or scaled, said so)."""
+    """The article's figures beside ours, on the same parameters (or scaled, said so)."""
     method = environment.get("default_start_method", "fork")
     groups = by_workers(results)
     rows = []

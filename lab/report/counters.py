@@ -1,4 +1,4 @@
-"""Section 2: what each counter ended at, trial by trial."""
+"""What each counter ended at, trial by trial."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lab.results import Result
 
 
 def counter_table(results: Sequence[Result]) -> str:
-    """Section 2: per counter demo and variant, what the counter ended at over the trials."""
+    """Per counter demo and variant, what the counter ended at over the trials."""
     rows = []
     for (demo, variant), group in stats.group(r for r in results if "increments" in r.params).items():
         done = [r for r in group if r.observed is not None]

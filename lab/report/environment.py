@@ -12,7 +12,7 @@ from lab.report.network import ceiling_text
 def environment_table(
     environment: dict[str, Any], skipped: Sequence[dict[str, Any]], ceiling: Mapping[str, Any] | None = None
 ) -> str:
-    """Section 5: where the numbers come from."""
+    """Where the numbers come from."""
     env = dict(environment)
     packages = env.pop("packages", {})
     rows = [(k.replace("_", " "), ", ".join(v) if isinstance(v, list) else v) for k, v in env.items()]

@@ -1,4 +1,4 @@
-"""Section 4: what the numbers show, in sentences computed from the numbers, never canned."""
+"""What the numbers show, in sentences computed from the numbers, never canned."""
 
 from __future__ import annotations
 

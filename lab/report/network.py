@@ -1,4 +1,4 @@
-"""Section 3: network I/O (http-get): time, requests/s, per-request latency, verified responses,
+"""Network I/O (http-get): time, requests/s, per-request latency, verified responses,
 memory per request in flight, and whether the server rather than the model was measured."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Section 6: the worker sweeps, a table and a chart per swept demo."""
+"""The worker sweeps, a table and a chart per swept demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lab.sweep import describe_work
 
 
 def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
-    """Section 6: each swept demo's table, and its chart beside the report (or why there is none)."""
+    """Each swept demo's table, and its chart beside the report (or why there is none)."""
     if not sweeps:
         return "No sweep in this run."
     parts = [

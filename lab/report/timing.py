@@ -1,4 +1,4 @@
-"""Section 1: execution time per demo, variant and worker count."""
+"""Execution time per demo, variant and worker count."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lab.sweep import median_metric, per_worker_bytes, size
 
 
 def time_table(results: Sequence[Result]) -> str:
-    """Section 1: time per demo, variant and worker count."""
+    """Time per demo, variant and worker count."""
     groups = by_workers(results)
     rows = []
     for (demo, variant, workers), group in groups.items():

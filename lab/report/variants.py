@@ -1,4 +1,4 @@
-"""Section 5: the variants of a model side by side: event loops, start methods, locks."""
+"""The variants of a model side by side: event loops, start methods, locks."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def locks_table(lock_costs: dict[str, float]) -> str:
 
 
 def variants_section(results: Sequence[Result], run: dict[str, Any]) -> str:
-    """Section 5: the variants of a model next to each other."""
+    """The variants of a model next to each other."""
     parts = [
         "Event loops (medians of `elapsed`):",
         loops_table(results),
