@@ -4,7 +4,8 @@
     ├── InvalidParameter          (also ValueError) a parameter's value is out of range
     ├── UnknownName               (also LookupError) no demo, model or option choice of that name
     ├── Unavailable               (also LookupError) a variant that cannot run on this machine
-    └── BadResultsFile            (also ValueError) `--from` is missing, not JSON or of another kind
+    ├── BadResultsFile            (also ValueError) `--from` is missing, not JSON or of another kind
+    └── BadJob                    (also ValueError) `lab bench`'s function or items cannot be used
 
 A task that fails while a demo runs is not an exception of the lab: it is recorded in the
 `Result.error` of that run, so the other models still run.
@@ -44,3 +45,8 @@ class Unavailable(LabError, LookupError):
 
 class BadResultsFile(LabError, ValueError):
     """A results file cannot be read back: missing, not JSON, or another kind or version."""
+
+
+class BadJob(LabError, ValueError):
+    """`lab bench` cannot use the function or items it was given (no such module, an async
+    function given as the sync one, no items, ...)."""

@@ -10,7 +10,7 @@ from typing import Any
 from lab.results import Result
 
 PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
-Draw = Callable[[Sequence[Result], Path, str], "str | None"]  # draws a picture; None, or why not
+Draw = Callable[[Sequence[Any], Path, str], "str | None"]  # draws records; None, or why not
 
 
 def pyplot() -> Any:
@@ -25,7 +25,7 @@ def pyplot() -> Any:
     return plt
 
 
-def draw_atomically(draw: Draw, results: Sequence[Result], path: Path, title: str) -> str | None:
+def draw_atomically(draw: Draw, results: Sequence[Any], path: Path, title: str) -> str | None:
     """`draw` into a temporary file, then renamed over `path`; None, or why nothing was drawn."""
     partial = path.with_name(f".{path.name}.tmp.png")
     try:

@@ -18,8 +18,9 @@ from typing import Any
 from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
-SCHEMA_VERSION = 2  # 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`
-READS = (1, 2)  # the versions this lab reads; what a field's absence means is said on `Result`
+# 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`. 3: `cpu_s`.
+SCHEMA_VERSION = 3
+READS = (1, 2, 3)  # the versions this lab reads; what a field's absence means is said on `Result`
 UMASK = os.umask(0o022)
 os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
 
@@ -48,6 +49,8 @@ class Result:
     `timeline` (schema 2, when asked for) holds one record per task: its `lane` and `worker`,
     `item` (its index), `start_s` and `end_s` (seconds since the timed region began) and `cpu_s`
     (threads and processes); see `lab.timeline`.
+    `cpu_s` (schema 3; None in older files) is the CPU time the lab and its worker processes
+    used during `elapsed_s`: `cpu_s / elapsed_s` is the number of cores kept busy.
     """
 
     demo: str
@@ -67,6 +70,7 @@ class Result:
     memory: Mapping[str, Any] | None = None
     metrics: Mapping[str, Any] | None = None
     timeline: tuple[Mapping[str, Any], ...] | None = None
+    cpu_s: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("options", "params", "timing", "memory", "metrics"):

@@ -22,7 +22,7 @@ from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
 from lab.memory import MemorySampler
 from lab.models import MODELS, Model
-from lab.models.base import FAULTS, Fault, Measured, now
+from lab.models.base import FAULTS, Fault, Measured, Work, now
 from lab.results import Result
 from lab.server import KEEPER, MAX_SIZE, raise_open_files
 
@@ -223,6 +223,7 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
         memory=memory or None,
         metrics=metrics,
         timeline=timeline.records(measured) if measured and measured.spans is not None else None,
+        cpu_s=measured.cpu_s if measured else None,
     )
 
 
@@ -253,11 +254,17 @@ def run_model(request: Plan, url: str | None) -> tuple[Measured | None, str | No
         return count_serially(request.params["increments"], request.params["sleep"]), None
     params = request.params
     work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url)
-    work = replace(work, record=request.timeline)
+    return run_work(request.model, request.options, replace(work, record=request.timeline))
+
+
+def run_work(
+    model: type[Model], options: Mapping[str, str], work: Work
+) -> tuple[Measured | None, str | None]:
+    """`model(**options).run(work)`, its failures turned into one line (a demo's or `lab bench`'s)."""
     try:
-        return request.model(**request.options).run(work), None
+        return model(**options).run(work), None
     except TimeoutError:
-        return None, f"timed out after {request.timeout:g} s (see --timeout)"
+        return None, f"timed out after {work.timeout:g} s (see --timeout)"
     except BrokenProcessPool as exc:
         return None, f"a worker process died ({exc})"
     except Exception as exc:  # the task's own failure: recorded, not raised

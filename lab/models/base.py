@@ -24,13 +24,15 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import psutil
+
 from lab.clients import Outcome, Target
 
-TaskName = Literal["echo", "count", "crunch", "fetch"]
+TaskName = Literal["echo", "count", "crunch", "fetch", "call"]
 Fault = Literal["raise", "exit", "hang"]
 FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
 
@@ -56,6 +58,7 @@ class Work:
     fault: Fault | None = None
     target: Target | None = None
     record: bool = False
+    function: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Measured:
 
     For `fetch`, the counter is the number of responses verified. With `Work.record`, `spans`
     holds one `Span` per task and `begin` the clock's reading when the timed region began.
+    `cpu_s` is the CPU time (user + system) the lab process and its worker processes used during
+    the timed region: over `elapsed_s`, the number of cores kept busy.
     """
 
     outputs: list[Any]
@@ -72,6 +77,7 @@ class Measured:
     startup_s: float
     spans: list[Span] | None = None
     begin: float = 0.0
+    cpu_s: float | None = None
 
 
 # One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
@@ -171,6 +177,44 @@ def crunch_rounds(rounds: int) -> int:
     for i in range(rounds):
         x = (x * 31 + i) % 1_000_003
     return x
+
+
+class CallFailed(RuntimeError):
+    """The user's function raised on an item (`call`): the message names the item's index."""
+
+
+def apply(function: Callable[..., Any], pair: tuple[int, Any]) -> Any:
+    """`call`'s body in threads and processes: `function(item)`, a failure naming the item."""
+    index, item = pair
+    try:
+        return function(item)
+    except Exception as exc:
+        raise failed(index, item, exc) from exc
+
+
+def failed(index: int, item: Any, exc: BaseException) -> CallFailed:
+    """The exception `call` raises when the function raised on item `index` (picklable: one str)."""
+    return CallFailed(f"item {index} ({shorten(item)}): {type(exc).__name__}: {exc}")
+
+
+def shorten(item: Any, width: int = 40) -> str:
+    """An item's repr, cut to `width` characters."""
+    text = repr(item)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def cpu_seconds(pids: Iterable[int] = ()) -> float:
+    """CPU seconds (user + system) used so far by this process and the processes `pids`.
+
+    A worker that has already exited counts for nothing: read it before the pool shuts down."""
+    total = time.process_time()
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def verified(outputs: list[Outcome]) -> int:

@@ -32,7 +32,9 @@ from lab.models.base import (
     Span,
     TaskName,
     Work,
+    cpu_seconds,
     crunch_rounds,
+    failed,
     misbehave,
     now,
     split,
@@ -55,6 +57,7 @@ class Shared:
     http: AsyncClient | None = None
     lanes: list[int] = field(default_factory=list)  # free slot numbers, when recording
     inner: Any = None  # when recording: what the task is handed (its slot is already held)
+    function: Callable[..., Any] | None = None  # bench's coroutine function
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -100,6 +103,17 @@ async def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shar
         return await shared.http.get(request_id)
 
 
+async def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
+    """bench's task: await the user's coroutine function on one item, a failure naming the item."""
+    async with shared.slots:
+        assert shared.function is not None, "call runs with a function"
+        index, item = pair
+        try:
+            return await shared.function(item)
+        except Exception as exc:
+            raise failed(index, item, exc) from exc
+
+
 async def timed(
     task: Callable[..., Any], pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared
 ) -> tuple[Any, Span]:
@@ -128,7 +142,13 @@ async def amisbehave(fault: Fault | None) -> None:
     misbehave(fault)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch, "fetch": fetch}
+TASKS: dict[str, Callable[..., Any]] = {
+    "echo": echo,
+    "count": count,
+    "crunch": crunch,
+    "fetch": fetch,
+    "call": call,
+}
 
 
 async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
@@ -139,12 +159,12 @@ async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
         if work.target is not None:
             http = await stack.enter_async_context(async_client(client, work.target, work.workers))
         lanes = list(range(work.workers))[::-1]
-        shared = Shared(
-            Counter(), lock, asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers), http, lanes
-        )
+        start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
+        shared = Shared(Counter(), lock, start, slots, http, lanes, function=work.function)
         task, sleep, fault = TASKS[work.task], work.sleep, work.fault
         spans = None
         with anyio.fail_after(work.timeout):
+            cpu = cpu_seconds()
             begin = now()
             if work.record:
                 free = asyncio.Semaphore(max(1, len(work.items)))  # never waited on: `timed` holds the slot
@@ -154,7 +174,8 @@ async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
             else:
                 outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
             elapsed = now() - begin
-    return Measured(outputs, shared.counter.value, elapsed, 0.0, spans, begin)
+            cpu = cpu_seconds() - cpu
+    return Measured(outputs, shared.counter.value, elapsed, 0.0, spans, begin, cpu)
 
 
 class Coroutines(Model):

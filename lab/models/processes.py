@@ -38,6 +38,8 @@ from lab.models.base import (
     Model,
     TaskName,
     Work,
+    apply,
+    cpu_seconds,
     crunch_rounds,
     misbehave,
     now,
@@ -57,6 +59,7 @@ class Shared:
     start: Any  # multiprocessing.synchronize.Barrier
     target: Target | None = None
     library: str = SYNC_CLIENTS[0]
+    function: Callable[..., Any] | None = None  # pickled by reference: a module-level function
 
 
 shared: Shared | None = None  # set in each worker by `join_pool`
@@ -122,13 +125,25 @@ def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:
     return session.get(request_id)
 
 
+def call(pair: tuple[int, Any], sleep: float, fault: Fault | None) -> Any:
+    """bench's task: the user's function on one item, in this process."""
+    assert shared is not None and shared.function is not None, "call runs in a worker started by join_pool"
+    return apply(shared.function, pair)
+
+
 def ready() -> None:
     """The warm-up task: returns once every worker has started and reached the start line."""
     assert shared is not None, "ready runs in a worker started by join_pool"
     shared.start.wait()
 
 
-TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch, "fetch": fetch}
+TASKS: dict[str, Callable[..., Any]] = {
+    "echo": echo,
+    "count": count,
+    "crunch": crunch,
+    "fetch": fetch,
+    "call": call,
+}
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
@@ -175,7 +190,9 @@ class Processes(Model):
                 manager = self.options["lock"] == "manager"
                 lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
             barrier = context.Barrier(work.workers, timeout=work.timeout)
-            what = Shared(context.Value("i", 0), lock, barrier, work.target, self.options["client"])
+            what = Shared(
+                context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function
+            )
             if work.target:
                 load(what.library)  # once in the parent: forked workers share its pages
             pool = ProcessPoolExecutor(
@@ -187,9 +204,11 @@ class Processes(Model):
             task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
             # The executor may start its processes lazily: one barrier round makes sure they all
             # exist and have run the initializer before the clock starts.
-            list(pool.map(partial(call, ready), range(work.workers), timeout=work.timeout))
+            list(pool.map(partial(invoke, ready), range(work.workers), timeout=work.timeout))
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
             spans = None
+            pids = list((getattr(pool, "_processes", None) or {}).keys())  # as kill_workers reads them
+            cpu = cpu_seconds(pids)
             begin = now()
             if work.record:
                 pairs = pool.map(
@@ -199,10 +218,12 @@ class Processes(Model):
             else:
                 outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
             elapsed = now() - begin
-        return Measured(outputs, what.counter.value, elapsed, now() - started - elapsed, spans, begin)
+            cpu = cpu_seconds(pids) - cpu
+        startup = now() - started - elapsed
+        return Measured(outputs, what.counter.value, elapsed, startup, spans, begin, cpu)
 
 
-def call(function: Any, _: object) -> Any:
+def invoke(function: Any, _: object) -> Any:
     """Call `function()`, ignoring the item `map` passes (a module-level helper: it must pickle)."""
     return function()
 

@@ -30,6 +30,8 @@ from lab.models.base import (
     Model,
     TaskName,
     Work,
+    apply,
+    cpu_seconds,
     crunch_rounds,
     misbehave,
     now,
@@ -49,6 +51,7 @@ class Shared:
     start: threading.Barrier
     target: Target | None = None
     library: str = SYNC_CLIENTS[0]
+    function: Callable[..., Any] | None = None
     local: threading.local = field(default_factory=threading.local)
     opened: list[SyncClient] = field(default_factory=list)
 
@@ -101,7 +104,19 @@ def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shared) ->
     return shared.session().get(request_id)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"echo": echo, "count": count, "crunch": crunch, "fetch": fetch}
+def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
+    """bench's task: the user's function on one item, in this thread."""
+    assert shared.function is not None, "call runs with a function"
+    return apply(shared.function, pair)
+
+
+TASKS: dict[str, Callable[..., Any]] = {
+    "echo": echo,
+    "count": count,
+    "crunch": crunch,
+    "fetch": fetch,
+    "call": call,
+}
 
 
 class Threads(Model):
@@ -122,7 +137,7 @@ class Threads(Model):
         started = now()
         lock = threading.Lock() if work.locked else nullcontext()
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
-        shared = Shared(Counter(), lock, barrier, work.target, self.options["client"])
+        shared = Shared(Counter(), lock, barrier, work.target, self.options["client"], work.function)
         if work.target:
             load(shared.library)
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)
@@ -132,6 +147,7 @@ class Threads(Model):
             # makes sure they all exist before the clock starts.
             list(pool.map(lambda _: shared.start.wait(), range(work.workers)))
             spans = None
+            cpu = cpu_seconds()
             begin = now()
             if work.record:
                 pairs = pool.map(partial(timed, task), enumerate(work.items), timeout=work.timeout)
@@ -139,13 +155,15 @@ class Threads(Model):
             else:
                 outputs = list(pool.map(task, work.items, timeout=work.timeout))
             elapsed = now() - begin
+            cpu = cpu_seconds() - cpu
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # a hung thread cannot be joined
             raise
         pool.shutdown()
         for client in shared.opened:
             client.close()
-        return Measured(outputs, shared.counter.value, elapsed, now() - started - elapsed, spans, begin)
+        startup = now() - started - elapsed
+        return Measured(outputs, shared.counter.value, elapsed, startup, spans, begin, cpu)
 
 
 def stuck_threads() -> int:
