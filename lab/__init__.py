@@ -5,7 +5,8 @@
     >>> r.outputs_ok, round(r.elapsed_s, 1)
     (True, 0.1)
 
-`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists. Errors the
+`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists. `bench`
+runs your own function serially and in each model, with a verdict (`lab.benching`). Errors the
 lab raises on purpose derive from `LabError` (see `lab.errors`).
 """
 
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import importlib.metadata as _metadata
 
+from lab.benching import Bench, bench
 from lab.demos import DEMOS as _DEMOS
-from lab.errors import BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
+from lab.errors import BadJob, BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
 from lab.models import MODELS as _MODELS
 from lab.results import Result, ResultsFile
 from lab.runner import run, run_trials
@@ -36,7 +38,9 @@ def models() -> dict[str, str]:
 
 
 __all__ = [
+    "BadJob",
     "BadResultsFile",
+    "Bench",
     "InvalidParameter",
     "LabError",
     "Result",
@@ -44,6 +48,7 @@ __all__ = [
     "Unavailable",
     "UnknownName",
     "__version__",
+    "bench",
     "demos",
     "models",
     "run",

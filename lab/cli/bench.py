@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab.bench import Bench, BenchInterrupted, bench
-from lab.bench.job import add_paths, items_from, resolve
-from lab.bench.render import draw, markdown, table
-from lab.bench.run import DEFAULT_TIMEOUT_S
+from lab.benching import Bench, BenchInterrupted, bench
+from lab.benching.job import add_paths, items_from, resolve
+from lab.benching.render import draw, markdown, table
+from lab.benching.run import DEFAULT_TIMEOUT_S
 from lab.cli.common import Interrupted, number, parse_counts, whole
 from lab.pictures import draw_atomically
 from lab.results import prepare_folder, write_atomically

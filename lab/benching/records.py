@@ -1,6 +1,6 @@
 """`lab bench`'s records: one `Row` per model and worker count, and the `Bench` that holds them.
 
-Data flows one way: `lab.bench.run` measures trials and builds rows, the JSON (schema
+Data flows one way: `lab.benching.run` measures trials and builds rows, the JSON (schema
 `lab.bench`) holds them with the verdict computed from them, and the markdown and the chart
 are rendered from that JSON.
 """

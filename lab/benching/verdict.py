@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab.bench.records import SERIAL, Row
+from lab.benching.records import SERIAL, Row
 
 SCALES = 1.3  # a speedup above this is a model helping; at or below it, it did not
 BUSY = 0.5  # serial CPU use (cores) from which the function is said to compute rather than wait

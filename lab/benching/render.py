@@ -9,7 +9,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lab.bench.records import SERIAL, Bench, Row
+from lab.benching.records import SERIAL, Bench, Row
 from lab.pictures import PLOT_HINT, pyplot
 
 HEADERS = (

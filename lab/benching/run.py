@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.bench.job import name_of, unpicklable
-from lab.bench.records import SERIAL, Bench, Row
-from lab.bench.verdict import verdict
+from lab.benching.job import name_of, unpicklable
+from lab.benching.records import SERIAL, Bench, Row
+from lab.benching.verdict import verdict
 from lab.environment import collect
 from lab.errors import BadJob, InvalidParameter, Unavailable, UnknownName
 from lab.memory import MemorySampler
@@ -186,7 +186,12 @@ def once(
         else:
             work = Work(task="call", items=pairs, workers=row.workers, timeout=timeout, function=function)
             measured, error = run_work(model, row.options, work)
-            if error and row.model == "threads" and (stuck := stuck_threads()):
+            if (
+                error
+                and error.startswith("timed out")
+                and row.model == "threads"
+                and (stuck := stuck_threads())
+            ):
                 error += f"; {stuck} threads abandoned, still running"
     if error or measured is None:
         row.error = error or "no result"
