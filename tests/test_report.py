@@ -205,3 +205,13 @@ def test_a_schema_1_file_still_loads_and_renders(tmp_path: Path) -> None:
     assert main(["report", "--from", str(old), "--out", str(tmp_path)]) == 0
     text = next(tmp_path.glob("*.md")).read_text()
     assert "## 3. Network I/O (http-get)" in text and "_http-get did not run._" in text
+
+
+def test_a_schema_2_file_still_loads_and_renders_the_same(tmp_path: Path) -> None:
+    committed = Path(__file__).parent.parent / "reports" / "lab-report-quick-2026-11-25.json"  # version 2
+    assert json.loads(committed.read_text())["version"] == 2
+    doc = ResultsFile.load(committed)
+    assert all(r.cpu_s is None for r in doc.results)  # schema 3's field, absent before
+    assert main(["report", "--from", str(committed), "--out", str(tmp_path)]) == 0
+    again = next(tmp_path.glob("*.md")).read_text()
+    assert again == committed.with_suffix(".md").read_text()

@@ -90,7 +90,7 @@ def verdict(rows: Sequence[Row], usable_cores: int, deterministic: bool = True) 
             "so every model overlaps its waits."
         )
         for row in (threads, processes):
-            if row:
+            if row and row.workers > 1:  # one worker overlaps nothing: no news
                 lines.append(f"{at(row)}.")
     if coroutines:
         lines.append(f"{at(coroutines)}{memory_against_threads(rows, coroutines)}.")
@@ -110,9 +110,7 @@ def memory_against_threads(rows: Sequence[Row], row: Row) -> str:
     mine, theirs = per_worker(row), per_worker(twin) if twin else None
     if mine is None or theirs is None or theirs <= 0:
         return ""
-    return (
-        f", {max(mine, 0) / 1024:.0f} KB per worker against threads' {theirs / 1024:.0f} KB at {row.workers}"
-    )
+    return f", {max(mine, 0) / 1024:.1f} KB per worker against threads' {theirs / 1024:.1f} KB"
 
 
 def per_worker(row: Row) -> int | None:
