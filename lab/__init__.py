@@ -13,13 +13,27 @@ lab raises on purpose derive from `LabError` (see `lab.errors`).
 from __future__ import annotations
 
 import importlib.metadata as _metadata
+from typing import TYPE_CHECKING, Any
 
-from lab.benching import Bench, bench
 from lab.demos import DEMOS as _DEMOS
 from lab.errors import BadJob, BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
 from lab.models import MODELS as _MODELS
 from lab.results import Result, ResultsFile
 from lab.runner import run, run_trials
+
+if TYPE_CHECKING:
+    from lab.benching import Bench, bench
+else:
+
+    def __getattr__(name: str) -> Any:
+        """`bench` and `Bench`, imported on first use: worker processes import `lab` too, and
+        need none of `lab bench`'s machinery (a tenth of a second per worker)."""
+        if name in ("bench", "Bench"):
+            import lab.benching  # noqa: PLC0415
+
+            return getattr(lab.benching, name)
+        raise AttributeError(f"module 'lab' has no attribute {name!r}")
+
 
 try:
     __version__ = _metadata.version("lab")

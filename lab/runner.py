@@ -97,9 +97,10 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
                 + f"; it takes: {', '.join(takes)}"
             )
     options = {key: values[0] for key, values in option_choices.items()}  # the defaults, first
-    for key, choices in option_choices.items():
+    for key in option_choices:
         if given.get(key) is not None:
-            options[key] = choose(key.replace("_", " "), given[key], choices)
+            assert model is not None
+            options[key] = model.check_option(key, given[key])
     if model and (reason := model.unavailable(options)):
         raise Unavailable(reason)
     params = validate_params(demo, model, given)
@@ -113,7 +114,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     fault = given.get("fault")
     if fault is not None:
         choose("fault", fault, FAULTS)
-        if fault == "exit" and model is not None and model.name != "processes":
+        if fault == "exit" and model is not None and not model.children:
             raise InvalidParameter(f"fault 'exit' kills a worker process; model {model.name!r} has none")
     timeline = given.get("timeline") or False
     if not isinstance(timeline, bool):
@@ -268,7 +269,8 @@ def run_work(
     except BrokenProcessPool as exc:
         return None, f"a worker process died ({exc})"
     except Exception as exc:  # the task's own failure: recorded, not raised
-        return None, f"{type(exc).__name__}: {exc}"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return None, f"{type(exc).__name__}: {first}"  # one line, whatever the library wrote
 
 
 def count_serially(increments: int, sleep: float) -> Measured:

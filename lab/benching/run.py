@@ -158,7 +158,7 @@ def model_options(model: str, given: Mapping[str, str]) -> dict[str, str]:
         if key not in choices:
             takes = ", ".join(choices) or "none"
             raise InvalidParameter(f"option {key!r} does not apply to model {model}; it takes: {takes}")
-        options[key] = choose(key.replace("_", " "), value, choices[key])
+        options[key] = MODELS[model].check_option(key, value)
     if reason := MODELS[model].unavailable(options):
         raise Unavailable(reason)
     return options

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -100,6 +101,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
     p.add_argument("--lock", help="processes' lock: mp (multiprocessing.Lock, default) or manager")
     p.add_argument(
+        "--scheduler", help="dask: local (a cluster per run, default) or tcp://HOST:PORT of a running one"
+    )
+    p.add_argument(
         "--client", help="http-get's HTTP library: aiohttp (asyncio's default), requests (the others'), httpx"
     )
     p.add_argument(
@@ -114,10 +118,19 @@ def model_names(requested: str, demo: str) -> list[str]:
     if demo in DEMOS and DEMOS[demo].task is None:
         return [SERIAL]
     if requested == "all":
-        return list(MODELS)
+        return [name for name in MODELS if not skipped_model(name)]
     if requested not in MODELS:
         raise UnknownName("model", requested, [*MODELS, "all"])
     return [requested]
+
+
+def skipped_model(name: str) -> str | None:
+    """Why `--model all` leaves a model out (it is not installed here), saying so on stderr."""
+    model = MODELS[name]
+    reason = model.unavailable(model.default_options())
+    if reason:
+        print(f"note: {reason}; running the others", file=sys.stderr)
+    return reason
 
 
 def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -147,6 +160,7 @@ PARAM_KEYS = (
     "loop",
     "start_method",
     "lock",
+    "scheduler",
 )
 
 

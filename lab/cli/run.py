@@ -21,6 +21,7 @@ from lab.cli.common import (
     yes_no,
 )
 from lab.demos import DEMOS
+from lab.models import MODELS
 from lab.results import Result, dump_results, prepare_folder
 from lab.runner import check_int, plan, run_trials
 
@@ -40,10 +41,11 @@ def command(args: argparse.Namespace) -> int:
     """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
     names = model_names(args.model, args.demo)
     if args.fault == "exit" and args.model == "all" and args.demo in DEMOS and DEMOS[args.demo].task:
+        names = [name for name in names if MODELS[name].children]
         print(
-            "note: fault 'exit' kills a worker process: running it in model processes only", file=sys.stderr
+            f"note: fault 'exit' kills a worker process: running it in {', '.join(names)} only",
+            file=sys.stderr,
         )
-        names = ["processes"]
     requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
     trace = Path(args.timeline) if args.timeline else None
     if trace:

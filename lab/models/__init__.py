@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lab.models.base import Measured, Model, Work
+from lab.models.cluster import Dask
 from lab.models.coroutines import Coroutines
 from lab.models.processes import Processes
 from lab.models.threads import Threads
@@ -11,6 +12,7 @@ MODELS: dict[str, type[Model]] = {
     Coroutines.name: Coroutines,
     Threads.name: Threads,
     Processes.name: Processes,
+    Dask.name: Dask,
 }
 
 __all__ = ["MODELS", "Measured", "Model", "Work"]

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Literal
 import psutil
 
 from lab.clients import Outcome, Target
+from lab.errors import UnknownName
 
 TaskName = Literal["echo", "count", "crunch", "fetch", "call"]
 Fault = Literal["raise", "exit", "hang"]
@@ -118,8 +119,9 @@ class Model(ABC):
     """A way to run `Work` concurrently.
 
     Subclasses set `name`, `description` and `option_choices` (option name to its valid values,
-    the default first; `task_options` ties an option to the one task it applies to, like the
-    HTTP `client` to `fetch`), and implement `run`. `run` must start `work.workers` workers before it
+    the default first; `free_options` lets an option take values of the user's own too, checked;
+    `task_options` ties an option to the one task it applies to, like the HTTP `client` to
+    `fetch`), and implement `run`. `run` must start `work.workers` workers before it
     starts the clock, return outputs in input order, raise the task's own exception if a task
     fails, raise `TimeoutError` when `work.timeout` passes, and leave no worker behind in any
     case (including KeyboardInterrupt).
@@ -128,6 +130,10 @@ class Model(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    # Options that also take a value of the user's own beyond their named choices (dask's
+    # `scheduler`: `local` or an address): the option to a function that checks such a value and
+    # returns it, or raises InvalidParameter naming it and what would do.
+    free_options: ClassVar[Mapping[str, Callable[[str], str]]] = {}
     task_options: ClassVar[Mapping[str, TaskName]] = {}
     max_workers: ClassVar[int]
     # Whether the work runs in child processes, whose memory must be sampled while it runs; the
@@ -146,6 +152,17 @@ class Model(ABC):
     def choices_for(cls, task: TaskName | None) -> dict[str, tuple[str, ...]]:
         """The options that apply to `task`: all of them but those tied to another task."""
         return {k: v for k, v in cls.option_choices.items() if cls.task_options.get(k, task) == task}
+
+    @classmethod
+    def check_option(cls, key: str, value: str) -> str:
+        """`value` for option `key`: one of its choices, or a value its `free_options` check
+        accepts; otherwise UnknownName (or the check's InvalidParameter) naming what would do."""
+        choices = cls.option_choices[key]
+        if value in choices:
+            return value
+        if key in cls.free_options:
+            return cls.free_options[key](value)
+        raise UnknownName(key.replace("_", " "), value, choices)
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:

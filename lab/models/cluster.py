@@ -1,0 +1,373 @@
+"""dask: tasks on a Dask cluster (`distributed`): a scheduler hands them to worker processes.
+
+Cooks in another kitchen, with a head chef in between. Every task travels to the scheduler, which
+sends it to a worker process (here with one thread each, so that a worker is a cook), and its
+result travels back: a task costs a millisecond or more of messages where a process pool's costs
+tens of microseconds. Workers share nothing; shared state lives in the scheduler: the counter is a
+`distributed.Variable` and the lock a `distributed.Lock`, and each get, set, acquire and release
+is a network round trip. A worker that dies is replaced and its task rescheduled, up to Dask's
+allowed failures (3), after which the task fails with `KilledWorker`.
+
+Option `scheduler`:
+
+    local           a `LocalCluster` of `workers` worker processes on 127.0.0.1, started by the
+                    run (its start is start-up) and closed after it, whatever happened. Workers
+                    are started with forkserver: the lab process runs Dask's event loop in a
+                    thread, which makes fork unsafe, and spawn takes 5x longer.
+    tcp://host:port the scheduler of a cluster that already runs (`dask scheduler`, `dask worker`).
+                    The lab connects, waits for `workers` workers, restricts the work to that many
+                    of them and never shuts anything down. A task that hangs keeps running there:
+                    Dask cannot stop a running task.
+
+The `distributed` package is an extra: `pip install 'lab[dask]'`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import psutil
+
+from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.errors import InvalidParameter
+from lab.models.base import (
+    Fault,
+    Measured,
+    Model,
+    TaskName,
+    Work,
+    apply,
+    crunch_rounds,
+    misbehave,
+    now,
+    split,
+    timed,
+)
+from lab.signals import threads_without_sigint
+
+INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
+CONNECT_TIMEOUT_S = 10.0  # at most this long (or the run's timeout) for a scheduler to answer
+WORKER_START_METHOD = "forkserver"
+POLL_S = 0.002  # how often a counter task looks whether every worker has arrived
+
+
+def dist() -> Any:
+    """The `distributed` package (an extra: imported only where a dask run needs it)."""
+    return importlib.import_module("distributed")
+
+
+def check_address(value: str) -> str:
+    """A scheduler address, `tcp://host:port`, or InvalidParameter naming the value."""
+    parts = urlsplit(value)
+    try:
+        ok = parts.scheme == "tcp" and bool(parts.hostname) and parts.port is not None and parts.port > 0
+    except ValueError:  # a port that is not a number, or out of range
+        ok = False
+    if not ok or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidParameter(
+            f"scheduler must be 'local' or a scheduler address like tcp://127.0.0.1:8786, not {value!r}"
+        )
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Names:
+    """The scheduler-side objects one counter run shares, by name: they are looked up on each worker."""
+
+    counter: str
+    lock: str | None
+    start: str
+    workers: int
+
+
+def echo(item: str, sleep: float, fault: Fault | None) -> str:
+    """pool-map's task: wait `sleep` seconds, then return the item."""
+    time.sleep(sleep)
+    if fault:
+        misbehave(fault)
+    return item
+
+
+def count(increments: int, sleep: float, fault: Fault | None, names: Names) -> None:
+    """The counter demos' task: `increments` times, read the `Variable`, then write it plus one."""
+    distributed = dist()
+
+    arrived = distributed.Queue(names.start)
+    arrived.put(os.getpid())  # every worker is running before anyone counts: a race needs overlap
+    while arrived.qsize() < names.workers:
+        time.sleep(POLL_S)
+    time.sleep(sleep)
+    if fault:
+        misbehave(fault)
+    counter = distributed.Variable(names.counter)
+    lock: AbstractContextManager[Any] = distributed.Lock(names.lock) if names.lock else nullcontext()
+    for _ in range(increments):
+        with lock:
+            # Two round trips to the scheduler: any other worker's write between them is lost.
+            counter.set(counter.get() + 1)
+
+
+def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
+    """cpu-bound's task: pure-Python arithmetic, in parallel with the other worker processes."""
+    time.sleep(sleep)
+    if fault:
+        misbehave(fault)
+    return crunch_rounds(rounds)
+
+
+sessions: dict[tuple[str, Target], SyncClient] = {}  # this worker process's HTTP clients
+
+
+def fetch(request_id: int, sleep: float, fault: Fault | None, target: Target, library: str) -> Outcome:
+    """http-get's task: GET one request with this worker's own session, and verify the response.
+
+    One thread per worker: the session is never used by two tasks at once."""
+    if fault:
+        misbehave(fault)
+    session = sessions.get((library, target))
+    if session is None:
+        session = sessions[(library, target)] = sync_client(library, target)
+    return session.get(request_id)
+
+
+def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, function: Callable[..., Any]) -> Any:
+    """bench's task: the user's function on one item, on a worker."""
+    return apply(function, pair)
+
+
+def ready(library: str | None) -> int:
+    """Run on every worker before the clock: imports this module (and the HTTP library)."""
+    if library:
+        load(library)
+    return os.getpid()
+
+
+def kill(pids: Iterable[int]) -> None:
+    """Kill the local cluster's worker processes at once."""
+    for pid in pids:
+        with suppress(psutil.Error):
+            psutil.Process(pid).kill()
+
+
+def cpu() -> float:
+    """This worker process's CPU seconds so far (user + system)."""
+    return time.process_time()
+
+
+TASKS: dict[str, Callable[..., Any]] = {
+    "echo": echo,
+    "count": count,
+    "crunch": crunch,
+    "fetch": fetch,
+    "call": call,
+}
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A `LocalCluster` of `workers` single-threaded worker processes on 127.0.0.1, and a client
+    of it; both closed on the way out, whatever happened (no worker process is left)."""
+    dask = importlib.import_module("dask")
+    distributed = dist()
+
+    # Dask's event loop thread, started here, must never be the one a Ctrl-C lands on.
+    with (
+        threads_without_sigint(),
+        dask.config.set({"distributed.worker.multiprocessing-method": WORKER_START_METHOD}),
+    ):
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+@contextmanager
+def remote_cluster(address: str, timeout: float) -> Iterator[Any]:
+    """A client of the running scheduler at `address` (its cluster is left as it was)."""
+    distributed = dist()
+
+    with threads_without_sigint():
+        client = distributed.Client(address, timeout=min(timeout, CONNECT_TIMEOUT_S), set_as_default=False)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+class Dask(Model):
+    """Runs the work as Dask tasks, on a local cluster the run starts or on a running one."""
+
+    name: ClassVar[str] = "dask"
+    description: ClassVar[str] = (
+        "tasks on a Dask cluster's worker processes; shares a distributed.Variable, "
+        "locks with distributed.Lock (pip install 'lab[dask]')"
+    )
+    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "scheduler": ("local",),
+        "client": SYNC_CLIENTS,
+    }
+    free_options: ClassVar[Mapping[str, Callable[[str], str]]] = {"scheduler": check_address}
+    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
+    # A local worker process holds ~60 MB and the scheduler, in the lab process, handles a few
+    # thousand tasks a second: past the cores, more workers only help waiting tasks.
+    max_workers: ClassVar[int] = 32
+    children: ClassVar[bool] = True
+
+    @classmethod
+    def unavailable(cls, options: Mapping[str, str]) -> str | None:
+        """The `distributed` package is an extra."""
+        return INSTALL if importlib.util.find_spec("distributed") is None else None
+
+    def run(self, work: Work) -> Measured:
+        """Start (or reach) the workers, warm them, then time the tasks alone."""
+        started = now()
+        scheduler = self.options["scheduler"]
+        with ExitStack() as stack:
+            if scheduler == "local":
+                client = stack.enter_context(local_cluster(work.workers))
+            else:
+                client = stack.enter_context(remote_cluster(scheduler, work.timeout))
+            addresses = self.workers(client, work.workers, min(work.timeout, CONNECT_TIMEOUT_S))
+            library = self.options["client"] if work.target else None
+            pids = client.run(
+                ready, library, workers=addresses
+            )  # imports done on every worker, off the clock
+            if scheduler == "local":
+                # A hung or dying worker makes closing the cluster wait for it (5 s and more): on
+                # the way out after a failure, its processes are killed first, as the processes model does.
+                stack.push(lambda kind, exc, tb: kill(pids.values()) if kind else None)
+            state = self.shared_state(client, work, stack)
+            cpu_before = self.cpu(client, addresses)
+            begin = now()
+            futures = self.submit(
+                client, work, addresses, state, library=self.options["client"], local=scheduler == "local"
+            )
+            outputs = self.collect(client, futures, work, scheduler)
+            elapsed = now() - begin
+            cpu_s = self.cpu(client, addresses) - cpu_before
+            spans = None
+            if work.record:
+                outputs, spans = split(outputs)
+            counter = self.counter_value(client, state)
+        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu_s)
+
+    @staticmethod
+    def workers(client: Any, wanted: int, timeout: float) -> list[str]:
+        """The addresses of the `wanted` workers the work runs on, once they are all up."""
+        try:
+            client.wait_for_workers(wanted, timeout=timeout)
+        except TimeoutError:
+            have = len(client.scheduler_info()["workers"])
+            raise RuntimeError(
+                f"the cluster has {have} workers, fewer than the {wanted} asked for (after {timeout:g} s)"
+            ) from None
+        return sorted(client.scheduler_info()["workers"])[:wanted]
+
+    @staticmethod
+    def shared_state(client: Any, work: Work, stack: ExitStack) -> Names | None:
+        """For the counters: a `Variable` at 0, a `Lock` if locked and a start line, named for this
+        run alone and deleted after it (a running cluster is left as it was)."""
+        if work.task != "count":
+            return None
+        distributed = dist()
+
+        run = uuid.uuid4().hex
+        names = Names(
+            f"lab-counter-{run}", f"lab-lock-{run}" if work.locked else None, f"lab-start-{run}", work.workers
+        )
+        counter, start = (
+            distributed.Variable(names.counter, client=client),
+            distributed.Queue(names.start, client=client),
+        )
+        counter.set(0)
+        stack.callback(counter.delete)
+        stack.callback(start.close)
+        return names
+
+    @staticmethod
+    def submit(
+        client: Any, work: Work, addresses: list[str], names: Names | None, *, library: str, local: bool
+    ) -> list[Any]:
+        """Send every task: the counters one per worker (each pinned to its own), the others by `map`."""
+        task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
+        if work.task == "count":
+            task = partial(task, names=names)
+        elif work.task == "fetch":
+            task = partial(task, target=work.target, library=library)
+        elif work.task == "call":
+            task = partial(task, function=work.function)
+        if work.record:
+            task, items = partial(timed, task), list(enumerate(work.items))
+        else:
+            items = list(work.items)
+        # A local cluster's workers are all the run's: no restriction, and the scheduler spreads
+        # tasks submitted together over idle workers, one each first (so every counter task gets a
+        # worker of its own). On a running cluster the work is restricted to the chosen workers,
+        # loosely; but a task whose chosen workers have all died waits (Dask keeps it pending),
+        # until the timeout.
+        if local:
+            return client.map(task, items, pure=False)  # type: ignore[no-any-return]
+        if work.task == "count":
+            return [
+                client.submit(
+                    task, item, pure=False, workers=[addresses[i % len(addresses)]], allow_other_workers=True
+                )
+                for i, item in enumerate(items)
+            ]
+        return client.map(  # type: ignore[no-any-return]
+            task, items, pure=False, workers=addresses, allow_other_workers=True
+        )
+
+    @staticmethod
+    def collect(client: Any, futures: list[Any], work: Work, scheduler: str) -> list[Any]:
+        """The outputs in input order; a dead worker or a hang becomes one clear error."""
+        distributed = dist()
+
+        try:
+            with client.as_current():  # `wait` finds its client there (this one is not the default)
+                distributed.wait(futures, timeout=work.timeout)
+            return client.gather(futures)  # type: ignore[no-any-return]
+        except TimeoutError:
+            client.cancel(futures)
+            left = "the local cluster is closed" if scheduler == "local" else "the task may still run there"
+            raise TimeoutError(f"timed out after {work.timeout:g} s; {left}") from None
+        except distributed.KilledWorker as exc:
+            first = str(exc).split(". ")[0]
+            raise RuntimeError(
+                "worker processes died running a task: Dask started a new worker and rescheduled the "
+                f"task each time, then gave up after its allowed failures (KilledWorker: {first})"
+            ) from None
+
+    @staticmethod
+    def cpu(client: Any, addresses: list[str]) -> float:
+        """CPU seconds so far of the lab process (the client; and a local scheduler) and the workers."""
+        return time.process_time() + float(sum(client.run(cpu, workers=addresses).values()))
+
+    @staticmethod
+    def counter_value(client: Any, names: Names | None) -> int:
+        """The counter's final value, read from the scheduler (0 when there was no counter)."""
+        if names is None:
+            return 0
+        distributed = dist()
+
+        return int(distributed.Variable(names.counter, client=client).get())
