@@ -2,23 +2,29 @@
 
 The counter demos' times mix the lock with everything else; this isolates it. A `Manager().Lock()`
 is a proxy: each acquire and each release is a round trip over a socket to the manager process.
+A `distributed.Lock` (model dask, when installed) lives in the Dask scheduler: it is timed from a
+worker process of a one-worker local cluster, as the counter demo's tasks use it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from lab.models.cluster import Dask, dist, local_cluster
+
 ROUNDS = {
     "threading.Lock": 20_000,
     "asyncio.Lock": 20_000,
     "multiprocessing.Lock": 20_000,
     "Manager().Lock()": 300,
+    "distributed.Lock": 100,
 }
 
 
@@ -57,4 +63,15 @@ def measure(start_method: str | None = None) -> dict[str, float]:
     with context.Manager() as manager:
         lock = manager.Lock()
         costs["Manager().Lock()"] = median_of(lambda: per_round(lock, ROUNDS["Manager().Lock()"]))
+    if Dask.unavailable({}) is None:
+        with local_cluster(1) as client:
+            # Five measurements in the worker, as for the other locks; their median.
+            rounds = ROUNDS["distributed.Lock"]
+            costs["distributed.Lock"] = client.submit(distributed_lock_us, rounds).result()
     return {name: round(us, 3) for name, us in costs.items()}
+
+
+def distributed_lock_us(rounds: int) -> float:
+    """Run on a Dask worker: the median of five measurements of a `distributed.Lock`, in us."""
+    lock = dist().Lock(f"lab-lockcost-{os.getpid()}")
+    return median_of(lambda: per_round(lock, rounds))

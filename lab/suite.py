@@ -37,10 +37,23 @@ class Scale:
     sweeps: Mapping[str, tuple[Mapping[str, Any], tuple[int, ...]]]  # demo -> (params, worker counts)
     # demo -> (parameter sets, models): one recorded trial each, drawn in the Timelines section
     timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], tuple[str, ...]]] = field(default_factory=dict)
+    # model -> demo -> parameters that model runs the demo with instead (its rows show them), or
+    # a string: why the model leaves the demo out at this scale (listed as skipped)
+    adjust: Mapping[str, Mapping[str, Mapping[str, Any] | str]] = field(default_factory=dict)
+    sweep_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # demo -> models, if not all
 
 
 QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
 ALL = ("asyncio", "threads", "processes")
+# A Dask increment is two round trips to the scheduler (about 2 ms, a thousand times a local one),
+# and a local cluster's worker processes take about 0.1 s each to start and warm: at the quick
+# scale, dask counts less and starts fewer clusters, so that the report stays about a minute.
+DASK_QUICK: Mapping[str, Mapping[str, Any] | str] = {
+    "racy-counter": {"workers": 5, "increments": 50},
+    "locked-counter": {"workers": 5, "increments": 20},
+    "http-get": "not at the quick scale: 20 worker processes to start per trial "
+    "(lab run http-get --model dask runs it)",
+}
 SCALES = {
     "quick": Scale(
         "quick",
@@ -70,6 +83,8 @@ SCALES = {
             "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], ("threads", "processes")),
             "racy-counter": ([{"workers": 5, "increments": 200}], ALL),
         },
+        {"dask": DASK_QUICK},
+        {"pool-map": ALL, "http-get": ALL},  # dask sweeps cpu-bound only, where its cost per task shows
     ),
     "article": Scale(
         "article",
@@ -175,8 +190,11 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 continue
             for variant in (v for model in models for v in variants(model, demo)):
                 reason = MODELS[variant.model].unavailable(variant.options)
+                adjusted = scale.adjust.get(variant.model, {}).get(demo, {})
+                if isinstance(adjusted, str):
+                    reason, adjusted = reason or f"{demo}: {adjusted}", {}
                 if reason is None:
-                    runs.append(Run(demo, variant, params))
+                    runs.append(Run(demo, variant, {**params, **adjusted}))
                 elif {"variant": variant.label, "reason": reason} not in skipped:
                     skipped.append({"variant": variant.label, "reason": reason})
     return runs, skipped
@@ -189,7 +207,8 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
         for demo, (params, counts) in scale.sweeps.items()
         if demo in demos
         for model in models
-        if MODELS[model].unavailable(MODELS[model].default_options()) is None
+        if model in scale.sweep_models.get(demo, MODELS)
+        and MODELS[model].unavailable(MODELS[model].default_options()) is None
         for count in counts
         if count <= MODELS[model].max_workers  # the others are listed as skipped by `plan_suite`
     ]

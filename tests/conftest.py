@@ -29,6 +29,7 @@ class Variant:
 
 
 NO_UVLOOP = importlib.util.find_spec("uvloop") is None
+NO_DASK = importlib.util.find_spec("distributed") is None
 METHODS = multiprocessing.get_all_start_methods()
 
 
@@ -37,6 +38,8 @@ def variant(model: str, id: str, **options: str) -> Any:
     marks = []
     if options.get("loop") == "uvloop" and NO_UVLOOP:
         marks.append(pytest.mark.skip(reason="uvloop is not installed"))
+    if model == "dask" and NO_DASK:
+        marks.append(pytest.mark.skip(reason="the dask extra is not installed: pip install 'lab[dask]'"))
     if options.get("start_method", METHODS[0]) not in METHODS:
         marks.append(pytest.mark.skip(reason=f"no start method {options['start_method']} here"))
     return pytest.param(Variant(model, options), id=id, marks=marks)
@@ -51,12 +54,13 @@ VARIANTS = [
     variant("processes", "processes+forkserver", start_method="forkserver"),
     variant("processes", "processes+fork+manager", start_method="fork", lock="manager"),
     variant("processes", "processes+spawn+manager", start_method="spawn", lock="manager"),
+    variant("dask", "dask"),
 ]
 
 
 @pytest.fixture(params=VARIANTS)
 def each(request: pytest.FixtureRequest) -> Variant:
-    """Every model and variant: asyncio (two loops), threads, processes (start methods, locks)."""
+    """Every model and variant: asyncio (two loops), threads, processes (start methods, locks), dask."""
     variant: Variant = request.param
     return variant
 

@@ -30,6 +30,7 @@ import logging
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ from lab.models.base import (
     now,
     split,
     timed,
+    use_forkserver,
 )
-from lab.signals import threads_without_sigint
+from lab.signals import sigint_deferred, threads_without_sigint
 
 INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
 CONNECT_TIMEOUT_S = 10.0  # at most this long (or the run's timeout) for a scheduler to answer
@@ -174,6 +176,19 @@ TASKS: dict[str, Callable[..., Any]] = {
 }
 
 
+def forkserver_preload() -> list[str]:
+    """What Dask itself preloads in a forkserver (`distributed.utils.get_mp_context`: distributed
+    and the packages it uses, numpy among them, in that order): workers start warm, and Dask's
+    own setting, made once per process, agrees with it."""
+    versions = importlib.import_module("distributed.versions")
+    found = [
+        name
+        for name in versions.required_packages + versions.optional_packages
+        if importlib.util.find_spec(name)
+    ]
+    return ["distributed", *found]
+
+
 @contextmanager
 def local_cluster(workers: int) -> Iterator[Any]:
     """A `LocalCluster` of `workers` single-threaded worker processes on 127.0.0.1, and a client
@@ -181,24 +196,34 @@ def local_cluster(workers: int) -> Iterator[Any]:
     dask = importlib.import_module("dask")
     distributed = dist()
 
-    # Dask's event loop thread, started here, must never be the one a Ctrl-C lands on.
-    with (
-        threads_without_sigint(),
-        dask.config.set({"distributed.worker.multiprocessing-method": WORKER_START_METHOD}),
-    ):
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
+    use_forkserver(forkserver_preload())
+    cluster = None
     try:
+        # A Ctrl-C while workers start is held back until they have (a worker stopped half-started
+        # prints Dask's traceback): it arrives as this block ends, and the cluster is then closed.
+        # Dask's event loop thread, started here, must never be the one a Ctrl-C lands on.
+        with (
+            sigint_deferred(WORKER_START_METHOD),
+            threads_without_sigint(),
+            dask.config.set({"distributed.worker.multiprocessing-method": WORKER_START_METHOD}),
+            warnings.catch_warnings(),
+        ):
+            # With no dashboard, the scheduler still serves its health routes on 127.0.0.1, at 8787
+            # when free: when another cluster has it, Dask warns and takes another port. Expected.
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            cluster = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,
+            )
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
     finally:
-        cluster.close()
+        if cluster is not None:
+            cluster.close()
 
 
 @contextmanager

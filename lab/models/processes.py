@@ -21,14 +21,12 @@ from __future__ import annotations
 import math
 import multiprocessing
 import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from multiprocessing import resource_tracker
 from typing import Any, ClassVar
 
 from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
@@ -45,7 +43,9 @@ from lab.models.base import (
     now,
     split,
     timed,
+    use_forkserver,
 )
+from lab.signals import sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
 
@@ -182,6 +182,8 @@ class Processes(Model):
         """Start every process, then time the map alone; kill the workers if anything goes wrong."""
         started = now()
         context = multiprocessing.get_context(self.options["start_method"])
+        if self.options["start_method"] == "forkserver":
+            use_forkserver(["__main__"])  # multiprocessing's default: workers import the rest themselves
         with ExitStack() as stack:
             starting = stack.enter_context(ExitStack())
             starting.enter_context(sigint_deferred(self.options["start_method"]))
@@ -226,35 +228,6 @@ class Processes(Model):
 def invoke(function: Any, _: object) -> Any:
     """Call `function()`, ignoring the item `map` passes (a module-level helper: it must pickle)."""
     return function()
-
-
-@contextmanager
-def sigint_deferred(start_method: str) -> Iterator[None]:
-    """Hold Ctrl-C back while processes start: it is delivered (as KeyboardInterrupt) on the way out.
-
-    Children started in this window must not die of that Ctrl-C before their initializer has set
-    it to be ignored. Fork and forkserver children inherit the parent's blocked signal mask, so
-    blocking SIGINT is enough, and a blocked signal is never lost: it waits, pending. Spawn's
-    exec resets the mask; what survives exec is a signal set to be ignored, so under spawn the
-    parent also ignores SIGINT meanwhile (Linux keeps a blocked signal pending even while it is
-    ignored, so the parent's own Ctrl-C still arrives when the handler is back).
-    """
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if start_method != "fork":
-        # Starting the resource tracker unblocks SIGINT on its way out: start it first, outside.
-        resource_tracker.ensure_running()
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = None
-    if start_method == "spawn" and signal.SIGINT not in signal.sigpending():
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # (a pending one would be discarded)
-    try:
-        yield
-    finally:
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def kill_workers(pool: ProcessPoolExecutor) -> None:

@@ -63,7 +63,10 @@ def render(doc: ResultsFile) -> str:
         ("2. Counter correctness", lambda: counter_table(results)),
         ("3. Network I/O (http-get)", lambda: network_table(results, ceiling)),
         ("4. Against the article and Real Python", against),
-        ("5. What the numbers show", lambda: "\n".join(f"- {x}" for x in findings(results, env, ceiling))),
+        (
+            "5. What the numbers show",
+            lambda: "\n".join(f"- {x}" for x in findings(results, env, ceiling, run.get("lock_costs"))),
+        ),
         ("6. Variants side by side", lambda: variants_section(results, run)),
         ("7. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
         ("8. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),

@@ -14,7 +14,10 @@ from lab.sweep import median_metric, per_worker_bytes, size
 
 
 def findings(
-    results: Sequence[Result], environment: dict[str, Any], ceiling: Mapping[str, Any] | None = None
+    results: Sequence[Result],
+    environment: dict[str, Any],
+    ceiling: Mapping[str, Any] | None = None,
+    lock_costs_us: Mapping[str, float] | None = None,
 ) -> list[str]:
     """What the numbers show, as sentences computed from them."""
     groups = by_workers(results)
@@ -38,6 +41,7 @@ def findings(
                 + "; ".join(per_op)
                 + "."
             )
+    lines += cluster_findings(results, lock_costs_us or {})
     if any(r.demo == "cpu-bound" for r in results):
         gil = environment.get("gil_enabled", True)
         lines.append(
@@ -114,3 +118,40 @@ def memory_findings(results: Sequence[Result]) -> list[str]:
         + ", ".join(f"{v} {size(m)}" for v, m in sorted(memory.items(), key=lambda kv: kv[1]))
         + ". `lab sweep pool-map --workers 16,500,2000` shows it where the models part ways."
     ]
+
+
+def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, float]) -> list[str]:
+    """What a cluster costs (model dask): time per task over the ideal against processes', the
+    race through a `distributed.Variable`, and a `distributed.Lock` against the other locks."""
+    if not any(r.model == "dask" for r in results):
+        return []
+    lines = []
+    pool = [r for r in results if r.demo == "pool-map" and r.ideal_s and r.model in ("dask", "processes")]
+    costs = []
+    for (_, variant, workers), group in by_workers(pool).items():
+        spread, first = stats.elapsed(group), group[0]
+        if spread and first.ideal_s and workers == first.params.get("tasks"):  # every task at once
+            per_task = (spread.median - first.ideal_s) / int(first.params["tasks"]) * 1e3
+            costs.append(f"{variant} {per_task:.2f} ms")
+    if costs:
+        lines.append(
+            "**A cluster's cost per task** (pool-map, a worker per task, median over the ideal per task): "
+            + ", ".join(costs)
+            + ". Each Dask task travels to the scheduler, then to a worker, and its result back."
+        )
+    racy = [r for r in results if r.demo == "racy-counter" and r.model == "dask" and r.lost is not None]
+    if racy:
+        lost = [r.lost or 0 for r in racy]
+        lines.append(
+            f"**dask's racy counter** is a `distributed.Variable`: each read and each write is a round "
+            f"trip to the scheduler, and {sum(x > 0 for x in lost)} of {len(racy)} trials lost updates "
+            f"(median {statistics.median(lost):.0f} of {racy[0].expected})."
+        )
+    if "distributed.Lock" in lock_costs_us and "Manager().Lock()" in lock_costs_us:
+        dask_us, manager_us = lock_costs_us["distributed.Lock"], lock_costs_us["Manager().Lock()"]
+        lines.append(
+            f"**A `distributed.Lock`** costs {dask_us / 1e3:.2f} ms per acquire and release, "
+            f"{dask_us / manager_us:.0f}x a `Manager().Lock()` ({manager_us:.0f} us): two messages through "
+            "the scheduler, which also runs every other task's bookkeeping."
+        )
+    return lines
