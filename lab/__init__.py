@@ -13,7 +13,7 @@ lab raises on purpose derive from `LabError` (see `lab.errors`).
 from __future__ import annotations
 
 import importlib.metadata as _metadata
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from lab.demos import DEMOS as _DEMOS
 from lab.errors import BadJob, BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
@@ -21,11 +21,11 @@ from lab.models import MODELS as _MODELS
 from lab.results import Result, ResultsFile
 from lab.runner import run, run_trials
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
 else:
 
-    def __getattr__(name: str) -> Any:
+    def __getattr__(name: str) -> _typing.Any:
         """`bench` and `Bench`, imported on first use: worker processes import `lab` too, and
         need none of `lab bench`'s machinery (a tenth of a second per worker)."""
         if name in ("bench", "Bench"):

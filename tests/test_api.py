@@ -14,7 +14,7 @@ def test_demos_and_models_are_described() -> None:
     assert list(lab.demos()) == [
         "pool-map", "serial-counter", "racy-counter", "locked-counter", "cpu-bound", "http-get"
     ]  # fmt: skip
-    assert list(lab.models()) == ["asyncio", "threads", "processes"]
+    assert list(lab.models()) == ["asyncio", "threads", "processes", "dask"]
     assert all(isinstance(d, str) and d for d in [*lab.demos().values(), *lab.models().values()])
 
 

@@ -64,7 +64,7 @@ def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.Capture
     argv = ["run", "http-get", "--model", "all", "--requests", "200", "--latency", "0.05", "--workers", "50"]
     assert main([*argv, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["model"] for r in rows} == {"asyncio", "threads", "processes"}
+    assert {r["model"] for r in rows} == {"asyncio", "threads", "processes"}  # dask runs at most 32
     for row in rows:
         assert row["correct"] and row["observed"] == 200 and row["ideal_s"] == pytest.approx(0.2)
         assert 0.2 <= row["elapsed_s"] < 0.2 * 2.5, row  # benchmarks/http_get.py measures closely

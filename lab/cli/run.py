@@ -46,6 +46,14 @@ def command(args: argparse.Namespace) -> int:
             f"note: fault 'exit' kills a worker process: running it in {', '.join(names)} only",
             file=sys.stderr,
         )
+    if args.model == "all" and args.workers is not None:
+        over = [name for name in names if args.workers > MODELS[name].max_workers]
+        for name in over:
+            print(
+                f"note: {name} runs at most {MODELS[name].max_workers} workers: running the others",
+                file=sys.stderr,
+            )
+        names = [name for name in names if name not in over] or names  # none left: say why, below
     requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
     trace = Path(args.timeline) if args.timeline else None
     if trace:
