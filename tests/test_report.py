@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +217,12 @@ def test_a_schema_2_file_still_loads_and_renders_the_same(tmp_path: Path) -> Non
     assert main(["report", "--from", str(committed), "--out", str(tmp_path)]) == 0
     again = next(tmp_path.glob("*.md")).read_text()
     assert again == committed.with_suffix(".md").read_text()
+
+
+def test_a_run_never_overwrites_a_report_of_the_same_day(tmp_path: Path) -> None:
+    committed = tmp_path / f"lab-report-quick-{time.strftime('%Y-%m-%d', time.gmtime())}.md"
+    committed.write_text("committed\n")
+    assert main(["report", "--out", str(tmp_path), "--demos", "serial-counter", "--quiet"]) == 0
+    assert committed.read_text() == "committed\n"
+    [new] = [p for p in tmp_path.glob("*.md") if p != committed]
+    assert re.fullmatch(r"lab-report-quick-\d{4}-\d\d-\d\d-\d{6}\.md", new.name), new.name

@@ -6,14 +6,13 @@ import argparse
 import json
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from lab.benching import Bench, BenchInterrupted, bench
 from lab.benching.job import add_paths, items_from, resolve
 from lab.benching.render import draw, markdown, table
 from lab.benching.run import DEFAULT_TIMEOUT_S
-from lab.cli.common import Interrupted, number, parse_counts, whole
+from lab.cli.common import Interrupted, number, parse_counts, stamp, whole
 from lab.pictures import draw_atomically
 from lab.results import prepare_folder, write_atomically
 from lab.runner import check_int
@@ -54,7 +53,11 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--workers", help="comma-separated worker counts (default: 1, 2 and the cores; asyncio more)"
     )
-    p.add_argument("--models", nargs="+", help="threads, processes, asyncio (default: all that apply)")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        help="threads, processes, asyncio, dask (default: threads, processes, and asyncio with --async)",
+    )
     p.add_argument("--trials", type=whole, default=3, help="trials per row (default 3)")
     p.add_argument("--warmup", action="store_true", help="one uncounted warm-up trial per row first")
     p.add_argument(
@@ -65,6 +68,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
     p.add_argument("--loop", help="asyncio's event loop: asyncio (default) or uvloop")
+    p.add_argument("--scheduler", help="dask: local (default) or tcp://HOST:PORT of a running cluster")
     p.add_argument("--out", metavar="DIR", help="write markdown, JSON and a chart into DIR")
     p.add_argument("--json", action="store_true", help="print a JSON array of the rows instead of a table")
 
@@ -80,6 +84,7 @@ def command(args: argparse.Namespace) -> int:
         for model, key, value in (
             ("processes", "start_method", args.start_method),
             ("asyncio", "loop", args.loop),
+            ("dask", "scheduler", args.scheduler),
         )
         if value is not None
     }
@@ -133,7 +138,7 @@ def write(result: Bench, out: Path) -> Path:
     """`lab-bench-<function>-<date>-<time>.json`, `.md` and `.png` in `out`; the markdown
     rendered from the JSON just written. Returns the markdown's path."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(result.job["function"]))
-    stem = f"lab-bench-{name}-{datetime.now(UTC).strftime('%Y-%m-%d-%H%M%S')}"
+    stem = f"lab-bench-{name}-{stamp(dict(result.environment))}"
     text = result.to_json()
     write_atomically(out / f"{stem}.json", text)
     again = Bench.from_json(text)

@@ -191,6 +191,13 @@ def sweep_title(result: Result) -> str:
     return f"{sweep.describe_work(result.params)}, {result.timing.get('clock', '')} medians"
 
 
+def stamp(environment: dict[str, Any]) -> str:
+    """A run's date and time in its file names (`2026-11-25-153012`, UTC), so that a new run never
+    overwrites an earlier one, such as a report committed the same day."""
+    date = str(environment["date"])  # "2026-11-25 15:30:12 UTC"
+    return date[:10] + "-" + date[11:19].replace(":", "")
+
+
 def write_report(out: Path, doc: ResultsFile) -> tuple[Path, Path]:
     """Write <stem>.json, then <stem>.md, each atomically; return their paths."""
     stem = str(doc.run.get("stem", "lab-report"))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lab import ceiling, lockcost
-from lab.cli.common import Interrupted, draw_charts, draw_timelines, whole, write_report
+from lab.cli.common import Interrupted, draw_charts, draw_timelines, stamp, whole, write_report
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
 from lab.runner import check_int, choose
@@ -46,7 +46,7 @@ def command(args: argparse.Namespace) -> int:
     runs, skipped = plan_suite(scale, args.demos, args.models)
     prepare_folder(out)  # fail before running, not after
     environment = collect(args.argv)
-    stem = f"lab-report-{scale.name}-{environment['date'][:10]}"
+    stem = f"lab-report-{scale.name}-{stamp(environment)}"
     run = {"scale": scale.name, "trials": trials, "warmup": args.warmup, "skipped": skipped,
            "partial": False, "stem": stem}  # fmt: skip
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lab import sweep
-from lab.cli.common import add_work_arguments, draw_charts, parse_counts, whole
+from lab.cli.common import add_work_arguments, draw_charts, parse_counts, stamp, whole
 from lab.demos import DEMOS
 from lab.environment import collect
 from lab.errors import InvalidParameter
@@ -49,7 +49,7 @@ def command(args: argparse.Namespace) -> int:
     results = sweep.sweep(
         args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
     )
-    stem = f"lab-sweep-{args.demo}-{environment['date'][:10]}"
+    stem = f"lab-sweep-{args.demo}-{stamp(environment)}"
     charts = draw_charts(out, stem, results)
     run = {"kind": "sweep", "trials": trials, "stem": stem, "charts": charts, "skipped": skipped}
     text = ResultsFile((), environment, run, tuple(results)).to_json()
