@@ -64,6 +64,7 @@ class Demo:
             chunksize=chunksize,
             fault=fault,
             target=target,
+            yield_point=params.get("yield_point", "sleep0"),
         )
 
     def ideal_s(self, params: Params) -> float | None:
@@ -137,14 +138,14 @@ SERIAL_COUNTER = Demo(
 RACY_COUNTER = Demo(
     "racy-counter",
     "article demo 3: `workers` workers add 1 to a shared counter with no lock; updates get lost",
-    {"workers": 5, "increments": 1, "sleep": 0.0},
+    {"workers": 5, "increments": 1, "sleep": 0.0, "yield_point": "sleep0"},
     "count",
     per_worker,
 )
 LOCKED_COUNTER = Demo(
     "locked-counter",
     "article demo 4: the same, with the model's lock around the read and the write; always exact",
-    {"workers": 5, "increments": 1, "sleep": 0.0},
+    {"workers": 5, "increments": 1, "sleep": 0.0, "yield_point": "sleep0"},
     "count",
     per_worker,
     locked=True,

@@ -18,7 +18,8 @@ from typing import Any
 from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
-# 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`. 3: `cpu_s`.
+# 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`. 3: results gained
+# `cpu_s`, files `races`.
 SCHEMA_VERSION = 3
 READS = (1, 2, 3)  # the versions this lab reads; what a field's absence means is said on `Result`
 UMASK = os.umask(0o022)
@@ -113,6 +114,7 @@ class ResultsFile:
     run: Mapping[str, Any]  # scale, trials, skipped variants, partial or not, lock costs, charts
     sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
     timelines: tuple[Result, ...] = ()  # the recorded runs the report draws, apart too
+    races: tuple[Result, ...] = ()  # racy-counter trials for race statistics (`lab.races`), apart too
 
     def to_json(self) -> str:
         """The file's text; keys keep their order, so a round trip gives the same text and report."""
@@ -124,6 +126,7 @@ class ResultsFile:
             "results": [r.to_dict() for r in self.results],
             "sweeps": [r.to_dict() for r in self.sweeps],
             "timelines": [r.to_dict() for r in self.timelines],
+            "races": [r.to_dict() for r in self.races],
         }
         return json.dumps(doc, indent=1) + "\n"
 
@@ -145,7 +148,8 @@ class ResultsFile:
             results = tuple(Result.from_dict(r) for r in doc["results"])
             sweeps = tuple(Result.from_dict(r) for r in doc.get("sweeps", []))
             timelines = tuple(Result.from_dict(r) for r in doc.get("timelines", []))
-            return cls(results, doc["environment"], doc["run"], sweeps, timelines)
+            races = tuple(Result.from_dict(r) for r in doc.get("races", []))
+            return cls(results, doc["environment"], doc["run"], sweeps, timelines, races)
         except (KeyError, TypeError) as exc:
             raise BadResultsFile(f"{source} is a damaged lab results file ({exc})") from None
 

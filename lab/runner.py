@@ -22,7 +22,7 @@ from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
 from lab.memory import MemorySampler
 from lab.models import MODELS, Model
-from lab.models.base import FAULTS, Fault, Measured, Work, now
+from lab.models.base import FAULTS, YIELD_POINTS, Fault, Measured, Work, now
 from lab.results import Result
 from lab.server import KEEPER, MAX_SIZE, raise_open_files
 
@@ -139,6 +139,8 @@ def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, A
         p["chunksize"] = check_int("chunksize", p["chunksize"], 1)
     if "sleep" in p:
         p["sleep"] = check_seconds("sleep", p["sleep"])
+    if "yield_point" in p:
+        p["yield_point"] = choose("yield point", p["yield_point"], YIELD_POINTS)
     if "requests" in p:
         p["requests"] = check_int("requests", p["requests"], 1, MAX_REQUESTS)
         p["size"] = check_int("size", p["size"], 0, MAX_SIZE)

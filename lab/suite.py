@@ -41,6 +41,19 @@ class Scale:
     # a string: why the model leaves the demo out at this scale (listed as skipped)
     adjust: Mapping[str, Mapping[str, Mapping[str, Any] | str]] = field(default_factory=dict)
     sweep_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # demo -> models, if not all
+    races: Races | None = None  # race statistics: the racy counter over many trials (`lab.races`)
+
+
+@dataclass(frozen=True)
+class Races:
+    """A scale's race statistics: which sizes, yield points and models, how many trials each."""
+
+    increments: tuple[int, ...]
+    trials: int
+    models: tuple[str, ...]
+    yield_points: tuple[str, ...] = ("sleep0",)
+    all_variants: bool = False  # every variant (loops, start methods), or each model's default
+    workers: int = 5
 
 
 QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
@@ -85,6 +98,7 @@ SCALES = {
         },
         {"dask": DASK_QUICK},
         {"pool-map": ALL, "http-get": ALL},  # dask sweeps cpu-bound only, where its cost per task shows
+        Races((1, 1000), 20, ALL, ("sleep0", "none")),
     ),
     "article": Scale(
         "article",
@@ -114,6 +128,11 @@ SCALES = {
             "cpu-bound": ([{"tasks": 2, "workers": 2}], ("threads", "processes")),
             "racy-counter": ([{"workers": 5, "increments": 1, "sleep": 1.0}], ALL),
         },
+        {},
+        {},
+        # The article's own size, 5 x 1 (without its 5 s wait), in every variant: 100 trials give
+        # an interval within +-10 points.
+        Races((1,), 100, (*ALL, "dask"), all_variants=True),
     ),
 }
 
@@ -155,6 +174,7 @@ class Run:
     params: Mapping[str, Any]
     sweep: bool = False  # part of a worker sweep (reported apart), not of the main tables
     timeline: bool = False  # one recorded trial, drawn in the Timelines section (reported apart)
+    race: int = 0  # race statistics (reported apart): this many trials
 
 
 def plan_suite(
@@ -166,6 +186,7 @@ def plan_suite(
     runs, skipped = main_runs(scale, demos, models)
     runs += sweep_runs(scale, demos, models)
     runs += timeline_runs(scale, demos, models)
+    runs += race_runs(scale, demos, models)
     for demo, (_, counts) in scale.sweeps.items():  # a point above a model's limit, once
         swept = [m for m in models if demo in demos and m in scale.sweep_models.get(demo, MODELS)]
         skipped += [point for point in sweep.skipped(swept, counts) if point not in skipped]
@@ -226,6 +247,35 @@ def timeline_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run
     ]
 
 
+def race_variants(models: Sequence[str], all_variants: bool = True) -> list[Variant]:
+    """The variants to race: every variant of each model (loops, start methods), or its default."""
+    found: list[Variant] = []
+    for model in models:
+        for variant in variants(model, "racy-counter") if all_variants else [Variant(model)]:
+            if MODELS[model].unavailable({**MODELS[model].default_options(), **variant.options}) is None:
+                found.append(variant)
+    return found
+
+
+def race_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
+    """The scale's race statistics (with the racy counter among the demos)."""
+    spec = scale.races
+    if spec is None or "racy-counter" not in demos:
+        return []
+    chosen = race_variants([m for m in spec.models if m in models], spec.all_variants)
+    return [
+        Run(
+            "racy-counter",
+            variant,
+            {"workers": spec.workers, "increments": count, "yield_point": point},
+            race=spec.trials,
+        )
+        for variant in chosen
+        for point in spec.yield_points
+        for count in spec.increments
+    ]
+
+
 class SuiteInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
 
@@ -242,25 +292,41 @@ class Measured:
     results: list[Result] = field(default_factory=list)
     sweeps: list[Result] = field(default_factory=list)
     timelines: list[Result] = field(default_factory=list)
+    races: list[Result] = field(default_factory=list)
 
 
 def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> Measured:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), showing progress."""
     trials = check_int("trials", trials, 1)
     measured = Measured()
-    total = sum(1 if run.timeline else trials for run in runs)  # a timeline is one recorded trial
+    total = sum(1 if run.timeline else run.race or trials for run in runs)  # a timeline: one recorded trial
     with progress_display(total, quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
             for run in runs:
                 into = (
-                    measured.timelines if run.timeline else measured.sweeps if run.sweep else measured.results
+                    measured.timelines
+                    if run.timeline
+                    else measured.sweeps
+                    if run.sweep
+                    else measured.races
+                    if run.race
+                    else measured.results
                 )
-                times = 1 if run.timeline else trials
+                times = 1 if run.timeline else run.race or trials
                 for trial in range(1, times + 1):
                     label = (
                         f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}"
                     )
-                    advance(label + (" · sweep" if run.sweep else " · timeline" if run.timeline else ""))
+                    kind = (
+                        " · sweep"
+                        if run.sweep
+                        else " · timeline"
+                        if run.timeline
+                        else " · races"
+                        if run.race
+                        else ""
+                    )
+                    advance(label + kind)
                     options = {
                         **run.variant.options,
                         **run.params,

@@ -1,5 +1,5 @@
 """The command line, one module per command: `lab list`, `run`, `report`, `sweep`, `serve`,
-`timeline`, `bench`.
+`timeline`, `bench`, `races`.
 
 `main(argv)` returns the exit status.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from lab.cli import bench, listing, report, run, serve, sweep, timeline
+from lab.cli import bench, listing, races, report, run, serve, sweep, timeline
 from lab.cli.common import EXAMPLES, Interrupted, Parser, Terminated
 from lab.cli.run import show
 from lab.errors import LabError
@@ -33,6 +33,7 @@ COMMANDS: dict[str, ModuleType] = {
     "serve": serve,
     "timeline": timeline,
     "bench": bench,
+    "races": races,
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import pictures, sweep, timeline
+from lab import pictures, races, sweep, timeline
 from lab.demos import DEMOS
 from lab.errors import LabError, UnknownName
 from lab.models import MODELS
@@ -82,6 +82,11 @@ def add_work_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sleep", type=number, help="seconds each task waits (pool-map: 5.0, counters: 0)")
     p.add_argument("--increments", type=whole, help="increments per worker (counters; serial: 10, others: 1)")
     p.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
+    p.add_argument(
+        "--yield-point",
+        dest="yield_point",
+        help="counters: sleep0 (a sleep(0) between the read and the write, default) or none (bare)",
+    )
     p.add_argument("--requests", type=whole, help="http-get: requests to send (default 160, Real Python's)")
     p.add_argument("--latency", type=number, help="http-get: seconds the server waits per request (0.05)")
     p.add_argument("--size", type=whole, help="http-get: bytes per response (default 2000)")
@@ -153,6 +158,7 @@ PARAM_KEYS = (
     "server",
     "client",
     "increments",
+    "yield_point",
     "rounds",
     "chunksize",
     "timeout",
@@ -184,6 +190,17 @@ def draw_charts(out: Path, stem: str, sweeps: Sequence[Result]) -> dict[str, dic
 def draw_timelines(out: Path, stem: str, recorded: Sequence[Result]) -> dict[str, dict[str, str]]:
     """One timeline picture per recorded demo, beside the report (or why there is none)."""
     return pictures.per_demo(out, f"{stem}-timeline", recorded, timeline.chart, timeline.title)
+
+
+def draw_races(out: Path, stem: str, raced: Sequence[Result]) -> dict[str, dict[str, str]]:
+    """The race statistics' chart, beside the report (or why there is none)."""
+    return pictures.per_demo(
+        out,
+        f"{stem}-races",
+        raced,
+        races.chart,
+        lambda g: "racy-counter: P(a trial loses an update), 95% intervals",
+    )
 
 
 def sweep_title(result: Result) -> str:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lab import ceiling, lockcost
-from lab.cli.common import Interrupted, draw_charts, draw_timelines, stamp, whole, write_report
+from lab.cli.common import Interrupted, draw_charts, draw_races, draw_timelines, stamp, whole, write_report
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
 from lab.runner import check_int, choose
@@ -39,6 +39,7 @@ def command(args: argparse.Namespace) -> int:
         prepare_folder(out)
         draw_charts(out, str(doc.run.get("stem")), doc.sweeps)
         draw_timelines(out, str(doc.run.get("stem")), doc.timelines)
+        draw_races(out, str(doc.run.get("stem")), doc.races)
         write_report(out, doc)
         return 0
     scale = SCALES[choose("scale", args.scale, SCALES)]
@@ -58,18 +59,26 @@ def command(args: argparse.Namespace) -> int:
         cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
         run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}
         got = stop.measured
-        doc = ResultsFile(tuple(got.results), environment, run, tuple(got.sweeps), tuple(got.timelines))
+        doc = ResultsFile(
+            tuple(got.results), environment, run, tuple(got.sweeps), tuple(got.timelines), tuple(got.races)
+        )
         md, js = write_report(out, doc)
-        kept = len(doc.results) + len(doc.sweeps) + len(doc.timelines)
+        kept = len(doc.results) + len(doc.sweeps) + len(doc.timelines) + len(doc.races)
         print(f"lab: interrupted by {cause.signal_name}: kept {kept} results in {js} (marked partial) "
               f"and {md} (marked PARTIAL at the top)", file=sys.stderr)  # fmt: skip
         return cause.status
     run["charts"] = draw_charts(out, stem, measured.sweeps)
     run["timeline_charts"] = draw_timelines(out, stem, measured.timelines)
+    run["race_charts"] = draw_races(out, stem, measured.races)
     doc = ResultsFile(
-        tuple(measured.results), environment, run, tuple(measured.sweeps), tuple(measured.timelines)
+        tuple(measured.results),
+        environment,
+        run,
+        tuple(measured.sweeps),
+        tuple(measured.timelines),
+        tuple(measured.races),
     )
     md, js = write_report(out, doc)
-    pictures = [*run["charts"].values(), *run["timeline_charts"].values()]
+    pictures = [*run["charts"].values(), *run["timeline_charts"].values(), *run["race_charts"].values()]
     print(f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in pictures if "file" in c))
-    return 1 if any(r.error for r in [*doc.results, *doc.sweeps, *doc.timelines]) else 0
+    return 1 if any(r.error for r in [*doc.results, *doc.sweeps, *doc.timelines, *doc.races]) else 0

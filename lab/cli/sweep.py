@@ -37,7 +37,7 @@ def command(args: argparse.Namespace) -> int:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
     counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
     models = args.models or list(MODELS)
-    keys = ("tasks", "sleep", "increments", "rounds", "requests", "latency", "size", "server")
+    keys = ("tasks", "sleep", "increments", "yield_point", "rounds", "requests", "latency", "size", "server")
     params = {k: v for k in keys if (v := getattr(args, k)) is not None}
     for model in models:  # everything is checked before anything runs, up to each model's limit
         plan(args.demo, model, **sweep.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))

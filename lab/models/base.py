@@ -37,6 +37,13 @@ from lab.errors import UnknownName
 TaskName = Literal["echo", "count", "crunch", "fetch", "call"]
 Fault = Literal["raise", "exit", "hang"]
 FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
+# What the counter tasks do between reading the counter and writing it back: `sleep0` yields
+# (`sleep(0)`, or `await asyncio.sleep(0)`), as real I/O there would; `none` is the bare
+# read-modify-write, where only the interpreter's own switching can come between. It matters for
+# coroutines and threads, which take turns; processes and dask workers run at once, and their
+# read and write (shared memory, or the scheduler) race without a yield point, with either.
+YieldPoint = Literal["sleep0", "none"]
+YIELD_POINTS: tuple[YieldPoint, ...] = ("sleep0", "none")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,9 @@ class Work:
     `echo` waits `sleep` seconds and returns its item (pool-map); `count` adds 1 to the shared
     counter `item` times, after waiting `sleep` (the counter demos, one item per worker);
     `crunch` does `item` rounds of pure-Python arithmetic (cpu-bound); `fetch` GETs request
-    `item` from `target` with the model's HTTP client and returns its `Outcome` (http-get).
+    `item` from `target` with the model's HTTP client and returns its `Outcome` (http-get);
+    `call` applies the user's `function` to the item of each `(index, item)` pair (`lab bench`).
+    `yield_point` says what `count` does between its read and its write (`YIELD_POINTS`).
     """
 
     task: TaskName
@@ -61,6 +70,7 @@ class Work:
     target: Target | None = None
     record: bool = False
     function: Callable[..., Any] | None = None
+    yield_point: YieldPoint = "sleep0"
 
 
 @dataclass(frozen=True)

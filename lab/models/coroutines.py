@@ -58,6 +58,7 @@ class Shared:
     lanes: list[int] = field(default_factory=list)  # free slot numbers, when recording
     inner: Any = None  # when recording: what the task is handed (its slot is already held)
     function: Callable[..., Any] | None = None  # bench's coroutine function
+    pause: bool = True  # yield_point sleep0: an await between the counter's read and its write
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -79,9 +80,10 @@ async def count(increments: int, sleep: float, fault: Fault | None, shared: Shar
         for _ in range(increments):
             async with shared.lock:
                 value = shared.counter.value
-                # Coroutines only switch at an await: without this one, no other coroutine could
-                # run between the read and the write, and no update would ever be lost.
-                await asyncio.sleep(0)
+                # Coroutines only switch at an await: without this one (yield_point none), no
+                # other coroutine can run between the read and the write, and none is ever lost.
+                if shared.pause:
+                    await asyncio.sleep(0)
                 shared.counter.value = value + 1
 
 
@@ -160,7 +162,8 @@ async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
             http = await stack.enter_async_context(async_client(client, work.target, work.workers))
         lanes = list(range(work.workers))[::-1]
         start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
-        shared = Shared(Counter(), lock, start, slots, http, lanes, function=work.function)
+        pause = work.yield_point == "sleep0"
+        shared = Shared(Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause)
         task, sleep, fault = TASKS[work.task], work.sleep, work.fault
         spans = None
         with anyio.fail_after(work.timeout):

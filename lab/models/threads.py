@@ -52,6 +52,7 @@ class Shared:
     target: Target | None = None
     library: str = SYNC_CLIENTS[0]
     function: Callable[..., Any] | None = None
+    pause: bool = True  # yield_point sleep0: a sleep(0) between the counter's read and its write
     local: threading.local = field(default_factory=threading.local)
     opened: list[SyncClient] = field(default_factory=list)
 
@@ -83,9 +84,10 @@ def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) ->
         with shared.lock:
             value = shared.counter.value
             # CPython threads practically never switch between a read and a write on their own
-            # (0 lost updates in 50 trials of 5 x 10,000): sleep(0) lets go of the GIL here, as
-            # real I/O between the two would, so the race the article describes can happen.
-            time.sleep(0)
+            # (yield_point none: see the README): sleep(0) lets go of the GIL here, as real I/O
+            # between the two would, so the race the article describes can happen.
+            if shared.pause:
+                time.sleep(0)
             shared.counter.value = value + 1
 
 
@@ -137,7 +139,8 @@ class Threads(Model):
         started = now()
         lock = threading.Lock() if work.locked else nullcontext()
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
-        shared = Shared(Counter(), lock, barrier, work.target, self.options["client"], work.function)
+        pause = work.yield_point == "sleep0"
+        shared = Shared(Counter(), lock, barrier, work.target, self.options["client"], work.function, pause)
         if work.target:
             load(shared.library)
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)

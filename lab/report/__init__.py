@@ -1,7 +1,7 @@
 """The markdown report, rendered from a `ResultsFile` alone (so `--from` re-renders it exactly).
 
 One module per section, each a function from records to markdown; this module orders them:
-execution time, counter correctness, network I/O, the article's (and Real Python's) figures
+execution time, counter correctness, race statistics, network I/O, the article's (and Real Python's) figures
 beside ours, what the numbers show, variants side by side, worker sweeps, timelines, the
 environment.
 """
@@ -16,6 +16,7 @@ from lab.report.counters import counter_table
 from lab.report.environment import environment_table
 from lab.report.findings import findings
 from lab.report.network import network_table
+from lab.report.races import races_section
 from lab.report.sweeps import sweep_section
 from lab.report.timelines import timelines_section
 from lab.report.timing import time_table
@@ -34,6 +35,14 @@ def render_sweep(doc: ResultsFile) -> str:
         "## Environment\n\n" + environment_table(env, run.get("skipped", [])),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def what_they_show(doc: ResultsFile) -> list[str]:
+    """The findings, from the main results, the race statistics and the run's own measurements."""
+    run = dict(doc.run)
+    return findings(
+        list(doc.results), dict(doc.environment), run.get("server_ceiling"), run.get("lock_costs"), doc.races
+    )
 
 
 def render(doc: ResultsFile) -> str:
@@ -61,16 +70,14 @@ def render(doc: ResultsFile) -> str:
     sections: list[tuple[str, Callable[[], str]]] = [
         ("1. Execution time", lambda: time_table(results)),
         ("2. Counter correctness", lambda: counter_table(results)),
-        ("3. Network I/O (http-get)", lambda: network_table(results, ceiling)),
-        ("4. Against the article and Real Python", against),
-        (
-            "5. What the numbers show",
-            lambda: "\n".join(f"- {x}" for x in findings(results, env, ceiling, run.get("lock_costs"))),
-        ),
-        ("6. Variants side by side", lambda: variants_section(results, run)),
-        ("7. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
-        ("8. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),
-        ("9. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
+        ("3. Race statistics", lambda: races_section(doc.races, run.get("race_charts", {}))),
+        ("4. Network I/O (http-get)", lambda: network_table(results, ceiling)),
+        ("5. Against the article and Real Python", against),
+        ("6. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
+        ("7. Variants side by side", lambda: variants_section(results, run)),
+        ("8. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
+        ("9. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),
+        ("10. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
     ]
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab import stats
+from lab import races, stats
 from lab.report.common import by_workers, median_of
 from lab.report.network import network_findings
 from lab.results import Result
@@ -18,6 +18,7 @@ def findings(
     environment: dict[str, Any],
     ceiling: Mapping[str, Any] | None = None,
     lock_costs_us: Mapping[str, float] | None = None,
+    raced: Sequence[Result] = (),
 ) -> list[str]:
     """What the numbers show, as sentences computed from them."""
     groups = by_workers(results)
@@ -27,6 +28,7 @@ def findings(
     lines += network_findings(results, ceiling)
     lines += memory_findings(results)
     lines += race_findings([r for r in results if r.demo == "racy-counter"])
+    lines += race_statistics_findings(raced)
     locked = [r for r in results if r.demo == "locked-counter"]
     if locked:
         wrong = sorted({r.variant for r in locked if not r.correct})
@@ -153,5 +155,36 @@ def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, floa
             f"**A `distributed.Lock`** costs {dask_us / 1e3:.2f} ms per acquire and release, "
             f"{dask_us / manager_us:.0f}x a `Manager().Lock()` ({manager_us:.0f} us): two messages through "
             "the scheduler, which also runs every other task's bookkeeping."
+        )
+    return lines
+
+
+def race_statistics_findings(raced: Sequence[Result]) -> list[str]:
+    """At the smallest size raced, each variant's P(lost) with its interval, and what changed
+    without a yield point."""
+    rows = races.rows(raced)
+    if not rows:
+        return []
+    smallest = min(r.increments for r in rows)
+    at = [r for r in rows if r.increments == smallest]
+    parts = [
+        f"{r.variant}{'' if r.yield_point == 'sleep0' else ' (no yield point)'} {r.lost_trials}/{r.trials} "
+        f"({r.ci_low:.2f}-{r.ci_high:.2f})"
+        for r in at
+    ]
+    lines = [
+        f"**How random is the race** at {at[0].workers} x {smallest} (trials that lost an update, "
+        "with the 95% interval): " + "; ".join(parts) + "."
+    ]
+    bare = [r for r in rows if r.yield_point == "none"]
+    if bare:
+        never = sorted({r.variant for r in bare} - {r.variant for r in bare if r.lost_trials})
+        ever = sorted({r.variant for r in bare if r.lost_trials})
+        lines.append(
+            "**Without a yield point** (a bare read-modify-write): "
+            + (f"never lost an update in {', '.join(never)}" if never else "every variant lost updates")
+            + (f"; lost in {', '.join(ever)}" if ever and never else "")
+            + f" (up to {max(r.increments for r in bare)} increments per worker, "
+            f"{max(r.trials for r in bare)} trials each)."
         )
     return lines

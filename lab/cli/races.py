@@ -1,0 +1,113 @@
+"""`lab races`: the racy counter over many trials; proportions of lost updates with 95% intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from lab import races
+from lab.cli.common import Interrupted, draw_races, parse_counts, stamp, whole
+from lab.environment import collect
+from lab.errors import InvalidParameter
+from lab.models import MODELS
+from lab.models.base import YIELD_POINTS
+from lab.report.races import races_section
+from lab.results import Result, ResultsFile, prepare_folder, write_atomically
+from lab.runner import check_int, choose, plan, run_trials
+from lab.suite import race_variants
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `races` subcommand's arguments."""
+    p = sub.add_parser("races", help="how often the racy counter loses an update, with 95% intervals")
+    p.add_argument(
+        "--increments", default="1,10,100,1000", help="comma-separated sizes (default 1,10,100,1000)"
+    )
+    p.add_argument("--trials", type=whole, default=30, help="trials per variant and size (default 30)")
+    p.add_argument("--models", nargs="+", help="only these models (default: every model installed)")
+    p.add_argument(
+        "--workers", type=whole, default=5, help="workers, each counting (default 5, the article's)"
+    )
+    p.add_argument(
+        "--yield-point",
+        dest="yield_point",
+        default="sleep0",
+        help="sleep0 (default), none, or both: sleep0,none",
+    )
+    p.add_argument("--defaults-only", action="store_true", help="each model's default variant only")
+    p.add_argument("--out", metavar="DIR", help="write markdown, JSON and a chart into DIR")
+    p.add_argument("--json", action="store_true", help="print a JSON array of rows instead of a table")
+
+
+def command(args: argparse.Namespace) -> int:
+    """`lab races`: check everything, race, then print (and with `--out`, write) the rows."""
+    sizes = [check_int("increments", n, 1) for n in parse_counts(args.increments)]
+    points = [choose("yield point", p.strip(), YIELD_POINTS) for p in args.yield_point.split(",")]
+    trials = check_int("trials", args.trials, 1)
+    models = [choose("model", m, MODELS) for m in args.models or MODELS]
+    chosen = race_variants(models, not args.defaults_only)
+    if not chosen:
+        raise InvalidParameter(f"none of the models {', '.join(models)} can run here")
+    for variant in chosen:  # every request is checked before anything runs
+        plan("racy-counter", variant.model, workers=args.workers, increments=max(sizes), **variant.options)
+    out = Path(args.out) if args.out else None
+    if out:
+        prepare_folder(out)
+    environment = collect(args.argv)
+    results: list[Result] = []
+    try:
+        for variant in chosen:
+            for point in points:
+                for size in sizes:
+                    params: dict[str, Any] = {
+                        "workers": args.workers,
+                        "increments": size,
+                        "yield_point": point,
+                        **variant.options,
+                    }
+                    results += run_trials("racy-counter", variant.model, trials, **params)
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, Interrupted) else Interrupted()
+        show(results, args.json, out, environment, partial=True)
+        print(
+            f"lab: interrupted by {stop.signal_name}: kept the {len(results)} trials completed",
+            file=sys.stderr,
+        )
+        return stop.status
+    show(results, args.json, out, environment)
+    return 1 if any(r.error for r in results) else 0
+
+
+def show(
+    results: list[Result],
+    as_json: bool,
+    out: Path | None,
+    environment: dict[str, object],
+    partial: bool = False,
+) -> None:
+    """Print the rows (a table, or JSON); with `out`, write the results file, markdown and chart."""
+    rows = races.rows(results)
+    if as_json:
+        print(json.dumps([r.to_dict() for r in rows], indent=1))
+    else:
+        print(tabulate([races.cells(r) for r in rows], races.HEADERS, disable_numparse=True))
+    if out is None:
+        return
+    stem = f"lab-races-{stamp(dict(environment))}"
+    charts = draw_races(out, stem, results)
+    run = {"kind": "races", "stem": stem, "race_charts": charts, "partial": partial}
+    text = ResultsFile((), environment, run, races=tuple(results)).to_json()
+    write_atomically(out / f"{stem}.json", text)
+    doc = ResultsFile.from_json(text)
+    md = f"# lab races\n\nMade by `{environment.get('command')}` on {environment.get('date')}.\n\n"
+    write_atomically(out / f"{stem}.md", md + races_section(doc.races, doc.run.get("race_charts", {})) + "\n")
+    print(
+        f"wrote {out / stem}.md, {out / stem}.json"
+        + "".join(f" and {out / c['file']}" for c in charts.values() if "file" in c),
+        file=sys.stderr,
+    )
