@@ -219,7 +219,7 @@ def test_a_schema_2_file_still_loads_and_renders_the_same(tmp_path: Path) -> Non
     before = committed.with_suffix(".md").read_text()  # rendered by the lab of schema 2
 
     def section(text: str, title: str) -> str:
-        return text.split(f"## {title}")[1].split("\n## ")[0]
+        return text.split(f"## {title}")[1].split("\n## ", maxsplit=1)[0]
 
     for title in ("1. Execution time", "2. Counter correctness"):  # old records render as they did
         assert section(again, title) == section(before, title)
