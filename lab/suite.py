@@ -352,9 +352,10 @@ def with_trial(result: Result, trial: int, warmup: bool) -> Result:
 def describe(params: Mapping[str, Any]) -> str:
     """A short label of a parameter set: `w5 t5 s0.1`."""
     short = {"workers": "w", "tasks": "t", "sleep": "s", "increments": "i", "rounds": "r", "requests": "n",
-             "latency": "l"}  # fmt: skip
+             "latency": "l", "yield_point": "yield "}  # fmt: skip
     return " ".join(
-        f"{short[k]}{v:g}" if isinstance(v, float) else f"{short[k]}{v}" for k, v in params.items()
+        f"{short.get(k, k)}{v:g}" if isinstance(v, float) else f"{short.get(k, k)}{v}"
+        for k, v in params.items()
     )
 
 

@@ -1,5 +1,5 @@
 """The command line, one module per command: `lab list`, `run`, `report`, `sweep`, `serve`,
-`timeline`, `bench`, `races`.
+`timeline`, `bench`, `races`, `compare`.
 
 `main(argv)` returns the exit status.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from lab.cli import bench, listing, races, report, run, serve, sweep, timeline
+from lab.cli import bench, compare, listing, races, report, run, serve, sweep, timeline
 from lab.cli.common import EXAMPLES, Interrupted, Parser, Terminated
 from lab.cli.run import show
 from lab.errors import LabError
@@ -34,6 +34,7 @@ COMMANDS: dict[str, ModuleType] = {
     "timeline": timeline,
     "bench": bench,
     "races": races,
+    "compare": compare,
 }
 
 
