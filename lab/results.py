@@ -52,6 +52,9 @@ class Result:
     (threads and processes); see `lab.timeline`.
     `cpu_s` (schema 3; None in older files) is the CPU time the lab and its worker processes
     used during `elapsed_s`: `cpu_s / elapsed_s` is the number of cores kept busy.
+    `python` (schema 3), in a report across several Pythons (`lab report --python`), describes
+    the interpreter the result came from (`lab.interpreters`); its label then ends the variant's
+    name (`threads@3.13.0`). None: the report's own interpreter.
     """
 
     demo: str
@@ -72,9 +75,10 @@ class Result:
     metrics: Mapping[str, Any] | None = None
     timeline: tuple[Mapping[str, Any], ...] | None = None
     cpu_s: float | None = None
+    python: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("options", "params", "timing", "memory", "metrics"):
+        for name in ("options", "params", "timing", "memory", "metrics", "python"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         if self.timeline is not None:
@@ -82,8 +86,10 @@ class Result:
 
     @property
     def variant(self) -> str:
-        """The model and its options, e.g. `asyncio+uvloop` or `processes+spawn+manager`."""
-        return variant_label(self.model, self.options)
+        """The model and its options, e.g. `asyncio+uvloop` or `processes+spawn+manager`, and the
+        interpreter when the result has one (`threads@3.13.0`)."""
+        label = variant_label(self.model, self.options)
+        return f"{label}@{self.python['label']}" if self.python else label
 
     @property
     def lost(self) -> int | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from lab import ceiling, lockcost
+from lab import across, ceiling, interpreters, lockcost
 from lab.cli.common import Interrupted, draw_charts, draw_races, draw_timelines, stamp, whole, write_report
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
@@ -29,6 +30,13 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report.add_argument("--from", dest="source", help="re-render this results JSON without running anything")
     report.add_argument("--quiet", action="store_true", help="no progress display")
     report.add_argument("--warmup", action="store_true", help="one uncounted warm-up trial per row")
+    report.add_argument(
+        "--python",
+        action="append",
+        metavar="PY",
+        help="run the report with this Python too (a path, python3.12, or 3.13); repeat for more: "
+        "one report with the interpreter as a dimension",
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -46,6 +54,8 @@ def command(args: argparse.Namespace) -> int:
     trials = scale.trials if args.trials is None else check_int("trials", args.trials, 1)
     runs, skipped = plan_suite(scale, args.demos, args.models)
     prepare_folder(out)  # fail before running, not after
+    if args.python:
+        return across_pythons(args, out, scale.name, trials)
     environment = collect(args.argv)
     stem = f"lab-report-{scale.name}-{stamp(environment)}"
     run = {"scale": scale.name, "trials": trials, "warmup": args.warmup, "skipped": skipped,
@@ -81,4 +91,45 @@ def command(args: argparse.Namespace) -> int:
     md, js = write_report(out, doc)
     pictures = [*run["charts"].values(), *run["timeline_charts"].values(), *run["race_charts"].values()]
     print(f"wrote {md} and {js}" + "".join(f" and {c['file']}" for c in pictures if "file" in c))
+    return 1 if any(r.error for r in [*doc.results, *doc.sweeps, *doc.timelines, *doc.races]) else 0
+
+
+def across_pythons(args: argparse.Namespace, out: Path, scale: str, trials: int) -> int:
+    """`lab report --python A --python B ...`: the report run by each interpreter, merged."""
+    pythons = [interpreters.find(spec) for spec in args.python]  # every one found before any runs
+    passed = ["--scale", scale, "--trials", str(trials)]
+    passed += [
+        *(["--demos", *args.demos] if args.demos else []),
+        *(["--models", *args.models] if args.models else []),
+    ]
+    passed += ["--warmup"] if args.warmup else []
+    environment = collect(args.argv)
+    stem = f"lab-report-{scale}-pythons-{stamp(environment)}"
+    run: dict[str, Any] = {
+        "scale": scale,
+        "trials": trials,
+        "warmup": args.warmup,
+        "partial": False,
+        "stem": stem,
+    }
+    try:
+        done = across.run_each(pythons, passed, say=across.print_err)
+    except across.AcrossInterrupted as stop:
+        cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
+        run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}
+        md, js = write_report(out, across.merge(stop.done, environment, run))
+        print(f"lab: interrupted by {cause.signal_name}: kept {len(stop.done)} interpreters' results in {js} "
+              "(marked partial)", file=sys.stderr)  # fmt: skip
+        return cause.status
+    doc = across.merge(done, environment, run)
+    charts = {
+        "charts": draw_charts(out, stem, doc.sweeps),
+        "timeline_charts": draw_timelines(out, stem, doc.timelines),
+        "race_charts": draw_races(out, stem, doc.races),
+    }
+    doc = ResultsFile(
+        doc.results, doc.environment, {**doc.run, **charts}, doc.sweeps, doc.timelines, doc.races
+    )
+    md, js = write_report(out, doc)
+    print(f"wrote {md} and {js}: " + ", ".join(str(p["label"]) for p in doc.run["pythons"]))
     return 1 if any(r.error for r in [*doc.results, *doc.sweeps, *doc.timelines, *doc.races]) else 0

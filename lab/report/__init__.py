@@ -15,6 +15,7 @@ from lab.report.common import TIMED, table
 from lab.report.counters import counter_table
 from lab.report.environment import environment_table
 from lab.report.findings import findings
+from lab.report.interpreters import interpreter_findings, interpreters_in, interpreters_section
 from lab.report.network import network_table
 from lab.report.races import races_section
 from lab.report.sweeps import sweep_section
@@ -40,9 +41,16 @@ def render_sweep(doc: ResultsFile) -> str:
 def what_they_show(doc: ResultsFile) -> list[str]:
     """The findings, from the main results, the race statistics and the run's own measurements."""
     run = dict(doc.run)
-    return findings(
-        list(doc.results), dict(doc.environment), run.get("server_ceiling"), run.get("lock_costs"), doc.races
-    )
+    return [
+        *findings(
+            list(doc.results),
+            dict(doc.environment),
+            run.get("server_ceiling"),
+            run.get("lock_costs"),
+            doc.races,
+        ),
+        *interpreter_findings(doc),
+    ]
 
 
 def render(doc: ResultsFile) -> str:
@@ -79,6 +87,8 @@ def render(doc: ResultsFile) -> str:
         ("9. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),
         ("10. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
     ]
+    if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
+        sections.insert(7, ("Interpreters side by side", lambda: interpreters_section(doc)))
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")
     if failed:

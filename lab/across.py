@@ -1,0 +1,104 @@
+"""One report across several Pythons (`lab report --python ...`): the suite run by each
+interpreter in its own environment (`lab.interpreters`), and every result merged into one file
+with the interpreter as a dimension (`Result.python`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lab import interpreters
+from lab.errors import InvalidParameter, LabError
+from lab.results import Result, ResultsFile
+
+
+class AcrossInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while the Pythons ran: `done` holds the ones that finished."""
+
+    def __init__(self, done: list[tuple[dict[str, Any], ResultsFile]], cause: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.done, self.cause = done, cause
+
+
+def source() -> Path:
+    """The checkout this lab runs from: every interpreter installs the lab from it."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        raise InvalidParameter("--python needs the lab installed from a source checkout (pip install -e .)")
+    return root
+
+
+def extras() -> str:
+    """The extras each environment gets: charts, and dask where this one has it."""
+    return "plot" + (",dask" if importlib.util.find_spec("distributed") else "")
+
+
+def run_each(
+    pythons: Sequence[Path], report_args: Sequence[str], say: Any = print
+) -> list[tuple[dict[str, Any], ResultsFile]]:
+    """Run `lab report REPORT_ARGS` with each interpreter; its description and results file."""
+    done: list[tuple[dict[str, Any], ResultsFile]] = []
+    root, wanted = source(), extras()
+    try:
+        for python in pythons:
+            say(f"lab: {python}: preparing its environment (once; then reused)")
+            venv = interpreters.environment(python, root, wanted)
+            info = interpreters.describe(venv)
+            say(f"lab: running the report with Python {info['label']}")
+            with tempfile.TemporaryDirectory(prefix="lab-across-") as tmp:
+                argv = [str(venv), "-m", "lab", "report", *report_args, "--out", tmp, "--quiet"]
+                finished = subprocess.run(argv, check=False, capture_output=True, text=True)
+                files = sorted(Path(tmp).glob("lab-report-*.json"))
+                if finished.returncode not in (0, 1) or not files:
+                    last = (finished.stderr.strip().splitlines() or ["no output"])[-1]
+                    status = finished.returncode
+                    raise LabError(f"the report with Python {info['label']} failed (status {status}): {last}")
+                done.append((info, ResultsFile.load(files[0])))
+    except KeyboardInterrupt as exc:
+        raise AcrossInterrupted(done, exc) from None
+    return done
+
+
+def tagged(results: Sequence[Result], info: dict[str, Any]) -> tuple[Result, ...]:
+    """The results, each saying which interpreter it came from."""
+    python = {k: info[k] for k in ("label", "python", "implementation", "free_threaded", "gil_enabled")}
+    return tuple(Result.from_dict({**r.to_dict(), "python": python}) for r in results)
+
+
+def merge(
+    done: Sequence[tuple[dict[str, Any], ResultsFile]], environment: dict[str, Any], run: dict[str, Any]
+) -> ResultsFile:
+    """One results file from several: every record tagged with its interpreter; each
+    interpreter's own facts (lock costs, skipped variants, environment) kept in `run["pythons"]`."""
+    pythons = []
+    for info, doc in done:
+        own = {
+            "command": doc.environment.get("command"),
+            "lock_costs": doc.run.get("lock_costs", {}),
+            "skipped": doc.run.get("skipped", []),
+            "packages": doc.environment.get("packages", {}),
+        }
+        pythons.append({**info, **own})
+    skipped = [
+        {**s, "variant": f"{s['variant']}@{info['label']}"}
+        for info, doc in done
+        for s in doc.run.get("skipped", [])
+    ]
+    return ResultsFile(
+        results=tuple(r for info, doc in done for r in tagged(doc.results, info)),
+        environment={**environment, "interpreters": [p["label"] for p in pythons]},
+        run={**run, "pythons": pythons, "skipped": skipped},
+        sweeps=tuple(r for info, doc in done for r in tagged(doc.sweeps, info)),
+        timelines=tuple(r for info, doc in done for r in tagged(doc.timelines, info)),
+        races=tuple(r for info, doc in done for r in tagged(doc.races, info)),
+    )
+
+
+def print_err(line: str) -> None:
+    """Progress lines go to stderr."""
+    print(line, file=sys.stderr)
