@@ -24,7 +24,7 @@ from lab.suite import race_variants
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `races` subcommand's arguments."""
-    p = sub.add_parser("races", help="how often the racy counter loses an update, with 95% intervals")
+    p = sub.add_parser("races", help="how often the racy counter loses an update, with 95%% intervals")
     p.add_argument(
         "--increments", default="1,10,100,1000", help="comma-separated sizes (default 1,10,100,1000)"
     )
