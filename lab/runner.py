@@ -266,8 +266,11 @@ def run_work(
     """`model(**options).run(work)`, its failures turned into one line (a demo's or `lab bench`'s)."""
     try:
         return model(**options).run(work), None
-    except TimeoutError:
-        return None, f"timed out after {work.timeout:g} s (see --timeout)"
+    except TimeoutError as exc:
+        said = str(exc)  # a model may say more (dask: where the hung task still runs)
+        return None, said if said.startswith(
+            "timed out"
+        ) else f"timed out after {work.timeout:g} s (see --timeout)"
     except BrokenProcessPool as exc:
         return None, f"a worker process died ({exc})"
     except Exception as exc:  # the task's own failure: recorded, not raised

@@ -378,8 +378,8 @@ class Dask(Model):
             return client.gather(futures)  # type: ignore[no-any-return]
         except TimeoutError:
             client.cancel(futures)
-            left = "the local cluster is closed" if scheduler == "local" else "the task may still run there"
-            raise TimeoutError(f"timed out after {work.timeout:g} s; {left}") from None
+            left = "the local cluster is closed" if scheduler == "local" else "the hung task still runs there"
+            raise TimeoutError(f"timed out after {work.timeout:g} s (see --timeout); {left}") from None
         except distributed.KilledWorker as exc:
             first = str(exc).split(". ")[0]
             raise RuntimeError(
