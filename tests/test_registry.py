@@ -14,7 +14,8 @@ from lab.cli import main
 from lab.models import MODELS, Measured, Model, Work
 from lab.models import threads as reuse
 from lab.models.base import Counter, now
-from lab.suite import SCALES, plan_suite
+from lab.scales import SCALES
+from lab.suite import plan_suite
 
 
 class InCaller(Model):

@@ -12,7 +12,8 @@ from lab.cli.common import Interrupted, draw_charts, draw_races, draw_timelines,
 from lab.environment import collect
 from lab.results import ResultsFile, prepare_folder
 from lab.runner import check_int, choose
-from lab.suite import SCALES, SuiteInterrupted, plan_suite, run_suite
+from lab.scales import SCALES
+from lab.suite import SuiteInterrupted, plan_suite, run_suite
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
