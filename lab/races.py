@@ -122,8 +122,8 @@ def cells(row: Row) -> list[str]:
 
 
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
-    """P(an update is lost) against increments per worker (log x), one line per variant and yield
-    point, with the 95% intervals as error bars; None, or why nothing was drawn."""
+    """P(an update is lost) with its 95% interval: against increments per worker (log x), one line
+    per variant and yield point; or, with one size only, a dot per variant. None, or why not drawn."""
     plt = pyplot()
     if plt is None:
         return PLOT_HINT
@@ -132,28 +132,45 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     for row in table:
         lines.setdefault((row.variant, row.yield_point), []).append(row)
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=100)
-    markers, dashes = "osD^v<>p", ["-", "--", ":", "-."]
-    for i, ((variant, point), mine) in enumerate(lines.items()):
-        mine.sort(key=lambda r: r.increments)
-        xs = [r.increments for r in mine]
-        ys = [r.p_lost for r in mine]
-        errors = [[r.p_lost - r.ci_low for r in mine], [r.ci_high - r.p_lost for r in mine]]
-        label = variant if point == "sleep0" else f"{variant}, yield {point}"
-        ax.errorbar(xs, ys, yerr=errors, marker=markers[i % len(markers)], linestyle=dashes[i % len(dashes)],
-                    capsize=3, label=label, markersize=max(3.0, 8 - i))  # fmt: skip
     sizes = sorted({r.increments for r in table})
-    ax.set_xscale("log")
-    ax.set_xticks(sizes, [str(s) for s in sizes])
+    if len(sizes) == 1:
+        ordered = [mine[0] for mine in lines.values()]
+        ax.errorbar(
+            range(len(ordered)), [r.p_lost for r in ordered], yerr=interval(ordered), fmt="o", capsize=4
+        )
+        ax.set_xticks(range(len(ordered)), [name(*key) for key in lines], rotation=25, ha="right", fontsize=8)
+        ax.set_xlabel(
+            f"{ordered[0].workers} workers x {sizes[0]} increment(s), {ordered[0].trials} trials each"
+        )
+    else:
+        markers, dashes = "osD^v<>p", ["-", "--", ":", "-."]
+        for i, (key, mine) in enumerate(lines.items()):
+            mine.sort(key=lambda r: r.increments)
+            style = {"marker": markers[i % len(markers)], "linestyle": dashes[i % len(dashes)],
+                     "label": name(*key), "markersize": max(3.0, 8 - i), "capsize": 3}  # fmt: skip
+            ax.errorbar([r.increments for r in mine], [r.p_lost for r in mine], yerr=interval(mine), **style)
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.set_xlabel("increments per worker")
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("increments per worker")
     ax.set_ylabel("P(a trial loses an update)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
     return None
+
+
+def interval(rows: Sequence[Row]) -> list[list[float]]:
+    """Error bars: the distances from each proportion down and up to its interval's ends."""
+    return [[r.p_lost - r.ci_low for r in rows], [r.ci_high - r.p_lost for r in rows]]
+
+
+def name(variant: str, yield_point: str) -> str:
+    """A line's or a dot's label: the variant, and its yield point unless the default."""
+    return variant if yield_point == "sleep0" else f"{variant}, yield {yield_point}"
 
 
 def summary(results: Sequence[Result]) -> str:
