@@ -25,6 +25,14 @@ def pyplot() -> Any:
     return plt
 
 
+def save(plt: Any, fig: Any, path: Path) -> None:
+    """Lay a finished figure out, write it as a PNG (no software stamp: the same records give the
+    same bytes), and free it."""
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
 def draw_atomically(draw: Draw, results: Sequence[Any], path: Path, title: str) -> str | None:
     """`draw` into a temporary file, then renamed over `path`; None, or why nothing was drawn."""
     partial = path.with_name(f".{path.name}.tmp.png")

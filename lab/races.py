@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.pictures import PLOT_HINT, pyplot
+from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result
 
 if TYPE_CHECKING:
@@ -157,9 +157,7 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     ax.set_ylabel("P(a trial loses an update)")
     ax.grid(True, alpha=0.3)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    save(plt, fig, path)
     return None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from lab import stats
 from lab.demos import DEMOS
 from lab.models import MODELS
-from lab.pictures import PLOT_HINT, pyplot
+from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result
 
 
@@ -202,7 +202,5 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     third.set_ylabel("memory per worker (KB, PSS)")
     right.legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    save(plt, fig, path)
     return None

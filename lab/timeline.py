@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.models.base import Measured
-from lab.pictures import PLOT_HINT, pyplot
+from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result, write_atomically
 
 COLOURS = {"asyncio": "#1f77b4", "threads": "#ff7f0e", "processes": "#2ca02c"}
@@ -140,9 +140,7 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
         "hatched: not measured"
     )
     fig.suptitle(f"{title}\n{shade}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    save(plt, fig, path)
     return None
 
 

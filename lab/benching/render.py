@@ -10,7 +10,7 @@ from typing import Any
 from tabulate import tabulate
 
 from lab.benching.records import SERIAL, Bench, Row
-from lab.pictures import PLOT_HINT, pyplot
+from lab.pictures import PLOT_HINT, pyplot, save
 
 HEADERS = (
     "model",
@@ -150,7 +150,5 @@ def draw(rows: Sequence[Row], path: Path, title: str) -> str | None:
     right.set_ylabel("CPU use (cores)")
     left.legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    save(plt, fig, path)
     return None
