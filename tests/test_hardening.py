@@ -130,6 +130,25 @@ def test_a_hanging_task_times_out_and_is_cleaned_up(model: str, options: dict[st
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_timeout_with_tasks_still_queued_prints_no_thread_traceback(method: str) -> None:
+    # Executor.map cancels the queued futures when it times out; killing the workers afterwards
+    # made 3.11's pool thread raise InvalidStateError on them (gh-107219) and print a traceback,
+    # sometimes after the run had returned: hence a subprocess, and its whole stderr.
+    code = (
+        "import lab\n"
+        "for _ in range(3):\n"
+        f"    r = lab.run('pool-map', 'processes', start_method={method!r}, workers=2, tasks=40,\n"
+        "                chunksize=1, sleep=0.2, timeout=0.3)\n"
+        "    print(r.error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["timed out after 0.3 s (see --timeout)"] * 3
+    assert done.stderr == ""
+
+
 def test_a_hung_thread_does_not_keep_the_lab_from_exiting() -> None:
     # In a subprocess: a hung thread cannot be killed, and would keep pytest itself from exiting.
     started = time.monotonic()

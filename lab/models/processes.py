@@ -22,7 +22,7 @@ import math
 import multiprocessing
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
@@ -213,23 +213,57 @@ class Processes(Model):
             task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
             # The executor may start its processes lazily: one barrier round makes sure they all
             # exist and have run the initializer before the clock starts.
-            list(pool.map(partial(invoke, ready), range(work.workers), timeout=work.timeout))
+            mapped(pool, partial(invoke, ready), range(work.workers), timeout=work.timeout)
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
             spans = None
             pids = list((getattr(pool, "_processes", None) or {}).keys())  # as kill_workers reads them
             cpu = cpu_seconds(pids)
             begin = now()
             if work.record:
-                pairs = pool.map(
-                    partial(timed, task), enumerate(work.items), timeout=work.timeout, chunksize=chunksize
+                pairs = mapped(
+                    pool,
+                    partial(timed, task),
+                    enumerate(work.items),
+                    timeout=work.timeout,
+                    chunksize=chunksize,
                 )
-                outputs, spans = split(list(pairs))
+                outputs, spans = split(pairs)
             else:
-                outputs = list(pool.map(task, work.items, timeout=work.timeout, chunksize=chunksize))
+                outputs = mapped(pool, task, work.items, timeout=work.timeout, chunksize=chunksize)
             elapsed = now() - begin
             cpu = cpu_seconds(pids) - cpu
         startup = now() - started - elapsed
         return Measured(outputs, what.counter.value, elapsed, startup, spans, begin, cpu)
+
+
+def mapped(
+    pool: ProcessPoolExecutor,
+    function: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    timeout: float,
+    chunksize: int = 1,
+) -> list[Any]:
+    """`list(pool.map(function, items, ...))`, in chunks, except that it cancels nothing on the way out.
+
+    When `Executor.map` is interrupted (Ctrl-C, a timeout, a task's exception) it cancels the
+    futures it has not reached. The lab then kills the workers, and CPython 3.11's pool thread,
+    marking every pending future broken, raises `InvalidStateError` on a cancelled one and prints
+    a thread traceback (gh-107219, fixed in 3.12). Left uncancelled, each future simply fails with
+    `BrokenProcessPool`, and nobody waits for it.
+    """
+    batch = list(items)
+    deadline = time.monotonic() + timeout
+    futures = [
+        pool.submit(call_chunk, function, batch[start : start + chunksize])
+        for start in range(0, len(batch), chunksize)
+    ]
+    return [output for future in futures for output in future.result(deadline - time.monotonic())]
+
+
+def call_chunk(function: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    """One chunk, in a worker: what `ProcessPoolExecutor.map` sends as one task."""
+    return [function(item) for item in chunk]
 
 
 def invoke(function: Any, _: object) -> Any:
