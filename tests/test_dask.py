@@ -39,7 +39,10 @@ def test_listed_and_runs_the_article_pool_map(capsys: pytest.CaptureFixture[str]
     assert main(["list"]) == 0 and "dask" in capsys.readouterr().out
     status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0.2")
     assert status == 0 and row["outputs_ok"] and row["error"] is None
-    assert row["elapsed_s"] < 0.3 and row["startup_s"] > 0  # the cluster's start is start-up
+    # The cluster's start is start-up, not the map: the map overlaps the five waits (under half of
+    # them back to back, a ratio a slow machine keeps) and the start-up is counted apart.
+    assert row["ideal_s"] <= row["elapsed_s"] and 2 * row["elapsed_s"] < 5 * row["ideal_s"]
+    assert row["startup_s"] > 0
     assert row["options"] == {"scheduler": "local"}
 
 
@@ -161,7 +164,7 @@ def test_a_running_cluster_is_used_and_left_running(
     status, [row] = run_json(
         capsys, "pool-map", "--model", "dask", "--scheduler", running_cluster, "--sleep", "0.2"
     )
-    assert status == 0 and row["outputs_ok"] and row["elapsed_s"] < 0.3
+    assert status == 0 and row["outputs_ok"] and 2 * row["elapsed_s"] < 5 * row["ideal_s"]
     assert row["options"]["scheduler"] == running_cluster
     _, [racy] = run_json(capsys, "racy-counter", "--model", "dask", "--scheduler", running_cluster,
                          "--workers", "4", "--increments", "50")  # fmt: skip

@@ -10,9 +10,10 @@ from tests.conftest import Variant
 SLEEP = 0.2
 
 
-def within_ideal(elapsed: float, ideal: float) -> bool:
-    """Event loops can wake a hair early; pools add a little; the machine is noisy."""
-    return ideal - 0.002 <= elapsed <= ideal * 1.3 + 0.05
+def at_least_ideal(elapsed: float, ideal: float) -> bool:
+    """No run beats its ideal (event loops can wake a hair early). How far above it a run lands
+    depends on the machine: that is for benchmarks/, not a test."""
+    return ideal - 0.002 <= elapsed
 
 
 def test_pool_map_overlaps_waits_and_keeps_order(each: Variant) -> None:
@@ -22,7 +23,7 @@ def test_pool_map_overlaps_waits_and_keeps_order(each: Variant) -> None:
         assert r.error is None
         assert r.outputs_ok, "outputs must come back in input order"
         assert r.elapsed_s is not None and r.ideal_s is not None
-        assert within_ideal(r.elapsed_s, r.ideal_s), (r.elapsed_s, r.ideal_s)
+        assert at_least_ideal(r.elapsed_s, r.ideal_s), (r.elapsed_s, r.ideal_s)
     assert five.ideal_s == pytest.approx(SLEEP) and one.ideal_s == pytest.approx(5 * SLEEP)
     assert five.elapsed_s is not None and one.elapsed_s is not None
     assert five.elapsed_s < 0.5 * one.elapsed_s

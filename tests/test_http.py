@@ -67,13 +67,16 @@ def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.Capture
     assert {r["model"] for r in rows} == {"asyncio", "threads", "processes"}  # dask runs at most 32
     for row in rows:
         assert row["correct"] and row["observed"] == 200 and row["ideal_s"] == pytest.approx(0.2)
-        assert 0.2 <= row["elapsed_s"] < 0.2 * 2.5, row  # benchmarks/http_get.py measures closely
+        # 50 in flight: at least ten times faster than one at a time (10 s of waits), a margin that a
+        # machine several times slower keeps; benchmarks/http_get.py measures how close to 0.2 s.
+        assert row["ideal_s"] <= row["elapsed_s"] and 10 * row["elapsed_s"] < 200 * 0.05, row
 
 
 def test_ten_thousand_requests_in_flight_in_asyncio() -> None:
     r = lab.run("http-get", "asyncio", requests=10_000, workers=10_000, latency=1.0)
     assert r.error is None and r.observed == 10_000 and r.correct
-    assert r.elapsed_s is not None and 1.0 <= r.elapsed_s < 30
+    # At least the one wait; far less than the 10,000 waits back to back (a ratio, not a limit).
+    assert r.elapsed_s is not None and r.elapsed_s >= 1.0 and 100 * r.elapsed_s < 10_000 * 1.0
 
 
 class WrongBody(BaseHTTPRequestHandler):

@@ -62,16 +62,16 @@ def test_cpu_bound_only_processes_compute_in_parallel() -> None:
     params: dict[str, Any] = {"tasks": 4, "workers": 2, "rounds": 1_000_000}
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     ratios = []
-    # Measured 1.8-1.9x here. The machine is shared: when its second core is busy elsewhere,
-    # nothing can run in parallel, so up to three attempts, and a skip if even hand-written
+    # Measured 1.8-1.9x here, about 1.33x with another program keeping one core busy (processes
+    # then get two thirds of each core). Up to three attempts, and a skip if even hand-written
     # stdlib code cannot show parallelism at that moment.
     for _ in range(3):
         threads = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "threads", 3, **params))
         processes = min(r.elapsed_s or 0 for r in lab.run_trials("cpu-bound", "processes", 3, **params))
         ratios.append(threads / processes)
-        if ratios[-1] > (1.3 if gil else 0.7):
+        if ratios[-1] > (1.15 if gil else 0.7):
             return
-    if (possible := machine_parallelism(params["rounds"])) < 1.3:
+    if (possible := machine_parallelism(params["rounds"])) < 1.15:
         pytest.skip(f"the machine shows no parallelism now (stdlib processes: {possible:.2f}x)")
     raise AssertionError(f"threads / processes: {ratios}; stdlib processes reach {possible:.2f}x")
 

@@ -59,9 +59,10 @@ def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> No
     assert len(tasks) == 5 * len(models) and {e["args"]["model"] for e in tasks} == models
     for model in ("asyncio", "threads", "processes+fork+mp"):
         mine = [e for e in tasks if e["args"]["model"] == model]
-        assert all(190_000 < e["dur"] < 260_000 for e in mine), mine
+        assert all(e["dur"] >= 199_000 for e in mine), mine  # each task waits its 0.2 s
         starts = [e["ts"] for e in mine]
-        assert max(starts) - min(starts) < 20_000 and len({e["tid"] for e in mine}) == 5
+        # All five start together: every start falls before the first task ends (they overlap).
+        assert max(starts) < min(e["ts"] + e["dur"] for e in mine) and len({e["tid"] for e in mine}) == 5
     one = run_cli(tmp_path, "pool-map", "--model", "all", "--sleep", "0.05", "--workers", "1")
     for model in ("asyncio", "threads", "processes+fork+mp"):
         mine = sorted((e for e in one if e["args"]["model"] == model), key=lambda e: e["ts"])
@@ -74,11 +75,13 @@ def test_cpu_bound_threads_share_the_gil_processes_do_not(tmp_path: Path) -> Non
     processes = [e for e in tasks if e["args"]["model"].startswith("processes")]
     a, b = threads
     assert a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]  # they overlap in time
-    assert min(e["dur"] for e in threads) > 1.3 * max(e["dur"] for e in processes)
-    for e in threads:  # each is on a CPU about half its wall time
-        assert 0.3 < e["args"]["cpu_s"] * 1e6 / e["dur"] < 0.7, e
-    for e in processes:
-        assert e["args"]["cpu_s"] * 1e6 / e["dur"] > 0.8, e
+    # Shares of CPU, taken within this one run: threads take turns on one GIL, so together they
+    # never hold much more than one core, however idle the machine; each process runs on a core
+    # of its own, a larger share than a thread's even with another program keeping a core busy.
+    thread_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in threads]
+    process_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in processes]
+    assert sum(thread_share) < 1.15, threads
+    assert min(process_share) > max(thread_share), (threads, processes)
 
 
 def test_every_variant_records_its_tasks(each: Variant) -> None:
