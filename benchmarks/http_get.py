@@ -7,7 +7,7 @@ asyncio: one `aiohttp.ClientSession` and `asyncio.gather` with a `Semaphore(work
 threads: a `ThreadPoolExecutor(workers)` with a `requests.Session` per thread (thread-local);
 processes: a `multiprocessing.Pool(workers)` whose initializer makes a `requests.Session` per
 process. Each side checks every body, opens its connections inside the timed region, and runs
-against one server started for the whole benchmark (`lab.server.LocalServer`). The two sides
+against one server started for the whole benchmark (`lab.http.server.LocalServer`). The two sides
 run interleaved in alternating order; the first pair warms up and is not counted. Reported:
 the median time of each side and the median of the paired ratios lab / hand-written (goal:
 <= 1.10), for the timed region only: the lab's `elapsed_s`, and the hand-written map.
@@ -30,7 +30,7 @@ import aiohttp
 import requests
 
 import lab
-from lab.server import LocalServer, body
+from lab.http.server import LocalServer, body
 
 Job = tuple[str, float, int]  # (server URL, latency, size)
 

@@ -1,9 +1,11 @@
 """The demo registry: the article's four demos, the CPU-bound one its sleeping tasks hide, and
 real network I/O against the lab's own HTTP server (http-get).
 
-A demo says which parameters it takes (with their defaults), turns them into the `Work` a model
-runs, and judges what came back: the ideal time, the expected counter (for http-get: the
-requests sent, against the responses verified), whether outputs are right, and its metrics.
+A demo says which parameters it takes (with their defaults; the parameters themselves are
+declared in `lab.params`), turns them into the `Work` a model runs, and judges what came back:
+the ideal time, the expected counter (for http-get: the requests sent, against the responses
+verified), whether outputs are right, and its metrics. What differs per demo is a field of the
+demo, never an `if` on its name.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.clients import Target
-from lab.models.base import Measured, TaskName, Work, verified
+from lab.http.clients import Target
+from lab.models.base import Measured, TaskName, Work
+from lab.models.tasks import verified
 
 Params = Mapping[str, Any]
 
@@ -32,9 +35,75 @@ def letters(n: int) -> tuple[str, ...]:
     return tuple(abc[i % 26] + (str(i // 26) if i >= 26 else "") for i in range(n))
 
 
+def no_ideal(params: Params) -> float | None:
+    """A demo whose time has no ideal to compare with."""
+    return None
+
+
+def waits_ideal(params: Params) -> float:
+    """pool-map's ideal: the waits alone, `workers` at a time."""
+    return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
+
+
+def latency_ideal(params: Params) -> float:
+    """http-get's ideal: the server's latency alone, `workers` requests at a time."""
+    return float(params["latency"]) * math.ceil(int(params["requests"]) / int(params["workers"]))
+
+
+def no_count(params: Params) -> int | None:
+    """A demo with no counter to check."""
+    return None
+
+
+def increments_count(params: Params) -> int:
+    """The counters' right value: every increment of every worker."""
+    return int(params["increments"]) * int(params.get("workers", 1))
+
+
+def requests_count(params: Params) -> int:
+    """http-get's: every request sent."""
+    return int(params["requests"])
+
+
+def counter_observed(measured: Measured) -> int | None:
+    """What the shared counter ended at."""
+    return measured.counter
+
+
+def verified_observed(measured: Measured) -> int:
+    """http-get's: the responses verified."""
+    return verified(measured.outputs)
+
+
+def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
+    """A demo with no figures of its own."""
+    return None
+
+
+def http_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
+    """http-get's requests/s, per-request latency (median, p99) and failures by kind."""
+    if not measured.outputs:
+        return None
+    seconds = sorted(t for _, t in measured.outputs)
+    failures: dict[str, int] = {}
+    for what, _ in measured.outputs:
+        if what:
+            failures[what] = failures.get(what, 0) + 1
+    return {
+        "requests_per_s": round(len(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
+        "latency_p50_s": statistics.median(seconds),
+        "latency_p99_s": seconds[min(len(seconds) - 1, math.ceil(0.99 * len(seconds)) - 1)],
+        "failures": failures,
+    }
+
+
 @dataclass(frozen=True)
 class Demo:
-    """One demo: its name, what it teaches, its parameters and how to build and judge its work."""
+    """One demo: its name, what it teaches, its parameters and how to build and judge its work.
+
+    `ideal`: the time a perfect pool would take; `expected` and `observed`: the counter's right
+    and final values (None: the demo counts nothing); `metrics`: its own figures; `outputs_ok`:
+    whether every output came back right, in input order."""
 
     name: str
     description: str
@@ -42,11 +111,16 @@ class Demo:
     task: TaskName | None  # None: runs in the calling thread, in no model (serial-counter)
     items: Callable[[Params], tuple[Any, ...]] = field(repr=False)
     locked: bool = False
+    ideal: Callable[[Params], float | None] = field(default=no_ideal, repr=False)
+    expected: Callable[[Params], int | None] = field(default=no_count, repr=False)
+    observed_by: Callable[[Measured], int | None] = field(default=counter_observed, repr=False)
+    metrics: Callable[[Params, Measured], dict[str, Any] | None] = field(default=no_metrics, repr=False)
+    outputs_right: Callable[[Demo, Params, Measured], bool] | None = field(default=None, repr=False)
 
     @property
     def counts(self) -> bool:
         """Whether the demo's result is a count to check (observed against expected)."""
-        return "increments" in self.defaults or self.task == "fetch"
+        return self.expected is not no_count
 
     def work(
         self, params: Params, timeout: float, fault: Any, chunksize: int | None, url: str | None = None
@@ -68,52 +142,28 @@ class Demo:
         )
 
     def ideal_s(self, params: Params) -> float | None:
-        """The time a perfect pool would take: the waits alone, `workers` at a time."""
-        if self.name == "pool-map":
-            return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
-        if self.task == "fetch":
-            return float(params["latency"]) * math.ceil(int(params["requests"]) / int(params["workers"]))
-        return None
-
-    def expected(self, params: Params) -> int | None:
-        """The counter's right final value (http-get: the requests sent), or None."""
-        if self.task == "fetch":
-            return int(params["requests"])
-        if not self.counts:
-            return None
-        return int(params["increments"]) * int(params.get("workers", 1))
+        """The time a perfect pool would take (None where there is no such ideal)."""
+        return self.ideal(params)
 
     def observed(self, measured: Measured) -> int | None:
         """What the counter ended at (http-get: the responses verified)."""
-        if self.task == "fetch":
-            return verified(measured.outputs)
-        return measured.counter if self.counts else None
-
-    def metrics(self, params: Params, measured: Measured) -> dict[str, Any] | None:
-        """http-get's requests/s, per-request latency (median, p99) and failures by kind."""
-        if self.task != "fetch" or not measured.outputs:
-            return None
-        seconds = sorted(t for _, t in measured.outputs)
-        failures: dict[str, int] = {}
-        for what, _ in measured.outputs:
-            if what:
-                failures[what] = failures.get(what, 0) + 1
-        return {
-            "requests_per_s": round(len(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
-            "latency_p50_s": statistics.median(seconds),
-            "latency_p99_s": seconds[min(len(seconds) - 1, math.ceil(0.99 * len(seconds)) - 1)],
-            "failures": failures,
-        }
+        return self.observed_by(measured) if self.counts else None
 
     def outputs_ok(self, params: Params, measured: Measured) -> bool:
         """Whether every task's output came back, in input order."""
-        if self.task == "echo":
-            return measured.outputs == list(self.items(params))
-        if self.task == "crunch":
-            return len(measured.outputs) == params["tasks"] and len(set(measured.outputs)) <= 1
-        if self.task == "fetch":
-            return len(measured.outputs) == int(params["requests"])
+        if self.outputs_right is not None:
+            return self.outputs_right(self, params, measured)
         return len(measured.outputs) == len(self.items(params))
+
+
+def same_items(demo: Demo, params: Params, measured: Measured) -> bool:
+    """pool-map's outputs: its items, in order."""
+    return measured.outputs == list(demo.items(params))
+
+
+def one_answer(demo: Demo, params: Params, measured: Measured) -> bool:
+    """cpu-bound's outputs: one per task, all the same number."""
+    return len(measured.outputs) == params["tasks"] and len(set(measured.outputs)) <= 1
 
 
 def per_worker(params: Params) -> tuple[int, ...]:
@@ -127,6 +177,8 @@ POOL_MAP = Demo(
     {"tasks": 5, "sleep": 5.0, "workers": None, "chunksize": None},
     "echo",
     lambda p: letters(p["tasks"]),
+    ideal=waits_ideal,
+    outputs_right=same_items,
 )
 SERIAL_COUNTER = Demo(
     "serial-counter",
@@ -134,6 +186,7 @@ SERIAL_COUNTER = Demo(
     {"increments": 10, "sleep": 0.0},
     None,
     lambda p: (),
+    expected=increments_count,
 )
 RACY_COUNTER = Demo(
     "racy-counter",
@@ -141,6 +194,7 @@ RACY_COUNTER = Demo(
     {"workers": 5, "increments": 1, "sleep": 0.0, "yield_point": "sleep0"},
     "count",
     per_worker,
+    expected=increments_count,
 )
 LOCKED_COUNTER = Demo(
     "locked-counter",
@@ -149,6 +203,7 @@ LOCKED_COUNTER = Demo(
     "count",
     per_worker,
     locked=True,
+    expected=increments_count,
 )
 CPU_BOUND = Demo(
     "cpu-bound",
@@ -156,6 +211,7 @@ CPU_BOUND = Demo(
     {"tasks": 4, "rounds": 3_000_000, "workers": None, "sleep": 0.0, "chunksize": None},
     "crunch",
     lambda p: (p["rounds"],) * p["tasks"],
+    outputs_right=one_answer,
 )
 HTTP_GET = Demo(
     "http-get",
@@ -164,6 +220,10 @@ HTTP_GET = Demo(
     {"requests": 160, "latency": 0.05, "size": 2000, "workers": 5, "server": None},
     "fetch",
     lambda p: tuple(range(p["requests"])),
+    ideal=latency_ideal,
+    expected=requests_count,
+    observed_by=verified_observed,
+    metrics=http_metrics,
 )
 
 DEMOS: dict[str, Demo] = {

@@ -44,16 +44,16 @@ class Result:
     http-get's failed requests, which are counted and leave the run's times standing).
     `timing` records how it was timed: the clock, whether GC was on, whether it was a warm-up.
     `memory` (schema 2; None in older files) is the lab's unique memory before the run, at its
-    peak and per worker, in bytes (see `lab.memory`). `metrics` (schema 2) holds a demo's own
+    peak and per worker, in bytes (see `lab.measure.memory`). `metrics` (schema 2) holds a demo's own
     figures: http-get's requests/s, latency median and p99, and failed requests by kind.
     For http-get, `expected` is the requests sent and `observed` the responses verified.
     `timeline` (schema 2, when asked for) holds one record per task: its `lane` and `worker`,
     `item` (its index), `start_s` and `end_s` (seconds since the timed region began) and `cpu_s`
-    (threads and processes); see `lab.timeline`.
+    (threads and processes); see `lab.studies.timelines`.
     `cpu_s` (schema 3; None in older files) is the CPU time the lab and its worker processes
     used during `elapsed_s`: `cpu_s / elapsed_s` is the number of cores kept busy.
     `python` (schema 3), in a report across several Pythons (`lab report --python`), describes
-    the interpreter the result came from (`lab.interpreters`); its label then ends the variant's
+    the interpreter the result came from (`lab.studies.pythons`); its label then ends the variant's
     name (`threads@3.13.0`). None: the report's own interpreter.
     """
 
@@ -120,7 +120,7 @@ class ResultsFile:
     run: Mapping[str, Any]  # scale, trials, skipped variants, partial or not, lock costs, charts
     sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
     timelines: tuple[Result, ...] = ()  # the recorded runs the report draws, apart too
-    races: tuple[Result, ...] = ()  # racy-counter trials for race statistics (`lab.races`), apart too
+    races: tuple[Result, ...] = ()  # racy-counter trials for race statistics (`lab.studies.races`), apart too
 
     def to_json(self) -> str:
         """The file's text; keys keep their order, so a round trip gives the same text and report."""

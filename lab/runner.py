@@ -8,29 +8,26 @@ does not raise: the `Result` records it in `error`, so a caller running several 
 from __future__ import annotations
 
 import gc
-import math
 import time
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
-from lab import timeline
-from lab.clients import load
 from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
-from lab.memory import MemorySampler
+from lab.http.clients import load
+from lab.http.server import KEEPER, raise_open_files
+from lab.measure.memory import MemorySampler
 from lab.models import MODELS, Model
-from lab.models.base import FAULTS, YIELD_POINTS, Fault, Measured, Work, now
+from lab.models.base import FAULTS, Fault, Measured, Option, Work, now
+from lab.params import PARAMS, check_int, check_seconds
 from lab.results import Result
-from lab.server import KEEPER, MAX_SIZE, raise_open_files
+from lab.studies import timelines
 
 SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
 COMMON = ("timeout", "fault", "timeline")  # parameters every concurrent demo takes
 BASE_TIMEOUT_S = 60.0  # the default timeout: this plus ten times the ideal time
-MAX_REQUESTS = 1_000_000
-MAX_LATENCY_S = 3600.0
 SPARE_FILES = 64  # open files a process needs besides its connections (the interpreter, pipes, ...)
 
 
@@ -47,29 +44,6 @@ class Plan:
     timeline: bool = False
 
 
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """`value` as an int within [low, high], or InvalidParameter naming it and the valid range."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if not (isinstance(value, float) and value.is_integer()):
-            raise InvalidParameter(f"{name} must be a whole number, not {value!r}")
-        value = int(value)
-    assert isinstance(value, int)
-    if value < low or (high is not None and value > high):
-        valid = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise InvalidParameter(f"{name} must be {valid}, not {value}")
-    return value
-
-
-def check_seconds(name: str, value: Any, positive: bool = False) -> float:
-    """`value` as a finite number of seconds, >= 0 (or > 0), or InvalidParameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidParameter(f"{name} must be a number of seconds, not {value!r}")
-    if math.isnan(value) or math.isinf(value) or value < 0 or (positive and value == 0):
-        sign = "positive" if positive else "0 or more"
-        raise InvalidParameter(f"{name} must be a finite number of seconds, {sign}, not {value}")
-    return float(value)
-
-
 def choose(what: str, name: str, valid: Mapping[str, Any] | tuple[str, ...]) -> str:
     """`name` if it is one of `valid`, or UnknownName listing them."""
     if name not in valid:
@@ -80,15 +54,16 @@ def choose(what: str, name: str, valid: Mapping[str, Any] | tuple[str, ...]) -> 
 def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     """Validate a request in full, before anything runs."""
     demo = DEMOS[choose("demo", demo_name, DEMOS)]
-    choose("model", model_name, (*MODELS, SERIAL))
+    if model_name != SERIAL:
+        MODELS.get_model(model_name)  # UnknownName, or Unavailable for a broken plug-in
     if demo.task is None:
         model = None  # serial-counter runs in the calling thread, whatever the model asked
     elif model_name == SERIAL:
         raise InvalidParameter(f"demo {demo.name!r} runs in a model: {', '.join(MODELS)}")
     else:
         model = MODELS[model_name]
-    option_choices = model.choices_for(demo.task) if model else {}
-    takes = (*demo.defaults, *(COMMON if model else ()), *option_choices)
+    declared = model.options_for(demo.task) if model else ()
+    takes = (*demo.defaults, *(COMMON if model else ()), *(option.name for option in declared))
     for key in given:
         if key not in takes:
             raise InvalidParameter(
@@ -96,15 +71,9 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
                 + (f" in model {model.name}" if model else "")
                 + f"; it takes: {', '.join(takes)}"
             )
-    options = {key: values[0] for key, values in option_choices.items()}  # the defaults, first
-    for key in option_choices:
-        if given.get(key) is not None:
-            assert model is not None
-            options[key] = model.check_option(key, given[key])
-    if model and (reason := model.unavailable(options)):
-        raise Unavailable(reason)
+    options = chosen_options(model, declared, given)
     params = validate_params(demo, model, given)
-    if demo.task == "fetch" and model is not None and model.name != "processes":
+    if demo.task == "fetch" and model is not None and not model.children:
         raise_open_files(params["workers"] + SPARE_FILES)  # one socket per request in flight
     ideal = demo.ideal_s(params) or params.get("sleep", 0.0)
     timeout = given.get("timeout")
@@ -122,58 +91,40 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     return Plan(demo, model, options, params, timeout, fault, timeline)
 
 
+def chosen_options(
+    model: type[Model] | None, declared: tuple[Option, ...], given: Mapping[str, Any]
+) -> dict[str, str]:
+    """The model's options for this request: each given one checked, the others at their
+    defaults; Unavailable when that variant cannot run here."""
+    options = {option.name: option.choices[0] for option in declared}  # the defaults, first
+    for option in declared:
+        if given.get(option.name) is not None:
+            options[option.name] = option.check(given[option.name])
+    if model and (reason := model.unavailable(options)):
+        raise Unavailable(reason)
+    return options
+
+
 def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The demo's parameters: the given ones checked, the others at their defaults."""
+    """The demo's parameters: the given ones checked (as `lab.params` declares them), the
+    others at their defaults; workers default to one per task, up to the model's limit."""
     p = {key: default if given.get(key) is None else given[key] for key, default in demo.defaults.items()}
-    if "tasks" in p:
-        p["tasks"] = check_int("tasks", p["tasks"], 0)
+    for key, value in p.items():
+        if key != "workers" and value is not None:
+            p[key] = PARAMS[key].check(value)
     if "workers" in p:
         p["workers"] = max(1, p["tasks"]) if p["workers"] is None else p["workers"]
-        limit = model.max_workers if model else None
-        p["workers"] = check_int("workers", p["workers"], 1, limit)
-    if "increments" in p:
-        p["increments"] = check_int("increments", p["increments"], 0)
-    if "rounds" in p:
-        p["rounds"] = check_int("rounds", p["rounds"], 0)
-    if p.get("chunksize") is not None:
-        p["chunksize"] = check_int("chunksize", p["chunksize"], 1)
-    if "sleep" in p:
-        p["sleep"] = check_seconds("sleep", p["sleep"])
-    if "yield_point" in p:
-        p["yield_point"] = choose("yield point", p["yield_point"], YIELD_POINTS)
-    if "requests" in p:
-        p["requests"] = check_int("requests", p["requests"], 1, MAX_REQUESTS)
-        p["size"] = check_int("size", p["size"], 0, MAX_SIZE)
-        p["latency"] = check_seconds("latency", p["latency"])
-        if p["latency"] > MAX_LATENCY_S:
-            raise InvalidParameter(f"latency must be at most {MAX_LATENCY_S:g} seconds, not {p['latency']:g}")
-        p["server"] = None if p["server"] is None else check_url(p["server"])
+        p["workers"] = PARAMS["workers"].check(p["workers"], high=model.max_workers if model else None)
     return p
-
-
-def check_url(value: Any) -> str:
-    """A server's base URL, `http://host:port` (a path prefix allowed), or InvalidParameter."""
-    parts = urlsplit(value) if isinstance(value, str) else None
-    try:
-        ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
-        ok = ok and parts is not None and parts.port != 0 and not parts.query and not parts.fragment
-    except ValueError:  # a port that is not a number, or out of range
-        ok = False
-    if not ok:
-        raise InvalidParameter(
-            f"server must be a URL like http://127.0.0.1:8080 (a lab server: see `lab serve`), not {value!r}"
-        )
-    return str(value).rstrip("/")
 
 
 def run(demo: str, model: str, **params: Any) -> Result:
     """Run one trial of `demo` in `model` and return its `Result`.
 
-    Parameters (each optional, defaults per demo, see `lab.demos()`): `tasks`, `sleep`,
-    `workers`, `increments`, `rounds`, `chunksize`, `requests`, `latency`, `size`, `server`,
-    `timeout`, `fault`, `timeline` (record who ran each task, when: `Result.timeline`), and the
-    model options `loop` (asyncio), `start_method` and `lock`
-    (processes), `client` (http-get). Raises a `LabError` subclass for a bad parameter or an
+    Parameters (each optional, defaults per demo, see `lab.demos()`): those `lab.params.PARAMS`
+    declares that the demo takes, `timeout`, `fault`, `timeline` (record who ran each task, when:
+    `Result.timeline`), and the model's own options (`Model.options`, e.g. `loop` for asyncio,
+    `start_method` for processes). Raises a `LabError` subclass for a bad parameter or an
     unavailable variant; a task's own failure is recorded in `Result.error`.
     """
     return execute(plan(demo, model, **params), trial=1, warmup=False)
@@ -225,7 +176,7 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
         timing=timing,
         memory=memory or None,
         metrics=metrics,
-        timeline=timeline.records(measured) if measured and measured.spans is not None else None,
+        timeline=timelines.records(measured) if measured and measured.spans is not None else None,
         cpu_s=measured.cpu_s if measured else None,
     )
 
@@ -233,7 +184,7 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
 def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str | None]:
     """Run the request's work in its model; a failure becomes a one-line error, not an exception.
 
-    `memory` receives the run's memory record (`lab.memory`); the HTTP server, when the lab
+    `memory` receives the run's memory record (`lab.measure.memory`); the HTTP server, when the lab
     starts one, is not the model's and is left out of it.
     """
     params, workers = request.params, int(request.params.get("workers", 1))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import compare
 from lab.cli import main
 from lab.results import SCHEMA_VERSION, ResultsFile
+from lab.studies import compare
 
 DATA = Path(__file__).parent / "data"
 V1, V3 = DATA / "results-v1.json", DATA / "results-v3.json"  # written by the lab of each version

@@ -17,9 +17,9 @@ import psutil
 import pytest
 
 import lab
-from lab import lockcost
 from lab.cli import main
 from lab.errors import InvalidParameter, Unavailable
+from lab.measure import locks
 from lab.models import MODELS
 from tests.test_http import free_port
 
@@ -120,7 +120,7 @@ def test_every_local_cluster_listens_on_loopback_only() -> None:
 
 
 def test_a_distributed_lock_costs_milliseconds() -> None:
-    costs = lockcost.measure()
+    costs = locks.measure(MODELS.values())
     assert costs["distributed.Lock"] > 3 * costs["Manager().Lock()"] > 3 * costs["threading.Lock"]
 
 
@@ -179,7 +179,7 @@ def test_the_model_is_one_module_and_one_registry_line() -> None:
     from lab.models import cluster, threads  # noqa: PLC0415
 
     assert MODELS["dask"] is cluster.Dask
-    assert set(cluster.TASKS) == set(threads.TASKS)
+    assert vars(cluster.TASKS).keys() == vars(threads.TASKS).keys()
 
 
 @pytest.mark.parametrize("after", [0.0, 1.5])  # while the cluster starts, and while tasks run

@@ -20,8 +20,8 @@ import pytest
 
 import lab
 from lab.cli import main
-from lab.clients import Target
-from lab.server import LocalServer, body
+from lab.http.clients import Target
+from lab.http.server import LocalServer, body
 from tests.conftest import Variant
 
 
@@ -196,7 +196,7 @@ def test_ctrl_c_stops_the_run_and_its_server(model: str) -> None:
     process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 20
-    while not any("lab.server" in " ".join(c.cmdline()) for c in psutil.Process(process.pid).children()):
+    while not any("lab.http.server" in " ".join(c.cmdline()) for c in psutil.Process(process.pid).children()):
         assert time.monotonic() < deadline, "the server never started"
         time.sleep(0.05)
     time.sleep(0.5)  # the requests are in flight

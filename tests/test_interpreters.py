@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lab import interpreters
 from lab.cli import main
 from lab.errors import InvalidParameter
 from lab.results import ResultsFile
+from lab.studies import pythons
 
 
 def probe(**fields: object) -> str:
@@ -20,22 +20,22 @@ def probe(**fields: object) -> str:
 
 
 def test_a_free_threaded_build_is_recognised_without_having_one() -> None:
-    assert interpreters.parse(probe())["label"] == "3.13.0"
-    free = interpreters.parse(probe(free_threaded=True, gil_enabled=False))
+    assert pythons.parse(probe())["label"] == "3.13.0"
+    free = pythons.parse(probe(free_threaded=True, gil_enabled=False))
     assert free["label"] == "3.13.0t" and free["free_threaded"] and not free["gil_enabled"]
-    assert interpreters.parse(probe(free_threaded=True, gil_enabled=True))["label"] == "3.13.0t (GIL on)"
-    assert interpreters.parse(probe(implementation="PyPy", python="3.11.9"))["label"] == "PyPy 3.11.9"
+    assert pythons.parse(probe(free_threaded=True, gil_enabled=True))["label"] == "3.13.0t (GIL on)"
+    assert pythons.parse(probe(implementation="PyPy", python="3.11.9"))["label"] == "PyPy 3.11.9"
 
 
 def test_this_interpreter_describes_itself() -> None:
-    info = interpreters.current()
+    info = pythons.current()
     assert info["implementation"] == "CPython" and info["label"].startswith(info["python"])
     assert isinstance(info["free_threaded"], bool) and isinstance(info["gil_enabled"], bool)
 
 
 def test_an_unknown_python_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(InvalidParameter):
-        interpreters.find("3.99")
+        pythons.find("3.99")
     assert main(["report", "--python", "3.99", "--demos", "pool-map"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no Python '3.99' found" in err
@@ -43,7 +43,7 @@ def test_an_unknown_python_is_one_line_and_status_2(capsys: pytest.CaptureFixtur
 
 def available(version: str) -> bool:
     try:
-        interpreters.find(version)
+        pythons.find(version)
     except InvalidParameter:
         return False
     return True

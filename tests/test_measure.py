@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 import lab
-from lab import lockcost
 from lab.cli import main, show
-from lab.models.base import crunch_rounds
-from lab.stats import Spread
+from lab.measure import locks
+from lab.measure.stats import Spread
+from lab.models import MODELS
+from lab.models.tasks import crunch_rounds
 
 
 def test_spread_and_the_unstable_warning() -> None:
@@ -77,9 +78,9 @@ def test_cpu_bound_only_processes_compute_in_parallel() -> None:
 
 
 def test_lock_costs_show_the_manager_round_trip() -> None:
-    costs = lockcost.measure()
-    locks = {"threading.Lock", "asyncio.Lock", "multiprocessing.Lock", "Manager().Lock()"}
-    assert set(costs) == locks | ({"distributed.Lock"} if "distributed.Lock" in costs else set())
+    costs = locks.measure(MODELS.values())
+    names = {"threading.Lock", "asyncio.Lock", "multiprocessing.Lock", "Manager().Lock()"}
+    assert set(costs) == names | ({"distributed.Lock"} if "distributed.Lock" in costs else set())
     assert costs["Manager().Lock()"] > 20 * costs["multiprocessing.Lock"]
 
 
@@ -116,7 +117,7 @@ def test_sweep_without_matplotlib_still_gives_tables(tmp_path: Path, monkeypatch
         (["sweep", "serial-counter"], "runs in no model"),
         (["sweep", "pool-map", "--workers", "1,x"], "workers must be a whole number, not 'x'"),
         (["sweep", "pool-map", "--workers", "0,2"], "workers must be 1 or more, not 0"),
-        (["sweep", "pool-map", "--models", "fibers"], "invalid choice: 'fibers'"),
+        (["sweep", "pool-map", "--models", "fibers"], "unknown model 'fibers'; valid: asyncio, threads"),
     ],
 )
 def test_bad_sweep_input(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

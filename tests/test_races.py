@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import lab
-from lab import races
 from lab.cli import main
+from lab.studies import races
 
 KEYS = {"variant", "increments", "trials", "lost_trials", "p_lost", "ci_low", "ci_high", "mean_lost_fraction"}
 

@@ -1,9 +1,11 @@
-"""Adding a model is one class and one registry line: a sequential model, registered for the test."""
+"""Adding a model is one class with a `start`: a sequential model, registered for the test (the
+entry point a package would declare is tested in test_plugin.py)."""
 
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from typing import Any, ClassVar
 
@@ -11,11 +13,24 @@ import pytest
 
 import lab
 from lab.cli import main
-from lab.models import MODELS, Measured, Model, Work
+from lab.models import MODELS, Model, Work, Workers
 from lab.models import threads as reuse
-from lab.models.base import Counter, now
-from lab.scales import SCALES
-from lab.suite import plan_suite
+from lab.models.tasks import Counter, timed
+from lab.studies.scales import SCALES
+from lab.studies.suite import plan_suite
+
+
+class CallerWorkers(Workers):
+    """No workers at all: the calling thread maps every item, one after the other."""
+
+    def __init__(self, task: Any, shared: reuse.Shared) -> None:
+        self.task, self.shared = task, shared
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        return [timed(self.task, item) if record else self.task(item) for item in items]
+
+    def counter(self) -> int:
+        return self.shared.counter.value
 
 
 class InCaller(Model):
@@ -25,13 +40,13 @@ class InCaller(Model):
     description: ClassVar[str] = "every task in the calling thread, one after the other"
     max_workers: ClassVar[int] = 1_000
 
-    def run(self, work: Work) -> Measured:
+    @contextmanager
+    def start(self, work: Work) -> Iterator[CallerWorkers]:
         lock = threading.Lock() if work.locked else nullcontext()
         shared = reuse.Shared(Counter(), lock, threading.Barrier(1))  # nobody else to wait for
-        task: Any = partial(reuse.TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)
-        begin = now()
-        outputs = [task(item) for item in work.items]
-        return Measured(outputs, shared.counter.value, now() - begin, 0.0)
+        yield CallerWorkers(
+            partial(reuse.TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared), shared
+        )
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from lab.cli import main
 from lab.models.coroutines import Coroutines
 from lab.report import render
 from lab.results import Result, ResultsFile, write_atomically
-from lab.scales import SCALES
-from lab.suite import plan_suite
+from lab.studies.scales import SCALES
+from lab.studies.suite import plan_suite
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 ENV = {

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import lab
-from lab import timeline
 from lab.cli import main
+from lab.studies import timelines
 from tests.conftest import Variant
 
 # The fields the Trace Event Format requires of the two phases the lab writes, and their types.
@@ -120,6 +120,6 @@ def test_bad_timeline_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_cpu_share_and_clock() -> None:
-    assert timeline.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": 1.0}) == 0.5
-    assert timeline.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": None}) is None
-    assert "MONOTONIC" in timeline.clock() or "mach" in timeline.clock() or "Query" in timeline.clock()
+    assert timelines.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": 1.0}) == 0.5
+    assert timelines.cpu_share({"start_s": 0.0, "end_s": 2.0, "cpu_s": None}) is None
+    assert "MONOTONIC" in timelines.clock() or "mach" in timelines.clock() or "Query" in timelines.clock()

@@ -29,7 +29,7 @@ class Row:
     (`times` holds each trial's); `speedup` is serial's median over this one, `efficiency` the
     speedup per worker. `cpu_cores` is the median, over trials, of the CPU time used by the lab
     and its worker processes during the map divided by its wall time: 1.0 is one core busy.
-    `memory` is the trial with the highest peak (`lab.memory`: baseline, peak and per worker).
+    `memory` is the trial with the highest peak (`lab.measure.memory`: baseline, peak and per worker).
     `outputs_match` says whether every trial's outputs equalled serial's, in order
     (`mismatched_trials` counts those that did not); None when there is nothing to compare.
     `error` is None, or why the row stopped (its completed trials are kept).

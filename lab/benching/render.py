@@ -35,7 +35,7 @@ COLUMNS = """\
 - **CPU use (cores)**: CPU seconds (user + system) used by the lab and its worker processes
   during the map, over its wall time: 1.0 is one core busy all along, 0.0 a function that waits.
 - **peak memory**: the lab's unique memory (PSS) at its peak, worker processes included;
-  **per worker**: the peak's growth over the baseline, divided by the workers (`lab.memory`).
+  **per worker**: the peak's growth over the baseline, divided by the workers (`lab.measure.memory`).
 - **outputs**: whether every trial returned serial's outputs, in order (`differ in N/M`
   otherwise); **error**: why a row stopped (its completed trials are kept).
 """

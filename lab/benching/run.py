@@ -18,18 +18,18 @@ from typing import Any
 from lab.benching.job import name_of, unpicklable
 from lab.benching.records import SERIAL, Bench, Row
 from lab.benching.verdict import verdict
-from lab.environment import collect
 from lab.errors import BadJob, InvalidParameter, Unavailable, UnknownName
-from lab.memory import MemorySampler
+from lab.measure.environment import collect
+from lab.measure.memory import MemorySampler
+from lab.measure.stats import Spread
 from lab.models import MODELS
-from lab.models.base import Measured, Work, apply, cpu_seconds, now
+from lab.models.base import Measured, Work, cpu_seconds, now
+from lab.models.tasks import apply
 from lab.models.threads import THREAD_NAME, stuck_threads
-from lab.runner import check_int, check_seconds, choose, run_work
-from lab.stats import Spread
-from lab.suite import progress_display
+from lab.params import check_int, check_seconds
+from lab.runner import run_work
+from lab.studies.suite import progress_display
 
-SYNC_MODELS = ("threads", "processes")
-ASYNC_EXTRA_WORKERS = (16, 128)  # asyncio's default counts go further: a waiting coroutine is cheap
 DEFAULT_TIMEOUT_S = 60.0
 TO_THREAD = (
     "asyncio not run: no coroutine function was given (--async). A sync function run from asyncio "
@@ -43,9 +43,20 @@ def usable_cores() -> int:
 
 
 def default_workers(model: str, items: int) -> list[int]:
-    """1, 2 and the usable cores (asyncio: and more), none above the number of items."""
-    counts = {1, 2, usable_cores(), *(ASYNC_EXTRA_WORKERS if model == "asyncio" else ())}
+    """1, 2, the usable cores and the model's own extra counts, none above the number of items."""
+    counts = {1, 2, usable_cores(), *MODELS[model].bench_workers}
     return sorted(c for c in counts if c <= max(1, items)) or [1]
+
+
+def default_models(asynchronous: bool) -> list[str]:
+    """The cheap models (no cluster per run) that run here with their default options: those
+    that run plain functions, and those that run coroutine functions when one is given."""
+    return [
+        name
+        for name, model in MODELS.items()
+        if model.cheap and (asynchronous or not model.asynchronous)
+        if model.unavailable(model.default_options()) is None
+    ]
 
 
 @dataclass
@@ -81,8 +92,9 @@ def bench(
     `function` is a plain function of one item, run in threads and processes (which need it at
     module level, to pickle it); `async_function`, the same job as a coroutine function, runs in
     asyncio. `workers` is one list of counts for every model or a list per model (default: 1, 2
-    and the usable cores; asyncio more). `models` defaults to threads and processes, plus asyncio
-    when `async_function` is given; `options` maps a model to its options (`{"processes":
+    and the usable cores; asyncio more). `models` defaults to the cheap models that run plain
+    functions (threads, processes), plus those that run coroutines (asyncio) when
+    `async_function` is given; `options` maps a model to its options (`{"processes":
     {"start_method": "spawn"}}`). Each row runs `trials` times (after one uncounted warm-up if
     `warmup`); a row stops at its first error, recorded, and the others go on. Raises `BadJob`
     or another `LabError` for a bad argument, and `BenchInterrupted` (carrying the partial
@@ -100,21 +112,20 @@ def bench(
         raise BadJob(f"async_function must be a coroutine function (async def), not {async_function!r}")
     trials = check_int("trials", trials, 1)
     timeout = check_seconds("timeout", timeout, positive=True)
-    models = list(models or [*SYNC_MODELS, *(["asyncio"] if async_function else [])])
+    models = [MODELS.get_model(m).name for m in models or default_models(async_function is not None)]
     for model in models:
-        choose("model", model, MODELS)
-    if "asyncio" in models and async_function is None:
-        raise BadJob("model asyncio needs the job as a coroutine function: give --async MODULE:FUNCTION")
+        if MODELS[model].asynchronous and async_function is None:
+            raise BadJob(f"model {model} needs the job as a coroutine function: give --async MODULE:FUNCTION")
     chosen = {m: model_options(m, (options or {}).get(m, {})) for m in models}
     counts = {m: worker_counts(m, workers, len(items)) for m in models}
-    notes = [] if async_function or "asyncio" in models else [TO_THREAD]
+    notes = [] if async_function or any(MODELS[m].asynchronous for m in models) else [TO_THREAD]
     rows: list[Trials] = [Trials(SERIAL, {}, 1)]
     for model in models:
-        why = unpicklable(function, items) if model == "processes" else None
+        why = unpicklable(function, items) if MODELS[model].pickles else None
         for count in counts[model]:
             rows.append(Trials(model, chosen[model], count, error=why and f"not run: {why}"))
         if why:
-            notes.append(f"processes not run: {why}. The other models ran.")
+            notes.append(f"{model} not run: {why}. The other models ran.")
     job = {
         "function": name_of(function),
         "async_function": name_of(async_function) if async_function else None,
@@ -134,7 +145,8 @@ def bench(
                     if row.error is None:
                         what = f"trial {trial}/{trials}" if trial else "warm-up"
                         advance(f"{row.model} · {row.workers} workers · {what}")
-                        job_function = async_function if row.model == "asyncio" else function
+                        declared = MODELS.get(row.model)  # None: the serial row
+                        job_function = async_function if declared and declared.asynchronous else function
                         assert job_function is not None
                         once(row, job_function, items, timeout, keep=trial > 0)
     except KeyboardInterrupt as exc:
@@ -152,13 +164,13 @@ class BenchInterrupted(KeyboardInterrupt):
 
 def model_options(model: str, given: Mapping[str, str]) -> dict[str, str]:
     """A model's options for `call`: the given ones checked, the others at their defaults."""
-    choices = MODELS[model].choices_for("call")
-    options = {key: values[0] for key, values in choices.items()}
+    declared = {option.name: option for option in MODELS[model].options_for("call")}
+    options = {name: option.choices[0] for name, option in declared.items()}
     for key, value in given.items():
-        if key not in choices:
-            takes = ", ".join(choices) or "none"
+        if key not in declared:
+            takes = ", ".join(declared) or "none"
             raise InvalidParameter(f"option {key!r} does not apply to model {model}; it takes: {takes}")
-        options[key] = MODELS[model].check_option(key, value)
+        options[key] = declared[key].check(value)
     if reason := MODELS[model].unavailable(options):
         raise Unavailable(reason)
     return options
@@ -186,12 +198,7 @@ def once(
         else:
             work = Work(task="call", items=pairs, workers=row.workers, timeout=timeout, function=function)
             measured, error = run_work(model, row.options, work)
-            if (
-                error
-                and error.startswith("timed out")
-                and row.model == "threads"
-                and (stuck := stuck_threads())
-            ):
+            if error and error.startswith("timed out") and (stuck := stuck_threads()):
                 error += f"; {stuck} threads abandoned, still running"
     if error or measured is None:
         row.error = error or "no result"

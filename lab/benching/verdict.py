@@ -8,8 +8,13 @@ The rules, all here:
   the GIL; one they speed up by more lets go of it (C code such as hashlib). A waiting function
   overlaps in every model; asyncio is compared with threads by memory per worker.
 - A model whose outputs differ from serial's in some trial is named, with how many trials, and
-  what that means for it (threads: not thread-safe; asyncio: not safe across its awaits).
+  what that means for it (its `Model.mismatch_means`: threads, not thread-safe; asyncio, not
+  safe across its awaits).
 - A row that failed is named, with its error.
+
+Models are told apart by what they declare, never by name: `parallel` (processes, dask: Python
+runs at once in each worker), `asynchronous` (asyncio: coroutines), and the others, which share
+one GIL (threads).
 """
 
 from __future__ import annotations
@@ -17,15 +22,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab.benching.records import SERIAL, Row
+from lab.models import MODELS, Model
 
 SCALES = 1.3  # a speedup above this is a model helping; at or below it, it did not
 BUSY = 0.5  # serial CPU use (cores) from which the function is said to compute rather than wait
 
-MISMATCH_MEANS = {
-    "threads": "the function is not thread-safe",
-    "asyncio": "the coroutine is not safe to run concurrently (state changes across its awaits)",
-    "processes": "the outputs depend on the process that computes them",
-}
+
+def kind(model: str) -> str:
+    """`parallel`, `asynchronous` or `gil` (workers taking turns on one GIL), as the model declares."""
+    declared: type[Model] | None = MODELS.get(model)
+    if declared is None:
+        return "gil"
+    return "parallel" if declared.parallel else "asynchronous" if declared.asynchronous else "gil"
+
+
+def of_kind(rows: Sequence[Row], wanted: str) -> list[str]:
+    """The models of the rows that are of kind `wanted`, in order."""
+    return list(dict.fromkeys(r.model for r in rows if r.model != SERIAL and kind(r.model) == wanted))
 
 
 def best(rows: Sequence[Row], model: str | None = None) -> Row | None:
@@ -68,31 +81,19 @@ def verdict(rows: Sequence[Row], usable_cores: int, deterministic: bool = True) 
     top = best(rows)
     if top:
         lines.append(f"Fastest: {at(top)}, {top.elapsed_s:.3g} s against serial's {serial.elapsed_s:.3g} s.")
-    threads, processes, coroutines = best(rows, "threads"), best(rows, "processes"), best(rows, "asyncio")
+    sharing, parallel = of_kind(rows, "gil"), of_kind(rows, "parallel")
     busy = serial.cpu_cores is not None and serial.cpu_cores >= BUSY
     if busy:
-        threads = widest(rows, "threads")
-        if threads and (threads.speedup or 0.0) <= SCALES:
-            lines.append(f"{at(threads)}: the function holds the GIL, so one thread computes at a time.")
-        elif threads:
-            lines.append(
-                f"{at(threads)}: the function lets go of the GIL while it computes (C code such as "
-                "hashlib, zlib or numpy), so threads run it in parallel too, without processes' "
-                "start-up and copying."
-            )
-        if processes and (processes.speedup or 0.0) > SCALES:
-            lines.append(f"{at(processes)}, on {usable_cores} usable cores: processes compute in parallel.")
-        elif processes:
-            lines.append(f"{at(processes)}: processes did not pay for their start-up and copying here.")
+        lines += computing(rows, sharing, parallel, usable_cores)
     else:
         lines.append(
             f"Serial's CPU use is {cores(serial)} cores: the function waits more than it computes, "
             "so every model overlaps its waits."
         )
-        for row in (threads, processes):
+        for row in (best(rows, m) for m in (*sharing, *parallel)):
             if row and row.workers > 1:  # one worker overlaps nothing: no news
                 lines.append(f"{at(row)}.")
-    if coroutines:
+    for coroutines in filter(None, (best(rows, m) for m in of_kind(rows, "asynchronous"))):
         lines.append(f"{at(coroutines)}{memory_against_threads(rows, coroutines)}.")
     if not deterministic:
         lines.append(
@@ -104,13 +105,39 @@ def verdict(rows: Sequence[Row], usable_cores: int, deterministic: bool = True) 
     return lines
 
 
+def computing(rows: Sequence[Row], sharing: list[str], parallel: list[str], usable_cores: int) -> list[str]:
+    """For a function that computes: did threads take turns on the GIL, did processes scale."""
+    lines = []
+    for threads in filter(None, (widest(rows, m) for m in sharing)):
+        if (threads.speedup or 0.0) <= SCALES:
+            lines.append(f"{at(threads)}: the function holds the GIL, so one thread computes at a time.")
+        else:
+            lines.append(
+                f"{at(threads)}: the function lets go of the GIL while it computes (C code such as "
+                "hashlib, zlib or numpy), so threads run it in parallel too, without processes' "
+                "start-up and copying."
+            )
+    for processes in filter(None, (best(rows, m) for m in parallel)):
+        if (processes.speedup or 0.0) > SCALES:
+            lines.append(
+                f"{at(processes)}, on {usable_cores} usable cores: {processes.model} compute in parallel."
+            )
+        else:
+            lines.append(
+                f"{at(processes)}: {processes.model} did not pay for their start-up and copying here."
+            )
+    return lines
+
+
 def memory_against_threads(rows: Sequence[Row], row: Row) -> str:
-    """`, at a tenth of the threads' memory per worker` when threads ran at the same count."""
-    twin = next((r for r in rows if r.model == "threads" and r.workers == row.workers), None)
+    """`, 0.1 KB per worker against threads' 10.4 KB` when a model of threads (workers sharing
+    one GIL) ran at the same count."""
+    sharing = [r for r in rows if kind(r.model) == "gil" and r.model != SERIAL]
+    twin = next((r for r in sharing if r.workers == row.workers), None)
     mine, theirs = per_worker(row), per_worker(twin) if twin else None
-    if mine is None or theirs is None or theirs <= 0:
+    if twin is None or mine is None or theirs is None or theirs <= 0:
         return ""
-    return f", {max(mine, 0) / 1024:.1f} KB per worker against threads' {theirs / 1024:.1f} KB"
+    return f", {max(mine, 0) / 1024:.1f} KB per worker against {twin.model}' {theirs / 1024:.1f} KB"
 
 
 def per_worker(row: Row) -> int | None:
@@ -133,7 +160,8 @@ def mismatches(rows: Sequence[Row]) -> list[str]:
         )
         others = f" ({', '.join(matched)} matched)" if matched else ""
         counts = ", ".join(str(r.workers) for r in bad)
-        means = MISMATCH_MEANS.get(model, "the outputs differ")
+        declared = MODELS.get(model)
+        means = declared.mismatch_means if declared else "the outputs differ"
         lines.append(
             f"{model} returned different outputs from serial in {differed} of {total} trials "
             f"(at {counts} workers): {means}{others}."

@@ -12,10 +12,11 @@ from lab.benching import Bench, BenchInterrupted, bench
 from lab.benching.job import add_paths, items_from, resolve
 from lab.benching.render import draw, markdown, table
 from lab.benching.run import DEFAULT_TIMEOUT_S
-from lab.cli.common import Interrupted, number, parse_counts, stamp, whole
+from lab.cli.common import Interrupted, add_option_arguments, number, parse_counts, stamp, whole
+from lab.models import MODELS
+from lab.params import check_int
 from lab.pictures import draw_atomically
 from lab.results import prepare_folder, write_atomically
-from lab.runner import check_int
 
 BENCH_EXAMPLES = """examples:
   lab bench examples.jobs:arithmetic --range 8 --workers 1,2       holds the GIL: processes win
@@ -66,9 +67,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=DEFAULT_TIMEOUT_S,
         help="seconds before a run is stopped (default 60)",
     )
-    p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
-    p.add_argument("--loop", help="asyncio's event loop: asyncio (default) or uvloop")
-    p.add_argument("--scheduler", help="dask: local (default) or tcp://HOST:PORT of a running cluster")
+    add_option_arguments(p, "call")
     p.add_argument("--out", metavar="DIR", help="write markdown, JSON and a chart into DIR")
     p.add_argument("--json", action="store_true", help="print a JSON array of the rows instead of a table")
 
@@ -80,13 +79,10 @@ def command(args: argparse.Namespace) -> int:
     async_function = resolve(args.async_function, coroutine=True) if args.async_function else None
     items = items_from(file=args.items, count=args.count, source=args.items_from)
     options = {
-        model: {key: value}
-        for model, key, value in (
-            ("processes", "start_method", args.start_method),
-            ("asyncio", "loop", args.loop),
-            ("dask", "scheduler", args.scheduler),
-        )
-        if value is not None
+        name: {
+            o.name: value for o in model.options_for("call") if (value := getattr(args, o.name)) is not None
+        }
+        for name, model in MODELS.items()
     }
     out = Path(args.out) if args.out else None
     if out:

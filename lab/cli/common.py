@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import pictures, races, sweep, timeline
+from lab import pictures
 from lab.demos import DEMOS
 from lab.errors import LabError, UnknownName
-from lab.models import MODELS
+from lab.models import BROKEN, MODELS
+from lab.models.base import TaskName
+from lab.params import PARAMS, Param, help_with_defaults
 from lab.report import render
 from lab.results import Result, ResultsFile, write_atomically
 from lab.runner import SERIAL
+from lab.studies import races, sweeps, timelines
 
 EXAMPLES = """examples:
   lab list
@@ -28,11 +31,15 @@ EXAMPLES = """examples:
   lab serve --port 8080                              that server, in the foreground
 """
 
-# Which model each model option belongs to, so `--model all` hands each model only its own.
-OPTION_OWNERS: dict[str, set[str]] = {}
-for _name, _model in MODELS.items():
-    for _key in _model.option_choices:
-        OPTION_OWNERS.setdefault(_key, set()).add(_name)
+
+def option_owners(task: TaskName | None = None) -> dict[str, list[str]]:
+    """Which models declare each option, so that `--models all` hands each model only its own
+    (with `task`: only options that apply to it)."""
+    owners: dict[str, list[str]] = {}
+    for name, model in MODELS.items():
+        for option in model.options_for(task) if task else model.takes:
+            owners.setdefault(option.name, []).append(name)
+    return owners
 
 
 class UsageError(LabError):
@@ -76,41 +83,45 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
 
 
-def add_work_arguments(p: argparse.ArgumentParser) -> None:
-    """The demos' own parameters, shared by `lab run` and `lab sweep`."""
-    p.add_argument("--tasks", type=whole, help="number of tasks (pool-map: 5, cpu-bound: 4)")
-    p.add_argument("--sleep", type=number, help="seconds each task waits (pool-map: 5.0, counters: 0)")
-    p.add_argument("--increments", type=whole, help="increments per worker (counters; serial: 10, others: 1)")
-    p.add_argument("--rounds", type=whole, help="arithmetic rounds per task (cpu-bound)")
-    p.add_argument(
-        "--yield-point",
-        dest="yield_point",
-        help="counters: sleep0 (a sleep(0) between the read and the write, default) or none (bare)",
-    )
-    p.add_argument("--requests", type=whole, help="http-get: requests to send (default 160, Real Python's)")
-    p.add_argument("--latency", type=number, help="http-get: seconds the server waits per request (0.05)")
-    p.add_argument("--size", type=whole, help="http-get: bytes per response (default 2000)")
-    p.add_argument("--server", help="http-get: URL of a running lab server (default: start one on 127.0.0.1)")
+def kind_of(param: Param) -> Callable[[str], Any]:
+    """The argparse type of a declared parameter."""
+    return {"int": whole, "seconds": number}.get(param.kind, str)
+
+
+def add_work_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
+    """The demos' own parameters, as `lab.params` declares them (`sweep`: those a sweep passes on)."""
+    defaults = {name: demo.defaults for name, demo in DEMOS.items()}
+    for param in PARAMS.values():
+        if sweep and not param.sweeps:
+            continue
+        help_text = help_with_defaults(param, defaults)
+        p.add_argument(param.flag, dest=param.name, type=kind_of(param), help=help_text)
+
+
+def add_option_arguments(p: argparse.ArgumentParser, task: TaskName | None = None) -> None:
+    """Every model's options, as the models declare them: one flag per option name (with `task`:
+    only the options that apply to it)."""
+    for name, owners in option_owners(task).items():
+        parts = []
+        for owner in owners:
+            option = MODELS[owner].option(name)
+            choices = ", ".join(option.choices) + (" or a value of your own" if option.free else "")
+            parts.append(f"{owner}: {choices}")
+        first = MODELS[owners[0]].option(name)
+        p.add_argument("--" + name.replace("_", "-"), dest=name, help=f"{first.help} ({'; '.join(parts)})")
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `lab run`: the model, the demo's parameters, model options, trials, faults."""
-    p.add_argument("--model", default="all", help="asyncio, threads, processes, or all (default)")
+    """The options of `lab run`: the models, the demo's parameters, model options, trials, faults."""
+    p.add_argument(
+        "--models", "--model", dest="model", default="all", help=f"{', '.join(MODELS)}, or all (default)"
+    )
     add_work_arguments(p)
-    p.add_argument("--chunksize", type=whole, help="items per message to a process (default like Pool.map)")
     p.add_argument("--trials", type=whole, default=1, help="trials per model (default 1)")
     p.add_argument("--warmup", action="store_true", help="run one uncounted warm-up trial first")
     p.add_argument("--timeout", type=number, help="seconds before a run is stopped (default 60 + 10 x ideal)")
-    p.add_argument("--fault", help="make every task fail: raise, exit (processes only) or hang")
-    p.add_argument("--loop", help="asyncio's event loop: asyncio (default) or uvloop")
-    p.add_argument("--start-method", dest="start_method", help="processes: fork, spawn or forkserver")
-    p.add_argument("--lock", help="processes' lock: mp (multiprocessing.Lock, default) or manager")
-    p.add_argument(
-        "--scheduler", help="dask: local (a cluster per run, default) or tcp://HOST:PORT of a running one"
-    )
-    p.add_argument(
-        "--client", help="http-get's HTTP library: aiohttp (asyncio's default), requests (the others'), httpx"
-    )
+    p.add_argument("--fault", help="make every task fail: raise, exit (models with worker processes) or hang")
+    add_option_arguments(p)
     p.add_argument(
         "--timeline",
         metavar="FILE",
@@ -125,6 +136,8 @@ def model_names(requested: str, demo: str) -> list[str]:
     if requested == "all":
         return [name for name in MODELS if not skipped_model(name)]
     if requested not in MODELS:
+        if requested in BROKEN:
+            MODELS.get_model(requested)  # Unavailable: the plug-in's one line
         raise UnknownName("model", requested, [*MODELS, "all"])
     return [requested]
 
@@ -141,33 +154,17 @@ def skipped_model(name: str) -> str | None:
 def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dict[str, Any]:
     """The parameters given on the command line, with each model option only for its own model."""
     given = {k: getattr(args, k, None) for k in keys}
+    owners = option_owners()
     return {
         k: v
         for k, v in given.items()
-        if v is not None and (k not in OPTION_OWNERS or args.model != "all" or model in OPTION_OWNERS[k])
+        if v is not None and (k not in owners or args.model != "all" or model in owners[k])
     }
 
 
-PARAM_KEYS = (
-    "tasks",
-    "sleep",
-    "workers",
-    "requests",
-    "latency",
-    "size",
-    "server",
-    "client",
-    "increments",
-    "yield_point",
-    "rounds",
-    "chunksize",
-    "timeout",
-    "fault",
-    "loop",
-    "start_method",
-    "lock",
-    "scheduler",
-)
+def param_keys() -> tuple[str, ...]:
+    """Every keyword `lab run` hands the library: the parameters, timeout, fault, model options."""
+    return (*PARAMS, "timeout", "fault", *option_owners())
 
 
 def seconds(value: float | None) -> str:
@@ -180,16 +177,16 @@ def yes_no(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "NO")
 
 
-def draw_charts(out: Path, stem: str, sweeps: Sequence[Result]) -> dict[str, dict[str, str]]:
+def draw_charts(out: Path, stem: str, swept: Sequence[Result]) -> dict[str, dict[str, str]]:
     """One chart per swept demo, beside the report: {demo: {"file": name} or {"skipped": why}}."""
     return pictures.per_demo(
-        out, f"{stem}-sweep", sweeps, sweep.chart, lambda g: f"{g[0].demo}: {sweep_title(g[0])}"
+        out, f"{stem}-sweep", swept, sweeps.chart, lambda g: f"{g[0].demo}: {sweep_title(g[0])}"
     )
 
 
 def draw_timelines(out: Path, stem: str, recorded: Sequence[Result]) -> dict[str, dict[str, str]]:
     """One timeline picture per recorded demo, beside the report (or why there is none)."""
-    return pictures.per_demo(out, f"{stem}-timeline", recorded, timeline.chart, timeline.title)
+    return pictures.per_demo(out, f"{stem}-timeline", recorded, timelines.chart, timelines.title)
 
 
 def draw_races(out: Path, stem: str, raced: Sequence[Result]) -> dict[str, dict[str, str]]:
@@ -205,7 +202,7 @@ def draw_races(out: Path, stem: str, raced: Sequence[Result]) -> dict[str, dict[
 
 def sweep_title(result: Result) -> str:
     """What a sweep ran: `8 tasks x sleep(0.05)` or `4 tasks x 1000000 rounds`."""
-    return f"{sweep.describe_work(result.params)}, {result.timing.get('clock', '')} medians"
+    return f"{sweeps.describe_work(result.params)}, {result.timing.get('clock', '')} medians"
 
 
 def stamp(environment: dict[str, Any]) -> str:

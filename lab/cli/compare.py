@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab import compare
 from lab.errors import BadResultsFile
 from lab.results import prepare_folder, write_atomically
+from lab.studies import compare
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,4 +1,4 @@
-"""`lab list`: every demo and model with its description."""
+"""`lab list`: every demo and model with its description, and the plug-ins that failed to load."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from tabulate import tabulate
 
 from lab.demos import DEMOS
-from lab.models import MODELS
+from lab.models import BROKEN, MODELS
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,4 +20,7 @@ def command(args: argparse.Namespace) -> int:
     print(tabulate([(n, d.description) for n, d in DEMOS.items()], ["demo", "what it shows"]))
     print()
     print(tabulate([(n, m.description) for n, m in MODELS.items()], ["model", "how it runs the work"]))
+    if BROKEN:
+        print()
+        print(tabulate(sorted(BROKEN.items()), ["unavailable", "why"]))
     return 0

@@ -10,16 +10,17 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lab import races
 from lab.cli.common import Interrupted, draw_races, parse_counts, stamp, whole
-from lab.environment import collect
 from lab.errors import InvalidParameter
+from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.models.base import YIELD_POINTS
+from lab.params import check_int
 from lab.report.races import races_section
 from lab.results import Result, ResultsFile, prepare_folder, write_atomically
-from lab.runner import check_int, choose, plan, run_trials
-from lab.suite import race_variants
+from lab.runner import choose, plan, run_trials
+from lab.studies import races
+from lab.studies.suite import race_variants
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
     sizes = [check_int("increments", n, 1) for n in parse_counts(args.increments)]
     points = [choose("yield point", p.strip(), YIELD_POINTS) for p in args.yield_point.split(",")]
     trials = check_int("trials", args.trials, 1)
-    models = [choose("model", m, MODELS) for m in args.models or MODELS]
+    models = [MODELS.get_model(m).name for m in args.models or MODELS]
     chosen = race_variants(models, not args.defaults_only)
     if not chosen:
         raise InvalidParameter(f"none of the models {', '.join(models)} can run here")

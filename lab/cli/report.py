@@ -7,13 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lab import across, ceiling, interpreters, lockcost
 from lab.cli.common import Interrupted, draw_charts, draw_races, draw_timelines, stamp, whole, write_report
-from lab.environment import collect
+from lab.http import ceiling
+from lab.measure import locks
+from lab.measure.environment import collect
+from lab.models import MODELS
+from lab.params import check_int
 from lab.results import ResultsFile, prepare_folder
-from lab.runner import check_int, choose
-from lab.scales import SCALES
-from lab.suite import SuiteInterrupted, plan_suite, run_suite
+from lab.runner import choose
+from lab.studies import across, pythons
+from lab.studies.scales import SCALES
+from lab.studies.suite import SuiteInterrupted, plan_suite, run_suite
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,7 +67,9 @@ def command(args: argparse.Namespace) -> int:
            "partial": False, "stem": stem}  # fmt: skip
     try:
         measured = run_suite(runs, trials, args.quiet, args.warmup)
-        run["lock_costs"] = lockcost.measure()
+        run["lock_costs"] = locks.measure(
+            MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS
+        )
         if any(r.demo == "http-get" for r in runs):
             run["server_ceiling"] = ceiling.measure()
     except SuiteInterrupted as stop:
@@ -97,7 +103,7 @@ def command(args: argparse.Namespace) -> int:
 
 def across_pythons(args: argparse.Namespace, out: Path, scale: str, trials: int) -> int:
     """`lab report --python A --python B ...`: the report run by each interpreter, merged."""
-    pythons = [interpreters.find(spec) for spec in args.python]  # every one found before any runs
+    found = [pythons.find(spec) for spec in args.python]  # every one found before any runs
     passed = ["--scale", scale, "--trials", str(trials)]
     passed += [
         *(["--demos", *args.demos] if args.demos else []),
@@ -114,7 +120,7 @@ def across_pythons(args: argparse.Namespace, out: Path, scale: str, trials: int)
         "stem": stem,
     }
     try:
-        done = across.run_each(pythons, passed, say=across.print_err)
+        done = across.run_each(found, passed, say=across.print_err)
     except across.AcrossInterrupted as stop:
         cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
         run |= {"partial": True, "interrupted": f"by {cause.signal_name}"}

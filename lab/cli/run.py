@@ -8,22 +8,23 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab import stats, timeline
 from lab.cli.common import (
     EXAMPLES,
-    PARAM_KEYS,
     Interrupted,
     add_run_arguments,
     model_names,
+    param_keys,
     params_for,
     seconds,
-    whole,
     yes_no,
 )
 from lab.demos import DEMOS
+from lab.measure import stats
 from lab.models import MODELS
+from lab.params import check_int
 from lab.results import Result, dump_results, prepare_folder
-from lab.runner import check_int, plan, run_trials
+from lab.runner import plan, run_trials
+from lab.studies import timelines
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +34,6 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument("demo", help=", ".join(DEMOS))
     add_run_arguments(run)
-    run.add_argument("--workers", type=whole, help="workers per model (pool-map: = tasks, counters: 5)")
     run.add_argument("--json", action="store_true", help="print a JSON array of results instead of a table")
 
 
@@ -54,7 +54,7 @@ def command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         names = [name for name in names if name not in over] or names  # none left: say why, below
-    requests = {name: params_for(args, name, PARAM_KEYS) for name in names}
+    requests = {name: params_for(args, name, param_keys()) for name in names}
     trace = Path(args.timeline) if args.timeline else None
     if trace:
         prepare_folder(trace.parent)  # fail before running, not after
@@ -84,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
 def write_timeline(path: Path | None, results: list[Result]) -> None:
     """The trace of the recorded results, for Perfetto, and one line on stderr saying where."""
     if path is not None:
-        events = timeline.write_trace(path, results)
+        events = timelines.write_trace(path, results)
         print(f"wrote {path}: {events} task events (open it at https://ui.perfetto.dev)", file=sys.stderr)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lab.cli.common import whole
-from lab.server import LOOPBACK, bind, serve, url_of
+from lab.http.server import LOOPBACK, bind, serve, url_of
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

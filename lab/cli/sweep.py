@@ -7,15 +7,16 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab import sweep
 from lab.cli.common import add_work_arguments, draw_charts, parse_counts, stamp, whole
 from lab.demos import DEMOS
-from lab.environment import collect
 from lab.errors import InvalidParameter
+from lab.measure.environment import collect
 from lab.models import MODELS
+from lab.params import PARAMS, check_int
 from lab.report import render_sweep
 from lab.results import ResultsFile, prepare_folder, write_atomically
-from lab.runner import check_int, plan, run_trials
+from lab.runner import plan, run_trials
+from lab.studies import sweeps
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,8 +26,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sweeper.add_argument(
         "--workers", default="1,2,4,8", help="comma-separated worker counts (default 1,2,4,8)"
     )
-    sweeper.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models")
-    add_work_arguments(sweeper)
+    sweeper.add_argument("--models", nargs="+", help=f"only these models ({', '.join(MODELS)})")
+    add_work_arguments(sweeper, sweep=True)
     sweeper.add_argument("--trials", type=whole, default=3, help="trials per point (default 3)")
     sweeper.add_argument("--out", default="reports", help="folder for the files (default: reports)")
 
@@ -36,17 +37,16 @@ def command(args: argparse.Namespace) -> int:
     if args.demo in DEMOS and DEMOS[args.demo].task is None:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
     counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
-    models = args.models or list(MODELS)
-    keys = ("tasks", "sleep", "increments", "yield_point", "rounds", "requests", "latency", "size", "server")
-    params = {k: v for k in keys if (v := getattr(args, k)) is not None}
+    models = [MODELS.get_model(m).name for m in args.models or MODELS]
+    params = {k: v for k, param in PARAMS.items() if param.sweeps and (v := getattr(args, k)) is not None}
     for model in models:  # everything is checked before anything runs, up to each model's limit
-        plan(args.demo, model, **sweep.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))
-    skipped = sweep.skipped(models, counts)
+        plan(args.demo, model, **sweeps.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))
+    skipped = sweeps.skipped(models, counts)
     out = Path(args.out)
     prepare_folder(out)
     environment = collect(args.argv)
     trials = check_int("trials", args.trials, 1)
-    results = sweep.sweep(
+    results = sweeps.sweep(
         args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
     )
     stem = f"lab-sweep-{args.demo}-{stamp(environment)}"
@@ -57,7 +57,7 @@ def command(args: argparse.Namespace) -> int:
     write_atomically(out / f"{stem}.md", render_sweep(ResultsFile.from_json(text)))
     chart = charts.get(args.demo, {}).get("file")
     print(f"wrote {out / stem}.md, {out / stem}.json" + (f" and {out / chart}" if chart else ""))
-    print(tabulate(sweep.rows(results), sweep.HEADERS, disable_numparse=True))
+    print(tabulate(sweeps.rows(results), sweeps.HEADERS, disable_numparse=True))
     for point in skipped:
         print(f"skipped: {point['variant']} at {point['workers']} workers: {point['reason']}")
     return 1 if any(r.error for r in results) else 0

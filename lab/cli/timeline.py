@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab import pictures, timeline
-from lab.cli.common import add_work_arguments, whole
+from lab import pictures
+from lab.cli.common import add_work_arguments
 from lab.demos import DEMOS
-from lab.environment import collect
 from lab.errors import InvalidParameter
+from lab.measure.environment import collect
 from lab.models import MODELS
+from lab.params import PARAMS
 from lab.results import Result, prepare_folder
-from lab.runner import choose, plan, run_trials
+from lab.runner import plan, run_trials
+from lab.studies import timelines
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +22,6 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("timeline", help="who ran which task, when: a PNG and a trace for Perfetto")
     p.add_argument("demo", help="pool-map, racy-counter, locked-counter, cpu-bound or http-get")
     p.add_argument("--models", nargs="+", help="only these models (default: all, with default options)")
-    p.add_argument("--workers", type=whole, help="workers (default: the demo's)")
     add_work_arguments(p)
     p.add_argument("--out", default="reports", help="folder for the files (default: reports)")
 
@@ -29,9 +30,8 @@ def command(args: argparse.Namespace) -> int:
     """Run the demo once per model, recorded; write <stem>.png and <stem>.trace.json."""
     if args.demo in DEMOS and DEMOS[args.demo].task is None:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there is no worker to draw")
-    models = [choose("model", m, MODELS) for m in args.models or MODELS]
-    keys = ("tasks", "sleep", "workers", "increments", "rounds", "requests", "latency", "size", "server")
-    params = {k: v for k in keys if (v := getattr(args, k)) is not None}
+    models = [MODELS.get_model(m).name for m in args.models or MODELS]
+    params = {k: v for k in PARAMS if (v := getattr(args, k)) is not None}
     for model in models:
         plan(args.demo, model, **params, timeline=True)  # everything is checked before anything runs
     out = Path(args.out)
@@ -40,8 +40,8 @@ def command(args: argparse.Namespace) -> int:
     for model in models:
         results += run_trials(args.demo, model, 1, **params, timeline=True)
     stem = f"lab-timeline-{args.demo}-{collect(args.argv)['date'][:16].replace(' ', '-').replace(':', '')}"
-    events = timeline.write_trace(out / f"{stem}.trace.json", results)
-    why = pictures.draw_atomically(timeline.chart, results, out / f"{stem}.png", timeline.title(results))
+    events = timelines.write_trace(out / f"{stem}.trace.json", results)
+    why = pictures.draw_atomically(timelines.chart, results, out / f"{stem}.png", timelines.title(results))
     print(f"wrote {out / stem}.trace.json ({events} task events; open it at https://ui.perfetto.dev)")
     print(f"wrote {out / stem}.png" if why is None else f"no picture: {why}")
     return 1 if any(r.error for r in results) else 0

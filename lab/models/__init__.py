@@ -1,18 +1,10 @@
-"""The model registry: one line per model. A fourth model is one new module and one line here."""
+"""The models: the contract (`base`), what their tasks share (`tasks`), the registry of every
+model installed (`registry`: the entry point group `lab.models`), and one module per built-in
+model: `coroutines` (asyncio), `threads`, `processes`, `cluster` (dask)."""
 
 from __future__ import annotations
 
-from lab.models.base import Measured, Model, Work
-from lab.models.cluster import Dask
-from lab.models.coroutines import Coroutines
-from lab.models.processes import Processes
-from lab.models.threads import Threads
+from lab.models.base import Measured, Model, Option, Work, Workers
+from lab.models.registry import BROKEN, MODELS
 
-MODELS: dict[str, type[Model]] = {
-    Coroutines.name: Coroutines,
-    Threads.name: Threads,
-    Processes.name: Processes,
-    Dask.name: Dask,
-}
-
-__all__ = ["MODELS", "Measured", "Model", "Work"]
+__all__ = ["BROKEN", "MODELS", "Measured", "Model", "Option", "Work", "Workers"]

@@ -1,38 +1,48 @@
-"""The contract every model implements, and the small pieces the models share.
+"""The contract every model implements: start workers, map work over them, stop them.
 
-A *model* is a way to run work concurrently: coroutines, threads or processes. A demo describes
-its work as a `Work` (which task, over which items, with how many workers, sharing which
-counter); a model runs it and hands back a `Measured`: the task outputs, the final counter and two
-timings taken with `time.perf_counter`:
+A *model* is a way to run work concurrently: coroutines, threads, processes, a cluster, or a
+third party's (a plug-in, registered by the entry point group `lab.models`, see
+`lab.models.registry`). A demo describes its work as a `Work` (which task, over which items, with
+how many workers, sharing which counter); a model runs it and hands back a `Measured`: the task
+outputs, the final counter and two timings taken with `time.perf_counter`:
 
     elapsed_s   the map alone, with every worker already started (what the article timed)
     startup_s   everything else the model needed: starting the pool or loop, and shutting it down
 
-With `Work.record`, a model also hands back one `Span` per task: who ran it, when, and (threads
-and processes) its CPU time, on the same clock in every process (`now`, `time.perf_counter`,
-which is CLOCK_MONOTONIC, system-wide, on Linux and macOS). Recording wraps each task in `timed`
-(or the asyncio model's `timed`); with it off, the tasks run exactly as before.
+The timed region is written once, in `Model.run`, as `concurrent.futures.Executor.map` is
+written once over each executor's `submit`:
 
-Each model module defines the same task functions under the same names (`echo`, `count`,
-`crunch`, `fetch`), so the three modules can be read side by side: they differ only in how they
-wait, what their counter, lock and HTTP client are, and how these reach the workers.
+    Model.run(work)
+      └─ with model.start(work) as workers:      the model starts its workers, all past a start line
+           clock and CPU time start               (the base)
+           workers.map(items, record)             the model maps the task over the items
+           clock and CPU time stop, spans split   (the base)
+           workers.counter()                      the shared counter's final value
+         (leaving the block stops the workers, or kills them after a failure)
+
+With `Work.record`, the items are `(index, item)` pairs and each output comes with a `Span`: who
+ran the task, when, and (threads and processes) its CPU time, on the same clock in every
+process (`now`, `time.perf_counter`: CLOCK_MONOTONIC, system-wide, on Linux and macOS).
+
+What differs per model is declared on the model class (`Model`'s class variables): its options
+(`takes`), worker limit, whether it runs coroutine functions, whether its work must pickle,
+whether it has child processes, its locks and their cost, its chart colour, and what it runs
+differently at a report's scale. The lab reads those declarations and never a model's name.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from typing import Any, ClassVar, Literal
 
 import psutil
 
-from lab.clients import Outcome, Target
 from lab.errors import UnknownName
+from lab.http.clients import Target
 
 TaskName = Literal["echo", "count", "crunch", "fetch", "call"]
 Fault = Literal["raise", "exit", "hang"]
@@ -73,6 +83,11 @@ class Work:
     yield_point: YieldPoint = "sleep0"
 
 
+# One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
+# The lane is the asyncio slot; threads and processes get theirs from `lab.studies.timelines.lanes`.
+Span = tuple[str, int | None, int, float, float, float | None]
+
+
 @dataclass(frozen=True)
 class Measured:
     """What a model hands back: outputs in input order, the final counter, and two timings.
@@ -92,64 +107,118 @@ class Measured:
     cpu_s: float | None = None
 
 
-# One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
-# The lane is the asyncio slot; threads and processes get theirs from `lab.timeline.lanes`.
-Span = tuple[str, int | None, int, float, float, float | None]
+@dataclass(frozen=True)
+class Tasks:
+    """Every task a model provides, one function per `TaskName` (mypy checks that none is missing).
+
+    Each takes `(item, sleep, fault, ...)` as its model passes them; the model modules define
+    them under the same names so that they read side by side."""
+
+    echo: Callable[..., Any]
+    count: Callable[..., Any]
+    crunch: Callable[..., Any]
+    fetch: Callable[..., Any]
+    call: Callable[..., Any]
+
+    def __getitem__(self, task: TaskName) -> Callable[..., Any]:
+        function: Callable[..., Any] = getattr(self, task)
+        return function
 
 
-def worker_id() -> str:
-    """Who runs the calling task: `process PID` in a worker's main thread, else `thread TID`."""
-    if threading.current_thread() is threading.main_thread():
-        return f"process {os.getpid()}"
-    return f"thread {threading.get_native_id()}"
+@dataclass(frozen=True)
+class Option:
+    """A model option, declared once: its name (keyword `start_method`, flag `--start-method`),
+    its valid values (the default first), its help, and where it applies.
+
+    `tasks`: the tasks it applies to (None: all); `free`: a check for values of the user's own
+    beyond `choices` (dask's scheduler address), returning the value or raising InvalidParameter;
+    `only_locked`: a report varies it only where the demo locks (the lock kind); `fixed_for`:
+    tasks for which a report keeps its default (a start method changes start-up, which http-get
+    does not time)."""
+
+    name: str
+    choices: tuple[str, ...]
+    help: str
+    tasks: tuple[TaskName, ...] | None = None
+    free: Callable[[str], str] | None = None
+    only_locked: bool = False
+    fixed_for: tuple[TaskName, ...] = ()
+
+    def applies_to(self, task: TaskName | None) -> bool:
+        """Whether the option means anything for `task`."""
+        return self.tasks is None or task in self.tasks
+
+    def check(self, value: str) -> str:
+        """`value` if it is a choice or a free value that passes the check, else UnknownName
+        (or the check's InvalidParameter) naming what would do."""
+        if value in self.choices:
+            return value
+        if self.free is not None:
+            return self.free(value)
+        raise UnknownName(self.name.replace("_", " "), value, self.choices)
 
 
-def timed(task: Any, pair: tuple[int, Any]) -> tuple[Any, Span]:
-    """Run `task(item)` for `pair = (index, item)` and say who ran it, when, and its CPU time
-    (`time.thread_time`: this thread's alone). Module-level, so that processes can pickle it."""
-    index, item = pair
-    worker, cpu, start = worker_id(), time.thread_time(), now()
-    output = task(item)
-    end = now()
-    return output, (worker, None, index, start, end, time.thread_time() - cpu)
+class Workers(ABC):
+    """A model's workers for one run, every one started and past the start line: what the timed
+    region maps over. Made by `Model.start`, which also stops them."""
 
+    @abstractmethod
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """The run's task over every item, outputs in input order; raise the task's own exception,
+        or TimeoutError after `work.timeout`. With `record`, items are `(index, item)` pairs and
+        each output is `(output, Span)`."""
 
-def split(pairs: list[tuple[Any, Span]]) -> tuple[list[Any], list[Span]]:
-    """`timed`'s results as the outputs, in order, and the spans."""
-    return [output for output, _ in pairs], [span for _, span in pairs]
+    def counter(self) -> int | None:
+        """The shared counter's final value (`fetch`: None; the demo counts verified responses)."""
+        return None
 
-
-class Counter:
-    """A plain Python object holding a number: it has no lock of its own."""
-
-    def __init__(self) -> None:
-        self.value = 0
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the lab process and these workers (see `cpu_seconds`)."""
+        return cpu_seconds()
 
 
 class Model(ABC):
-    """A way to run `Work` concurrently.
+    """A way to run `Work` concurrently: declared traits, and `start`.
 
-    Subclasses set `name`, `description` and `option_choices` (option name to its valid values,
-    the default first; `free_options` lets an option take values of the user's own too, checked;
-    `task_options` ties an option to the one task it applies to, like the HTTP `client` to
-    `fetch`), and implement `run`. `run` must start `work.workers` workers before it
-    starts the clock, return outputs in input order, raise the task's own exception if a task
-    fails, raise `TimeoutError` when `work.timeout` passes, and leave no worker behind in any
-    case (including KeyboardInterrupt).
+    A model declares what differs about it in the class variables below and implements `start`;
+    `run` (the timed region) is the same for every model. `start` must start `work.workers`
+    workers before it yields, stop them when the block ends and kill them when it ends with an
+    exception (a task's, TimeoutError, KeyboardInterrupt): no worker is ever left behind.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
-    # Options that also take a value of the user's own beyond their named choices (dask's
-    # `scheduler`: `local` or an address): the option to a function that checks such a value and
-    # returns it, or raises InvalidParameter naming it and what would do.
-    free_options: ClassVar[Mapping[str, Callable[[str], str]]] = {}
-    task_options: ClassVar[Mapping[str, TaskName]] = {}
+    takes: ClassVar[tuple[Option, ...]] = ()  # its options (an instance's chosen ones: `self.options`)
     max_workers: ClassVar[int]
-    # Whether the work runs in child processes, whose memory must be sampled while it runs; the
-    # lab process's own peak needs no sampling (`lab.memory`).
+    # Whether the work runs in child processes, whose memory must be sampled while it runs (the
+    # lab process's own peak needs no sampling, `lab.measure.memory`), and which `--fault exit` kills.
     children: ClassVar[bool] = False
+    # Whether the model runs coroutine functions (`lab bench` hands it the `--async` function).
+    asynchronous: ClassVar[bool] = False
+    # Whether the work crosses to another interpreter by pickling (functions at module level).
+    pickles: ClassVar[bool] = False
+    # Whether Python code in its workers runs at the same time (no GIL shared between them).
+    parallel: ClassVar[bool] = False
+    # What outputs that differ from a serial run's mean in this model (`lab bench`'s verdict).
+    mismatch_means: ClassVar[str] = "the outputs differ from a serial run's"
+    rank: ClassVar[int] = 100  # where it stands in lists and tables (the built-ins: 10 to 40)
+    colour: ClassVar[str] = "#7f7f7f"  # its colour in charts (matplotlib's tab10 for the built-ins)
+    # Whether every study joins it (timelines, race statistics, sweeps at the quick scale); a
+    # model that starts a cluster per run is left to the main tables and the article scale.
+    cheap: ClassVar[bool] = True
+    # Extra worker counts `lab bench` tries by default beyond 1, 2 and the cores (cheap waiters).
+    bench_workers: ClassVar[tuple[int, ...]] = ()
+    # What it runs differently at a report scale: scale -> demo -> parameters to run instead, or
+    # why it leaves the demo out there (listed as skipped).
+    at_scale: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any] | str]]] = {}
+    # The options with which this model measures the HTTP server's ceiling (None: it does not).
+    ceiling_options: ClassVar[Mapping[str, str] | None] = None
+    # Which of the article's and Real Python's approaches this model is ("processes", "threads",
+    # "asyncio"), where the report sets their published figures beside ours; read from the class
+    # that declares it, so that a subclass (a plug-in) does not take its parent's place there.
+    approach: ClassVar[str | None] = None
+    # Where its counter lives, when a finding should say so (a round trip per read and write).
+    counter_note: ClassVar[str] = ""
 
     def __init__(self, **options: str) -> None:
         self.options = {**self.default_options(), **options}
@@ -157,78 +226,48 @@ class Model(ABC):
     @classmethod
     def default_options(cls) -> dict[str, str]:
         """The options used when none is given: the first valid value of each."""
-        return {key: values[0] for key, values in cls.option_choices.items()}
+        return {option.name: option.choices[0] for option in cls.takes}
 
     @classmethod
-    def choices_for(cls, task: TaskName | None) -> dict[str, tuple[str, ...]]:
-        """The options that apply to `task`: all of them but those tied to another task."""
-        return {k: v for k, v in cls.option_choices.items() if cls.task_options.get(k, task) == task}
+    def options_for(cls, task: TaskName | None) -> tuple[Option, ...]:
+        """The options that apply to `task`."""
+        return tuple(option for option in cls.takes if option.applies_to(task))
 
     @classmethod
-    def check_option(cls, key: str, value: str) -> str:
-        """`value` for option `key`: one of its choices, or a value its `free_options` check
-        accepts; otherwise UnknownName (or the check's InvalidParameter) naming what would do."""
-        choices = cls.option_choices[key]
-        if value in choices:
-            return value
-        if key in cls.free_options:
-            return cls.free_options[key](value)
-        raise UnknownName(key.replace("_", " "), value, choices)
+    def option(cls, name: str) -> Option:
+        """The option called `name` (KeyError if the model has none)."""
+        return next(option for option in cls.takes if option.name == name)
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
         """Why this variant cannot run on this machine (with how to fix it), or None if it can."""
         return None
 
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """Microseconds per uncontended acquire and release of each lock this model's locked
+        counter uses, by the lock's name (`lab.measure.locks` has the helpers)."""
+        return {}
+
     @abstractmethod
+    def start(self, work: Work) -> AbstractContextManager[Workers]:
+        """Start `work.workers` workers, every one ready; stop them when the block ends."""
+
     def run(self, work: Work) -> Measured:
-        """Run `work` with `work.workers` workers and measure it."""
-
-
-class InjectedFault(RuntimeError):
-    """The exception a task raises when asked to with the fault `raise`."""
-
-
-def misbehave(fault: Fault | None) -> None:
-    """Make the calling task fail in the way asked: raise, kill its process, or hang forever."""
-    if fault == "raise":
-        raise InjectedFault("injected fault: the task raised")
-    if fault == "exit":
-        os._exit(70)  # the worker process dies without a word, as a crash or OOM kill would
-    if fault == "hang":
-        threading.Event().wait()  # never set: a hang that nothing inside the task ends
-
-
-def crunch_rounds(rounds: int) -> int:
-    """Pure-Python arithmetic that holds the GIL all along: `rounds` multiply-adds modulo a prime."""
-    x = 1
-    for i in range(rounds):
-        x = (x * 31 + i) % 1_000_003
-    return x
-
-
-class CallFailed(RuntimeError):
-    """The user's function raised on an item (`call`): the message names the item's index."""
-
-
-def apply(function: Callable[..., Any], pair: tuple[int, Any]) -> Any:
-    """`call`'s body in threads and processes: `function(item)`, a failure naming the item."""
-    index, item = pair
-    try:
-        return function(item)
-    except Exception as exc:
-        raise failed(index, item, exc) from exc
-
-
-def failed(index: int, item: Any, exc: BaseException) -> CallFailed:
-    """The exception `call` raises when the function raised on item `index` (picklable: one str)."""
-    return CallFailed(f"item {index} ({shorten(item)}): {type(exc).__name__}: {exc}")
-
-
-def shorten(item: Any, width: int = 40) -> str:
-    """An item's repr, cut to `width` characters."""
-    text = repr(item)
-    return text if len(text) <= width else text[: width - 3] + "..."
+        """Start the workers, time the map alone, stop them: the timed region, for every model."""
+        started = now()
+        with self.start(work) as workers:
+            cpu = workers.cpu_seconds()
+            begin = now()
+            items = tuple(enumerate(work.items)) if work.record else work.items
+            outputs = workers.map(items, work.record)
+            elapsed = now() - begin
+            cpu = workers.cpu_seconds() - cpu
+            counter = workers.counter()
+        spans = None
+        if work.record:
+            outputs, spans = [o for o, _ in outputs], [s for _, s in outputs]
+        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu)
 
 
 def cpu_seconds(pids: Iterable[int] = ()) -> float:
@@ -243,29 +282,6 @@ def cpu_seconds(pids: Iterable[int] = ()) -> float:
             continue
         total += times.user + times.system
     return total
-
-
-def verified(outputs: list[Outcome]) -> int:
-    """How many `fetch` outcomes are verified responses: the http-get demo's counter."""
-    return sum(not what for what, _ in outputs)
-
-
-def use_forkserver(preload: list[str]) -> None:
-    """Make the next forkserver child come from a forkserver that imported `preload` first.
-
-    A process has one forkserver, shared by every start method user: the processes model's
-    workers want it bare (`__main__` only, so that their memory is theirs), a Dask cluster's want
-    `distributed` in it (without it each worker imports it itself: 1.0 s instead of 0.26 s to
-    start five). A running forkserver with other modules is stopped (it serves no pool: the lab
-    runs one model at a time) and the next start makes a new one. `_stop` and `_preload_modules`
-    are private (3.11 to 3.13 have both); `set_forkserver_preload` is not.
-    """
-    server = getattr(forkserver, "_forkserver", None)
-    if server is None or getattr(server, "_preload_modules", preload) == preload:
-        return
-    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
-        server._stop()
-    forkserver.set_forkserver_preload(preload)
 
 
 def now() -> float:

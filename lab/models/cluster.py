@@ -31,7 +31,7 @@ import os
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -40,22 +40,12 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab._compat import use_forkserver
 from lab.errors import InvalidParameter
-from lab.models.base import (
-    Fault,
-    Measured,
-    Model,
-    TaskName,
-    Work,
-    apply,
-    crunch_rounds,
-    misbehave,
-    now,
-    split,
-    timed,
-    use_forkserver,
-)
+from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.measure.locks import median_us, per_round
+from lab.models.base import Fault, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import apply, crunch_rounds, misbehave, timed
 from lab.signals import sigint_deferred, threads_without_sigint
 
 INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
@@ -168,13 +158,7 @@ def cpu() -> float:
     return time.process_time()
 
 
-TASKS: dict[str, Callable[..., Any]] = {
-    "echo": echo,
-    "count": count,
-    "crunch": crunch,
-    "fetch": fetch,
-    "call": call,
-}
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
 
 
 def forkserver_preload() -> list[str]:
@@ -240,6 +224,29 @@ def remote_cluster(address: str, timeout: float) -> Iterator[Any]:
         client.close()
 
 
+class ClusterWorkers(Workers):
+    """A client of a cluster whose `workers` workers are up and warm, and the run's shared state."""
+
+    def __init__(self, client: Any, addresses: list[str], names: Names | None, work: Work, options: Any):
+        self.client, self.addresses, self.names, self.work = client, addresses, names, work
+        self.scheduler, self.library = options["scheduler"], options["client"]
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """Submit every task, then gather the outputs in input order."""
+        local = self.scheduler == "local"
+        futures = Dask.submit(self.client, self.work, self.addresses, self.names, items, record=record,
+                              library=self.library, local=local)  # fmt: skip
+        return Dask.collect(self.client, futures, self.work, self.scheduler)
+
+    def counter(self) -> int:
+        """The `Variable`'s final value, read from the scheduler."""
+        return Dask.counter_value(self.client, self.names)
+
+    def cpu_seconds(self) -> float:
+        """The lab process's CPU time (the client; and a local scheduler) and the workers'."""
+        return Dask.cpu(self.client, self.addresses)
+
+
 class Dask(Model):
     """Runs the work as Dask tasks, on a local cluster the run starts or on a running one."""
 
@@ -248,25 +255,51 @@ class Dask(Model):
         "tasks on a Dask cluster's worker processes; shares a distributed.Variable, "
         "locks with distributed.Lock (pip install 'lab[dask]')"
     )
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "scheduler": ("local",),
-        "client": SYNC_CLIENTS,
-    }
-    free_options: ClassVar[Mapping[str, Callable[[str], str]]] = {"scheduler": check_address}
-    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
+    takes: ClassVar[tuple[Option, ...]] = (
+        Option("scheduler", ("local",), "local (a cluster per run) or tcp://HOST:PORT of a running one",
+               free=check_address),
+        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+    )  # fmt: skip
     # A local worker process holds ~60 MB and the scheduler, in the lab process, handles a few
     # thousand tasks a second: past the cores, more workers only help waiting tasks.
     max_workers: ClassVar[int] = 32
     children: ClassVar[bool] = True
+    pickles: ClassVar[bool] = True
+    parallel: ClassVar[bool] = True
+    mismatch_means: ClassVar[str] = "the outputs depend on the worker that computes them"
+    rank: ClassVar[int] = 40
+    colour: ClassVar[str] = "#d62728"
+    counter_note: ClassVar[str] = (
+        "a `distributed.Variable`: each read and each write is a round trip to the scheduler"
+    )
+    cheap: ClassVar[bool] = False  # a cluster per run: the main tables and the article scale only
+    # A Dask increment is two round trips to the scheduler (about 2 ms, a thousand times a local
+    # one), and a local cluster's worker processes take about 0.1 s each to start and warm: at the
+    # quick scale, dask counts less and starts fewer clusters, so that the report stays short.
+    at_scale: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any] | str]]] = {
+        "quick": {
+            "racy-counter": {"workers": 5, "increments": 50},
+            "locked-counter": {"workers": 5, "increments": 20},
+            "http-get": "not at the quick scale: 20 worker processes to start per trial "
+            "(lab run http-get --model dask runs it)",
+        }
+    }
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
         """The `distributed` package is an extra."""
         return INSTALL if importlib.util.find_spec("distributed") is None else None
 
-    def run(self, work: Work) -> Measured:
-        """Start (or reach) the workers, warm them, then time the tasks alone."""
-        started = now()
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """A `distributed.Lock`, which lives in the scheduler: timed from the worker of a
+        one-worker local cluster, as the counter demo's tasks use it."""
+        with local_cluster(1) as client:
+            return {"distributed.Lock": client.submit(distributed_lock_us, 100).result()}
+
+    @contextmanager
+    def start(self, work: Work) -> Iterator[ClusterWorkers]:
+        """Start (or reach) the workers and warm them; close a local cluster at the end."""
         scheduler = self.options["scheduler"]
         with ExitStack() as stack:
             if scheduler == "local":
@@ -282,20 +315,8 @@ class Dask(Model):
                 # A hung or dying worker makes closing the cluster wait for it (5 s and more): on
                 # the way out after a failure, its processes are killed first, as the processes model does.
                 stack.push(lambda kind, exc, tb: kill(pids.values()) if kind else None)
-            state = self.shared_state(client, work, stack)
-            cpu_before = self.cpu(client, addresses)
-            begin = now()
-            futures = self.submit(
-                client, work, addresses, state, library=self.options["client"], local=scheduler == "local"
-            )
-            outputs = self.collect(client, futures, work, scheduler)
-            elapsed = now() - begin
-            cpu_s = self.cpu(client, addresses) - cpu_before
-            spans = None
-            if work.record:
-                outputs, spans = split(outputs)
-            counter = self.counter_value(client, state)
-        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu_s)
+            names = self.shared_state(client, work, stack)
+            yield ClusterWorkers(client, addresses, names, work, self.options)
 
     @staticmethod
     def workers(client: Any, wanted: int, timeout: float) -> list[str]:
@@ -335,7 +356,15 @@ class Dask(Model):
 
     @staticmethod
     def submit(
-        client: Any, work: Work, addresses: list[str], names: Names | None, *, library: str, local: bool
+        client: Any,
+        work: Work,
+        addresses: list[str],
+        names: Names | None,
+        items: Sequence[Any],
+        *,
+        record: bool,
+        library: str,
+        local: bool,
     ) -> list[Any]:
         """Send every task: the counters one per worker (each pinned to its own), the others by `map`."""
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
@@ -345,10 +374,9 @@ class Dask(Model):
             task = partial(task, target=work.target, library=library)
         elif work.task == "call":
             task = partial(task, function=work.function)
-        if work.record:
-            task, items = partial(timed, task), list(enumerate(work.items))
-        else:
-            items = list(work.items)
+        if record:
+            task = partial(timed, task)
+        items = list(items)
         # A local cluster's workers are all the run's: no restriction, and the scheduler spreads
         # tasks submitted together over idle workers, one each first (so every counter task gets a
         # worker of its own). On a running cluster the work is restricted to the chosen workers,
@@ -400,3 +428,9 @@ class Dask(Model):
         distributed = dist()
 
         return int(distributed.Variable(names.counter, client=client).get())
+
+
+def distributed_lock_us(rounds: int) -> float:
+    """Run on a Dask worker: the median of five measurements of a `distributed.Lock`, in us."""
+    lock = dist().Lock(f"lab-lockcost-{os.getpid()}")
+    return median_us(lambda: per_round(lock, rounds))

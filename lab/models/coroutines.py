@@ -7,38 +7,27 @@ coroutine sees the same objects: the counter is a plain object and the lock an `
 Every coroutine shares one HTTP session too (`aiohttp.ClientSession` or `httpx.AsyncClient`,
 option `client`), as aiohttp's documentation asks: one session per application.
 
-The loop is started with `anyio.run` (which also picks uvloop, option `loop`) and timed out with
-`anyio.fail_after`; the tasks themselves run on bare asyncio (`gather` and a `Semaphore`), which
-costs a third of an anyio task group per task.
+The loop is an `asyncio.Runner` (uvloop's, option `loop`), started before the clock and closed
+after it, so that the base class times the map alone; the map is timed out with
+`anyio.fail_after`, and the tasks run on bare asyncio (`gather` and a `Semaphore`), which costs a
+third of an anyio task group per task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import anyio
 
-from lab.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
-from lab.models.base import (
-    Counter,
-    Fault,
-    Measured,
-    Model,
-    Span,
-    TaskName,
-    Work,
-    cpu_seconds,
-    crunch_rounds,
-    failed,
-    misbehave,
-    now,
-    split,
-)
+from lab.http.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
+from lab.measure.locks import in_new_loop, median_us
+from lab.models.base import Fault, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.tasks import Counter, crunch_rounds, failed, misbehave
 
 
 @dataclass(frozen=True)
@@ -144,41 +133,50 @@ async def amisbehave(fault: Fault | None) -> None:
     misbehave(fault)
 
 
-TASKS: dict[str, Callable[..., Any]] = {
-    "echo": echo,
-    "count": count,
-    "crunch": crunch,
-    "fetch": fetch,
-    "call": call,
-}
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
 
 
-async def run_async(work: Work, client: str = ASYNC_CLIENTS[0]) -> Measured:
-    """Run `work` on the running event loop (startup_s is 0: the loop is the caller's)."""
+class LoopWorkers(Workers):
+    """An event loop, kept between calls (`asyncio.Runner`), and the run's shared objects."""
+
+    def __init__(self, runner: asyncio.Runner, shared: Shared, work: Work):
+        self.runner, self.shared, self.work = runner, shared, work
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """Every item as a coroutine, `gather`ed on the loop, within the timeout."""
+        outputs: list[Any] = self.runner.run(gather(self.shared, self.work, items, record))
+        return outputs
+
+    def counter(self) -> int:
+        """The plain object's final value."""
+        return self.shared.counter.value
+
+
+async def gather(shared: Shared, work: Work, items: Sequence[Any], record: bool = False) -> list[Any]:
+    """One coroutine per item on the running loop; each holds a slot (`Shared.slots`) while it runs."""
+    task, sleep, fault = TASKS[work.task], work.sleep, work.fault
+    with anyio.fail_after(work.timeout):
+        if record:
+            free = asyncio.Semaphore(max(1, len(items)))  # never waited on: `timed` holds the slot
+            shared = replace(shared, inner=replace(shared, slots=free))
+            pairs: list[Any] = await asyncio.gather(
+                *(timed(task, pair, sleep, fault, shared) for pair in items)
+            )
+            return pairs
+        outputs: list[Any] = await asyncio.gather(*(task(item, sleep, fault, shared) for item in items))
+        return outputs
+
+
+async def prepare(work: Work, client: str, stack: AsyncExitStack) -> Shared:
+    """The run's shared objects, made on the loop: the lock, start line, slots, HTTP session."""
     lock = asyncio.Lock() if work.locked else nullcontext()
-    async with AsyncExitStack() as stack:
-        http = None
-        if work.target is not None:
-            http = await stack.enter_async_context(async_client(client, work.target, work.workers))
-        lanes = list(range(work.workers))[::-1]
-        start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
-        pause = work.yield_point == "sleep0"
-        shared = Shared(Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause)
-        task, sleep, fault = TASKS[work.task], work.sleep, work.fault
-        spans = None
-        with anyio.fail_after(work.timeout):
-            cpu = cpu_seconds()
-            begin = now()
-            if work.record:
-                free = asyncio.Semaphore(max(1, len(work.items)))  # never waited on: `timed` holds the slot
-                shared = replace(shared, inner=replace(shared, slots=free))
-                each = (timed(task, pair, sleep, fault, shared) for pair in enumerate(work.items))
-                outputs, spans = split(await asyncio.gather(*each))
-            else:
-                outputs = await asyncio.gather(*(task(item, sleep, fault, shared) for item in work.items))
-            elapsed = now() - begin
-            cpu = cpu_seconds() - cpu
-    return Measured(outputs, shared.counter.value, elapsed, 0.0, spans, begin, cpu)
+    http = None
+    if work.target is not None:
+        http = await stack.enter_async_context(async_client(client, work.target, work.workers))
+    lanes = list(range(work.workers))[::-1]
+    start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
+    pause = work.yield_point == "sleep0"
+    return Shared(Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause)
 
 
 class Coroutines(Model):
@@ -189,12 +187,20 @@ class Coroutines(Model):
         "coroutines on one event loop; waits with asyncio.sleep, shares a plain object, "
         "locks with asyncio.Lock"
     )
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "loop": ("asyncio", "uvloop"),
-        "client": ASYNC_CLIENTS,
-    }
-    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
+    takes: ClassVar[tuple[Option, ...]] = (
+        Option("loop", ("asyncio", "uvloop"), "the event loop"),
+        Option("client", ASYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+    )
     max_workers: ClassVar[int] = 100_000
+    asynchronous: ClassVar[bool] = True
+    mismatch_means: ClassVar[str] = (
+        "the coroutine is not safe to run concurrently (state changes across its awaits)"
+    )
+    rank: ClassVar[int] = 10
+    colour: ClassVar[str] = "#1f77b4"
+    approach: ClassVar[str | None] = "asyncio"
+    bench_workers: ClassVar[tuple[int, ...]] = (16, 128)  # a waiting coroutine is cheap: go further
+    ceiling_options: ClassVar[Mapping[str, str] | None] = {"loop": "uvloop"}
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
@@ -203,16 +209,23 @@ class Coroutines(Model):
             return "loop 'uvloop' needs uvloop, not installed here: pip install uvloop (not on Windows)"
         return None
 
-    def run(self, work: Work) -> Measured:
-        """Start a loop, run the work on it, close the loop; the loop's start and end are start-up."""
-        started = now()
-        use_uvloop = self.options["loop"] == "uvloop"
-        measured = anyio.run(
-            run_async,
-            work,
-            self.options["client"],
-            backend="asyncio",
-            backend_options={"use_uvloop": use_uvloop},
-        )
-        total = now() - started
-        return replace(measured, startup_s=total - measured.elapsed_s)
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """An `asyncio.Lock`."""
+        return {"asyncio.Lock": median_us(lambda: in_new_loop(20_000))}
+
+    @contextmanager
+    def start(self, work: Work) -> Iterator[LoopWorkers]:
+        """A new loop with the run's shared objects on it; closed, with the session, at the end."""
+        factory = None
+        if self.options["loop"] == "uvloop":
+            import uvloop  # noqa: PLC0415 (only when asked: it is not on every platform)
+
+            factory = uvloop.new_event_loop
+        with asyncio.Runner(loop_factory=factory) as runner:
+            stack = AsyncExitStack()
+            shared = runner.run(prepare(work, self.options["client"], stack))
+            try:
+                yield LoopWorkers(runner, shared, work)
+            finally:
+                runner.run(stack.aclose())

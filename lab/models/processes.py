@@ -22,29 +22,18 @@ import math
 import multiprocessing
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
-from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import (
-    Fault,
-    Measured,
-    Model,
-    TaskName,
-    Work,
-    apply,
-    cpu_seconds,
-    crunch_rounds,
-    misbehave,
-    now,
-    split,
-    timed,
-    use_forkserver,
-)
+from lab._compat import kill_workers, pool_pids, use_forkserver
+from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.measure.locks import median_us, per_round
+from lab.models.base import Fault, Model, Option, Tasks, Work, Workers, cpu_seconds
+from lab.models.tasks import apply, crunch_rounds, misbehave, timed
 from lab.signals import sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -139,18 +128,35 @@ def ready() -> None:
     shared.start.wait()
 
 
-TASKS: dict[str, Callable[..., Any]] = {
-    "echo": echo,
-    "count": count,
-    "crunch": crunch,
-    "fetch": fetch,
-    "call": call,
-}
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
     """`multiprocessing.Pool.map`'s default: about four chunks per worker."""
     return max(1, math.ceil(tasks / (workers * 4)))
+
+
+class ProcessWorkers(Workers):
+    """A started process pool, every worker past the initializer, and the run's shared objects."""
+
+    def __init__(self, pool: ProcessPoolExecutor, task: Callable[..., Any], what: Shared, work: Work):
+        self.pool, self.task, self.what, self.work = pool, task, what, work
+        self.pids = pool_pids(pool)  # as kill_workers reads them
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """`Executor.map` in chunks (`mapped`), recording each task with `timed` if asked."""
+        chunksize = self.work.chunksize or default_chunksize(len(items), self.work.workers)
+        task = partial(timed, self.task) if record else self.task
+        return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize)
+
+    def counter(self) -> int:
+        """The shared `Value`'s final value."""
+        value: int = self.what.counter.value
+        return value
+
+    def cpu_seconds(self) -> float:
+        """The lab's CPU time and its workers'."""
+        return cpu_seconds(self.pids)
 
 
 class Processes(Model):
@@ -161,15 +167,29 @@ class Processes(Model):
         "a pool of OS processes; waits with time.sleep, shares a multiprocessing.Value, "
         "locks with multiprocessing.Lock or Manager().Lock()"
     )
-    # The platform's default start method comes first: it is the default here too.
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "start_method": tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
-        "lock": ("mp", "manager"),
-        "client": SYNC_CLIENTS,
-    }
-    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
+    takes: ClassVar[tuple[Option, ...]] = (
+        # The platform's default start method comes first: it is the default here too.
+        Option(
+            "start_method",
+            tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
+            "how worker processes start",
+            fixed_for=("fetch",),
+        ),
+        Option(
+            "lock", ("mp", "manager"), "the lock: multiprocessing.Lock, or Manager().Lock()", only_locked=True
+        ),
+        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+    )
     max_workers: ClassVar[int] = 64
     children: ClassVar[bool] = True
+    pickles: ClassVar[bool] = True
+    parallel: ClassVar[bool] = True
+    mismatch_means: ClassVar[str] = "the outputs depend on the process that computes them"
+    rank: ClassVar[int] = 30
+    colour: ClassVar[str] = "#2ca02c"
+    approach: ClassVar[str | None] = "processes"
+    # multiprocessing's default: the workers import the rest themselves, so their memory is theirs.
+    forkserver_preload: ClassVar[tuple[str, ...]] = ("__main__",)
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
@@ -180,27 +200,33 @@ class Processes(Model):
             return f"start method {method!r} is not available on this platform (it has: {have})"
         return None
 
-    def run(self, work: Work) -> Measured:
-        """Start every process, then time the map alone; kill the workers if anything goes wrong."""
-        started = now()
-        context = multiprocessing.get_context(self.options["start_method"])
-        if self.options["start_method"] == "forkserver":
-            use_forkserver(["__main__"])  # multiprocessing's default: workers import the rest themselves
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """A `multiprocessing.Lock`, and a `Manager().Lock()`: a socket round trip per call."""
+        context = multiprocessing.get_context()
+        costs = {"multiprocessing.Lock": median_us(lambda: per_round(context.Lock(), 20_000))}
+        with context.Manager() as manager:
+            lock = manager.Lock()
+            costs["Manager().Lock()"] = median_us(lambda: per_round(lock, 300))
+        return costs
+
+    @contextmanager
+    def start(self, work: Work) -> Iterator[ProcessWorkers]:
+        """Start every process (one barrier round); kill the workers if anything goes wrong."""
+        method = self.options["start_method"]
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            use_forkserver(self.forkserver_preload)
         with ExitStack() as stack:
             starting = stack.enter_context(ExitStack())
-            starting.enter_context(sigint_deferred(self.options["start_method"]))
+            starting.enter_context(sigint_deferred(method))
             lock: AbstractContextManager[Any] = nullcontext()
             if work.locked:
                 manager = self.options["lock"] == "manager"
                 lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
             barrier = context.Barrier(work.workers, timeout=work.timeout)
             what = Shared(
-                context.Value("i", 0),
-                lock,
-                barrier,
-                work.target,
-                self.options["client"],
-                work.function,
+                context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function
             )
             if work.target:
                 load(what.library)  # once in the parent: forked workers share its pages
@@ -209,31 +235,12 @@ class Processes(Model):
             )
             stack.callback(pool.shutdown, cancel_futures=True)
             stack.push(lambda kind, exc, tb: kill_workers(pool) if kind else None)
-            chunksize = work.chunksize or default_chunksize(len(work.items), work.workers)
             task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
             # The executor may start its processes lazily: one barrier round makes sure they all
             # exist and have run the initializer before the clock starts.
             mapped(pool, partial(invoke, ready), range(work.workers), timeout=work.timeout)
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
-            spans = None
-            pids = list((getattr(pool, "_processes", None) or {}).keys())  # as kill_workers reads them
-            cpu = cpu_seconds(pids)
-            begin = now()
-            if work.record:
-                pairs = mapped(
-                    pool,
-                    partial(timed, task),
-                    enumerate(work.items),
-                    timeout=work.timeout,
-                    chunksize=chunksize,
-                )
-                outputs, spans = split(pairs)
-            else:
-                outputs = mapped(pool, task, work.items, timeout=work.timeout, chunksize=chunksize)
-            elapsed = now() - begin
-            cpu = cpu_seconds(pids) - cpu
-        startup = now() - started - elapsed
-        return Measured(outputs, what.counter.value, elapsed, startup, spans, begin, cpu)
+            yield ProcessWorkers(pool, task, what, work)
 
 
 def mapped(
@@ -269,11 +276,3 @@ def call_chunk(function: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
 def invoke(function: Any, _: object) -> Any:
     """Call `function()`, ignoring the item `map` passes (a module-level helper: it must pickle)."""
     return function()
-
-
-def kill_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill every worker at once: a hung or sleeping task must not keep the lab waiting."""
-    # Python 3.14 has pool.kill_workers(); before it, the processes are only in this attribute.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.kill()

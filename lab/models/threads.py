@@ -15,29 +15,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
-from lab.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import (
-    Counter,
-    Fault,
-    Measured,
-    Model,
-    TaskName,
-    Work,
-    apply,
-    cpu_seconds,
-    crunch_rounds,
-    misbehave,
-    now,
-    split,
-    timed,
-)
+from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.measure.locks import median_us, per_round
+from lab.models.base import Fault, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import Counter, apply, crunch_rounds, misbehave, timed
 
 THREAD_NAME = "lab-thread"
 
@@ -112,13 +100,24 @@ def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Share
     return apply(shared.function, pair)
 
 
-TASKS: dict[str, Callable[..., Any]] = {
-    "echo": echo,
-    "count": count,
-    "crunch": crunch,
-    "fetch": fetch,
-    "call": call,
-}
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+CLIENT = Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",))
+
+
+class ThreadWorkers(Workers):
+    """A started thread pool and the task bound to the run's shared objects."""
+
+    def __init__(self, pool: ThreadPoolExecutor, task: Callable[..., Any], shared: Shared, work: Work):
+        self.pool, self.task, self.shared, self.timeout = pool, task, shared, work.timeout
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """`Executor.map`, recording each task with `timed` if asked."""
+        task = partial(timed, self.task) if record else self.task
+        return list(self.pool.map(task, items, timeout=self.timeout))
+
+    def counter(self) -> int:
+        """The plain object's final value."""
+        return self.shared.counter.value
 
 
 class Threads(Model):
@@ -128,16 +127,24 @@ class Threads(Model):
     description: ClassVar[str] = (
         "a pool of OS threads; waits with time.sleep, shares a plain object, locks with threading.Lock"
     )
-    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"client": SYNC_CLIENTS}
-    task_options: ClassVar[Mapping[str, TaskName]] = {"client": "fetch"}
+    takes: ClassVar[tuple[Option, ...]] = (CLIENT,)
     # 10,000 threads start here in 3.3 s and hold 16 KB of memory each; more is possible (the
     # kernel allows 96,365 per user) but a pool that takes longer to start than to work teaches little.
     max_workers: ClassVar[int] = 10_000
+    mismatch_means: ClassVar[str] = "the function is not thread-safe"
+    rank: ClassVar[int] = 20
+    colour: ClassVar[str] = "#ff7f0e"
+    approach: ClassVar[str | None] = "threads"
 
-    def run(self, work: Work) -> Measured:
-        """Start every thread, then time the map alone."""
-        started = now()
-        lock = threading.Lock() if work.locked else nullcontext()
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """A `threading.Lock`."""
+        return {"threading.Lock": median_us(lambda: per_round(threading.Lock(), 20_000))}
+
+    @contextmanager
+    def start(self, work: Work) -> Iterator[ThreadWorkers]:
+        """Start every thread (one barrier round), and shut the pool down at the end."""
+        lock: AbstractContextManager[Any] = threading.Lock() if work.locked else nullcontext()
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
         pause = work.yield_point == "sleep0"
         shared = Shared(Counter(), lock, barrier, work.target, self.options["client"], work.function, pause)
@@ -149,24 +156,13 @@ class Threads(Model):
             # The executor starts a thread per submit until it has `workers`: one barrier round
             # makes sure they all exist before the clock starts.
             list(pool.map(lambda _: shared.start.wait(), range(work.workers)))
-            spans = None
-            cpu = cpu_seconds()
-            begin = now()
-            if work.record:
-                pairs = pool.map(partial(timed, task), enumerate(work.items), timeout=work.timeout)
-                outputs, spans = split(list(pairs))
-            else:
-                outputs = list(pool.map(task, work.items, timeout=work.timeout))
-            elapsed = now() - begin
-            cpu = cpu_seconds() - cpu
+            yield ThreadWorkers(pool, task, shared, work)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # a hung thread cannot be joined
             raise
         pool.shutdown()
         for client in shared.opened:
             client.close()
-        startup = now() - started - elapsed
-        return Measured(outputs, shared.counter.value, elapsed, startup, spans, begin, cpu)
 
 
 def stuck_threads() -> int:

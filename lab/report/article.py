@@ -1,13 +1,17 @@
-"""The article's figures beside ours, on the same parameters (or scaled, said so)."""
+"""The article's figures beside ours, on the same parameters (or scaled, said so).
+
+The article and Real Python measured three approaches (processes, threads, asyncio); each model
+says which of them it is (`Model.approach`, declared by the model's own class: a plug-in that
+subclasses one inherits its code, not its place in these tables)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from lab import stats
-from lab.report.common import by_workers, median_of, s, table
-from lab.results import Result
+from lab.measure import stats
+from lab.report.common import by_workers, defaults_of, median_of, model_for, s, table
+from lab.results import Result, variant_label
 
 ARTICLE_SLEEP_S = 5.0
 ARTICLE_POOL_MAP = {5: 5.0095, 1: 25.03}  # seconds, processes = 5 and processes = 1
@@ -15,33 +19,36 @@ ARTICLE_RACY = "5, 4, 2, 1, 3 (random)"
 ARTICLE_LOCKED = "always 5"
 
 
-def pick(results: Sequence[Result], demo: str, model: str, default_method: str) -> list[Result]:
-    """A model's results for a demo, processes under the platform's default start method only."""
-    return [
-        r
-        for r in results
-        if r.demo == demo
-        and r.model == model
-        and r.options.get("start_method", default_method) == default_method
-        and r.options.get("lock", "mp") == "mp"
-        and r.options.get("loop", "asyncio") == "asyncio"
-    ]
+def pick(results: Sequence[Result], demo: str, approach: str) -> list[Result]:
+    """The results of the model standing for `approach` in a demo, with its default options."""
+    model = model_for(approach)
+    return [r for r in results if r.demo == demo and r.model == model and defaults_of(r.model, r.options)]
+
+
+def default_label(model: str, results: Sequence[Result]) -> str | None:
+    """The variant label of a model's default variant among the results."""
+    return next((variant_label(r.model, r.options) for r in results if r.model == model
+                 and defaults_of(model, r.options)), None)  # fmt: skip
 
 
 def article_table(results: Sequence[Result], environment: dict[str, Any], scale: str) -> str:
-    """The article's figures beside ours, on the same parameters (or scaled, said so)."""
-    method = environment.get("default_start_method", "fork")
+    """The article's figures beside ours, on the same parameters (or scaled, said so).
+
+    The article and Real Python measured three approaches (processes, threads, asyncio); each model
+    says which of them it is (`Model.approach`, declared by the model's own class: a plug-in that
+    subclasses one inherits its code, not its place in these tables)."""
     groups = by_workers(results)
+    pooled = [r for r in results if r.demo == "pool-map"]
     rows = []
     for workers, figure in ARTICLE_POOL_MAP.items():
-        ours = [r for r in pick(results, "pool-map", "processes", method) if r.params["workers"] == workers]
+        ours = [r for r in pick(results, "pool-map", "processes") if r.params["workers"] == workers]
         if not ours:
             continue
         sleep = float(ours[0].params["sleep"])
         scaled = figure * sleep / ARTICLE_SLEEP_S
         lab = {
-            m: median_of(groups, ("pool-map", f"{m}+{method}+mp" if m == "processes" else m, workers))
-            for m in ("processes", "threads", "asyncio")
+            m: median_of(groups, ("pool-map", default_label(m, pooled) or m, workers))
+            for m in filter(None, map(model_for, ("processes", "threads", "asyncio")))
         }
         rows.append(
             (
@@ -52,7 +59,7 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
             )
         )
     for demo, words in (("racy-counter", ARTICLE_RACY), ("locked-counter", ARTICLE_LOCKED)):
-        ours = pick(results, demo, "processes", method)
+        ours = pick(results, demo, "processes")
         if ours:
             p = ours[0].params
             kind = "unlocked" if demo == "racy-counter" else "locked"
@@ -88,7 +95,7 @@ def real_python_table(results: Sequence[Result], environment: dict[str, Any]) ->
     fetched = [
         r for r in results if r.demo == "http-get" and not r.options.get("client", "").startswith("httpx")
     ]
-    fetched = [r for r in fetched if r.options.get("loop", "asyncio") == "asyncio"]
+    fetched = [r for r in fetched if defaults_of(r.model, r.options)]  # the client is left to vary
     if not fetched:
         return "_http-get did not run._"
     groups = by_workers(fetched)
@@ -99,8 +106,8 @@ def real_python_table(results: Sequence[Result], environment: dict[str, Any]) ->
         "cores": environment.get("cpus_usable"),
     }
     rows = []
-    for label, model, key, theirs in REAL_PYTHON:
-        workers = in_flight[key]
+    for label, approach, key, theirs in REAL_PYTHON:
+        workers, model = in_flight[key], model_for(approach)
         matches = [k for k in groups if k[1].split("+")[0] == model and k[2] == workers]
         ours = median_of(groups, matches[0]) if matches else None
         p = groups[matches[0]][0].params if matches else {}

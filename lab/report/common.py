@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
 
-from lab import stats
+from lab.measure import stats
+from lab.models import MODELS
 from lab.results import Result
 
 TIMED = (
@@ -49,3 +50,16 @@ def note(spread: stats.Spread | None) -> str:
     if spread.too_short:
         return "too short to time"
     return "unstable" if spread.unstable else ""
+
+
+def model_for(approach: str) -> str | None:
+    """The model that declares itself the article's `approach` (None if none is installed)."""
+    return next((name for name, m in MODELS.items() if vars(m).get("approach") == approach), None)
+
+
+def defaults_of(model: str, options: Mapping[str, str]) -> bool:
+    """Whether `options` are the model's defaults (its first choice of each option)."""
+    declared = MODELS.get(model)
+    return declared is not None and all(
+        value == declared.option(key).choices[0] for key, value in options.items() if key != "client"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from lab import stats
+from lab.measure import stats
 from lab.report.common import table
 from lab.results import Result
 

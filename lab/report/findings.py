@@ -6,11 +6,13 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab import races, stats
+from lab.measure import stats
+from lab.models import MODELS
 from lab.report.common import by_workers, median_of
 from lab.report.network import network_findings
 from lab.results import Result
-from lab.sweep import median_metric, per_worker_bytes, size
+from lab.studies import races
+from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
 
 def findings(
@@ -123,12 +125,15 @@ def memory_findings(results: Sequence[Result]) -> list[str]:
 
 
 def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, float]) -> list[str]:
-    """What a cluster costs (model dask): time per task over the ideal against processes', the
-    race through a `distributed.Variable`, and a `distributed.Lock` against the other locks."""
-    if not any(r.model == "dask" for r in results):
+    """What a costly model costs (a cluster per run, `Model.cheap` False: dask): time per task over
+    the ideal against the other models with worker processes, where its counter lives, and a
+    `distributed.Lock` against the other locks."""
+    costly = {r.model for r in results if (m := MODELS.get(r.model)) is not None and not m.cheap}
+    if not costly:
         return []
     lines = []
-    pool = [r for r in results if r.demo == "pool-map" and r.ideal_s and r.model in ("dask", "processes")]
+    with_children = {r.model for r in results if (m := MODELS.get(r.model)) is not None and m.children}
+    pool = [r for r in results if r.demo == "pool-map" and r.ideal_s and r.model in with_children]
     costs = []
     for (_, variant, workers), group in by_workers(pool).items():
         spread, first = stats.elapsed(group), group[0]
@@ -141,14 +146,15 @@ def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, floa
             + ", ".join(costs)
             + ". Each Dask task travels to the scheduler, then to a worker, and its result back."
         )
-    racy = [r for r in results if r.demo == "racy-counter" and r.model == "dask" and r.lost is not None]
-    if racy:
-        lost = [r.lost or 0 for r in racy]
-        lines.append(
-            f"**dask's racy counter** is a `distributed.Variable`: each read and each write is a round "
-            f"trip to the scheduler, and {sum(x > 0 for x in lost)} of {len(racy)} trials lost updates "
-            f"(median {statistics.median(lost):.0f} of {racy[0].expected})."
-        )
+    for model in sorted(costly):
+        note = MODELS[model].counter_note
+        racy = [r for r in results if r.demo == "racy-counter" and r.model == model and r.lost is not None]
+        if racy and note:
+            lost = [r.lost or 0 for r in racy]
+            lines.append(
+                f"**{model}'s racy counter** is {note}, and {sum(x > 0 for x in lost)} of {len(racy)} "
+                f"trials lost updates (median {statistics.median(lost):.0f} of {racy[0].expected})."
+            )
     if "distributed.Lock" in lock_costs_us and "Manager().Lock()" in lock_costs_us:
         dask_us, manager_us = lock_costs_us["distributed.Lock"], lock_costs_us["Manager().Lock()"]
         lines.append(

@@ -7,9 +7,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab import races, stats
-from lab.report.common import table
+from lab.measure import stats
+from lab.report.common import defaults_of, model_for, table
 from lab.results import Result, ResultsFile
+from lab.studies import races
 
 HEADERS = [
     "Python",
@@ -24,8 +25,9 @@ HEADERS = [
 ]
 
 
-def of(results: Sequence[Result], label: str, demo: str, model: str) -> list[Result]:
-    """One interpreter's results of a demo in a model's default variant."""
+def of(results: Sequence[Result], label: str, demo: str, model: str | None) -> list[Result]:
+    """One interpreter's results of a demo in a model's default variant (any start method: each
+    Python has its own default)."""
     return [
         r
         for r in results
@@ -33,11 +35,11 @@ def of(results: Sequence[Result], label: str, demo: str, model: str) -> list[Res
         and r.python["label"] == label
         and r.demo == demo
         and r.model == model
-        and r.variant.split("@")[0] in (model, "processes+fork+mp", "processes+forkserver+mp")
+        and defaults_of(model, {k: v for k, v in r.options.items() if k != "start_method"})
     ]
 
 
-def speedup(results: Sequence[Result], label: str, model: str) -> float | None:
+def speedup(results: Sequence[Result], label: str, model: str | None) -> float | None:
     """cpu-bound: the model's median with 1 worker over its median with the most workers."""
     mine = of(results, label, "cpu-bound", model)
     by: dict[int, list[float]] = {}
@@ -53,7 +55,7 @@ def per_task_ms(results: Sequence[Result], label: str) -> float | None:
     """pool-map in threads, a worker per task: the median over the ideal, per task."""
     mine = [
         r
-        for r in of(results, label, "pool-map", "threads")
+        for r in of(results, label, "pool-map", model_for("threads"))
         if r.params.get("workers") == r.params.get("tasks")
     ]
     spread = stats.elapsed(mine)
@@ -62,7 +64,7 @@ def per_task_ms(results: Sequence[Result], label: str) -> float | None:
     return (spread.median - mine[0].ideal_s) / int(mine[0].params["tasks"]) * 1e3
 
 
-def race_rate(raced: Sequence[Result], label: str, model: str) -> str:
+def race_rate(raced: Sequence[Result], label: str, model: str | None) -> str:
     """P(lost) at the smallest size raced, for the model's default variant, sleep0."""
     mine = [r for r in raced if r.python and r.python["label"] == label and r.model == model]
     rows = [row for row in races.rows(mine) if row.yield_point == "sleep0"]
@@ -83,11 +85,13 @@ def figures(doc: ResultsFile) -> list[dict[str, Any]]:
                 "free_threaded": p.get("free_threaded"),
                 "gil_enabled": p.get("gil_enabled"),
                 "per_task_ms": per_task_ms(doc.results, label),
-                "threads": speedup(doc.results, label, "threads"),
-                "processes": speedup(doc.results, label, "processes"),
+                "threads": speedup(doc.results, label, model_for("threads")),
+                "processes": speedup(doc.results, label, model_for("processes")),
                 "threading_lock_us": locks.get("threading.Lock"),
                 "manager_lock_us": locks.get("Manager().Lock()"),
-                "race": " / ".join(race_rate(doc.races, label, model) for model in ("threads", "processes")),
+                "race": " / ".join(
+                    race_rate(doc.races, label, model_for(a)) for a in ("threads", "processes")
+                ),
             }
         )
     return out

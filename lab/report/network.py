@@ -7,10 +7,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab import stats
+from lab.measure import stats
 from lab.report.common import by_workers, note, s, table
 from lab.results import Result
-from lab.sweep import median_metric, per_worker_bytes, requests_per_s, size
+from lab.studies.sweeps import median_metric, per_worker_bytes, requests_per_s, size
 
 SERVER_BOUND = 0.5  # a run at half the server's ceiling or more measured the server too
 

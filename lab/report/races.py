@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lab import pictures, races
+from lab import pictures
 from lab.report.common import table
 from lab.results import Result
+from lab.studies import races
 
 
 def races_section(results: Sequence[Result], drawn: Mapping[str, Mapping[str, str]]) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab import pictures, sweep
+from lab import pictures
 from lab.report.common import table
 from lab.results import Result
-from lab.sweep import describe_work
+from lab.studies.sweeps import HEADERS, describe_work, rows
 
 
 def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
@@ -23,6 +23,6 @@ def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -
         group = [r for r in sweeps if r.demo == demo]
         p = group[0].params
         parts.append(f"### {demo}: {describe_work(p)}")
-        parts.append(table(sweep.rows(group), sweep.HEADERS))
+        parts.append(table(rows(group), HEADERS))
         parts.append(pictures.markdown(demo, charts, alt="sweep", noun="Chart"))
     return "\n\n".join(parts)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab import stats
+from lab.measure import stats
 from lab.report.common import by_workers, median_of, note, s, table
 from lab.results import Result
-from lab.sweep import median_metric, per_worker_bytes, size
+from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
 
 def time_table(results: Sequence[Result]) -> str:

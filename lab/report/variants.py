@@ -1,48 +1,62 @@
-"""The variants of a model side by side: event loops, start methods, locks."""
+"""The variants of a model side by side: one table per option with several choices (asyncio's
+event loops, processes' start methods and locks, a plug-in's own), and the locks' costs.
+
+Which options a model has is what it declares (`Model.options`): nothing here names a model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from lab import stats
-from lab.report.common import by_workers, median_of, s, table
+from lab.demos import DEMOS
+from lab.measure import stats
+from lab.models import MODELS
+from lab.report.common import s, table
 from lab.results import Result
 
 
-def loops_table(results: Sequence[Result]) -> str:
-    """asyncio's own event loop beside uvloop, demo by demo."""
-    groups = by_workers(r for r in results if r.model == "asyncio")
-    rows = []
-    for demo, variant, workers in groups:
-        if variant != "asyncio" or (demo, "asyncio+uvloop", workers) not in groups:
-            continue
-        own, uv = (
-            median_of(groups, (demo, variant, workers)),
-            median_of(groups, (demo, "asyncio+uvloop", workers)),
-        )
-        ratio = f"{uv / own:.2f}" if own and uv else None
-        rows.append((demo, workers, s(own), s(uv), ratio))
-    if not rows:
-        return "_No run here had both loops._"
-    return table(rows, ["demo", "workers", "asyncio loop s", "uvloop s", "uvloop / asyncio"])
-
-
-def start_methods_table(results: Sequence[Result]) -> str:
-    """Processes under each start method: start-up and the map, apart."""
-    methods = list(dict.fromkeys(r.options["start_method"] for r in results if r.model == "processes"))
-    groups = by_workers(r for r in results if r.model == "processes" and r.options.get("lock") == "mp")
+def option_table(results: Sequence[Result], model: str, key: str, values: list[str]) -> str:
+    """One model's results by the value of option `key` (the other options where they were):
+    start-up and the map's median, per value, per demo and worker count."""
+    groups: dict[tuple[str, int, str], list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.demo, int(r.params.get("workers", 1)), r.options[key]), []).append(r)
     rows: dict[tuple[str, int], list[str]] = {}
-    for (demo, _, workers), group in groups.items():
-        method = group[0].options["start_method"]
+    for (demo, workers, value), group in groups.items():
         spread, start = stats.elapsed(group), stats.startup(group)
-        cells = rows.setdefault((demo, workers), ["-"] * (2 * len(methods)))
-        i = 2 * methods.index(method)
+        cells = rows.setdefault((demo, workers), ["-"] * (2 * len(values)))
+        i = 2 * values.index(value)
         cells[i : i + 2] = [s(start.median if start else None), s(spread.median if spread else None)]
-    if not rows:
-        return "_No processes run here._"
-    headers = ["demo", "workers"] + [f"{m} {what} s" for m in methods for what in ("start-up", "map")]
+    headers = ["demo", "workers"] + [f"{v} {what} s" for v in values for what in ("start-up", "map")]
     return table([(d, w, *cells) for (d, w), cells in rows.items()], headers)
+
+
+def option_tables(results: Sequence[Result]) -> list[str]:
+    """A heading and a table for each option of each model that ran with more than one value,
+    comparing results whose other options are at their defaults."""
+    parts = []
+    for model in dict.fromkeys(r.model for r in results):
+        declared = MODELS.get(model)
+        if declared is None:
+            continue
+        mine = [r for r in results if r.model == model]
+        for option in declared.takes:
+            values = list(dict.fromkeys(r.options[option.name] for r in mine if option.name in r.options))
+            if len(values) < 2:
+                continue
+            others = [
+                r
+                for r in mine
+                if option.name in r.options
+                and (DEMOS[r.demo].locked or not option.only_locked)  # a lock kind only where it locks
+                and all(v == declared.option(k).choices[0] for k, v in r.options.items() if k != option.name)
+            ]
+            parts += [
+                f"{model}, by {option.help} (`{option.name}`; medians; start-up is the start and shutdown "
+                "of the pool or loop, apart from the map):",
+                option_table(others, model, option.name, values),
+            ]
+    return parts
 
 
 def locks_table(lock_costs: dict[str, float]) -> str:
@@ -53,12 +67,7 @@ def locks_table(lock_costs: dict[str, float]) -> str:
 
 def variants_section(results: Sequence[Result], run: dict[str, Any]) -> str:
     """The variants of a model next to each other."""
-    parts = [
-        "Event loops (medians of `elapsed`):",
-        loops_table(results),
-        "Start methods (medians; start-up is the pool's start and shutdown, apart from the map):",
-        start_methods_table(results),
-    ]
+    parts = option_tables(results) or ["_No model ran here with more than one variant._"]
     if run.get("lock_costs"):
         parts += [
             "Locks, measured apart in the parent process (the manager's is a socket round trip per "

@@ -1,11 +1,34 @@
 """The report's scales: every demo's parameters at the quick and the article scale, their worker
-sweeps, recorded timelines, race statistics, and what a model runs differently at a scale."""
+sweeps, recorded timelines and race statistics.
+
+Which models join a study is a rule over what models declare (`Model.cheap`, `.asynchronous`),
+never a list of names, so that a plug-in model joins the studies its kind joins; what a model
+runs differently at a scale it declares itself (`Model.at_scale`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from lab.models import Model
+
+Chooses = Callable[[type[Model]], bool]  # which models join a study
+
+
+def every(model: type[Model]) -> bool:
+    """Every model."""
+    return True
+
+
+def cheap(model: type[Model]) -> bool:
+    """The models cheap enough for every study (no cluster to start per run)."""
+    return model.cheap
+
+
+def cheap_and_sync(model: type[Model]) -> bool:
+    """Cheap models that run plain functions: where computing shows the GIL (or its absence)."""
+    return model.cheap and not model.asynchronous
 
 
 @dataclass(frozen=True)
@@ -17,13 +40,14 @@ class Scale:
     trials: int
     params: Mapping[str, Sequence[Mapping[str, Any]]]  # demo -> one parameter set per row
     sweeps: Mapping[str, tuple[Mapping[str, Any], tuple[int, ...]]]  # demo -> (params, worker counts)
-    # demo -> (parameter sets, models): one recorded trial each, drawn in the Timelines section
-    timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], tuple[str, ...]]] = field(default_factory=dict)
-    # model -> demo -> parameters that model runs the demo with instead (its rows show them), or
-    # a string: why the model leaves the demo out at this scale (listed as skipped)
-    adjust: Mapping[str, Mapping[str, Mapping[str, Any] | str]] = field(default_factory=dict)
-    sweep_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # demo -> models, if not all
-    races: Races | None = None  # race statistics: the racy counter over many trials (`lab.races`)
+    # demo -> (parameter sets, which models): one recorded trial each, drawn in the Timelines section
+    timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], Chooses]] = field(default_factory=dict)
+    sweep_models: Mapping[str, Chooses] = field(default_factory=dict)  # demo -> which models, if not all
+    races: Races | None = None  # race statistics: the racy counter over many trials (`lab.studies.races`)
+
+    def sweeps_model(self, demo: str, model: type[Model]) -> bool:
+        """Whether the demo's sweep at this scale runs `model`."""
+        return self.sweep_models.get(demo, every)(model)
 
 
 @dataclass(frozen=True)
@@ -32,23 +56,13 @@ class Races:
 
     increments: tuple[int, ...]
     trials: int
-    models: tuple[str, ...]
+    models: Chooses
     yield_points: tuple[str, ...] = ("sleep0",)
     all_variants: bool = False  # every variant (loops, start methods), or each model's default
     workers: int = 5
 
 
 QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
-ALL = ("asyncio", "threads", "processes")
-# A Dask increment is two round trips to the scheduler (about 2 ms, a thousand times a local one),
-# and a local cluster's worker processes take about 0.1 s each to start and warm: at the quick
-# scale, dask counts less and starts fewer clusters, so that the report stays about a minute.
-DASK_QUICK: Mapping[str, Mapping[str, Any] | str] = {
-    "racy-counter": {"workers": 5, "increments": 50},
-    "locked-counter": {"workers": 5, "increments": 20},
-    "http-get": "not at the quick scale: 20 worker processes to start per trial "
-    "(lab run http-get --model dask runs it)",
-}
 SCALES = {
     "quick": Scale(
         "quick",
@@ -73,14 +87,14 @@ SCALES = {
         {
             "pool-map": (
                 [{"tasks": 5, "sleep": 0.1, "workers": 5}, {"tasks": 5, "sleep": 0.1, "workers": 1}],
-                ALL,
+                cheap,
             ),
-            "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], ("threads", "processes")),
-            "racy-counter": ([{"workers": 5, "increments": 200}], ALL),
+            "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], cheap_and_sync),
+            "racy-counter": ([{"workers": 5, "increments": 200}], cheap),
         },
-        {"dask": DASK_QUICK},
-        {"pool-map": ALL, "http-get": ALL},  # dask sweeps cpu-bound only, where its cost per task shows
-        Races((1, 1000), 20, ALL, ("sleep0", "none")),
+        # A costly model (a cluster per run) sweeps cpu-bound only, where its cost per task shows.
+        {"pool-map": cheap, "http-get": cheap},
+        Races((1, 1000), 20, cheap, ("sleep0", "none")),
     ),
     "article": Scale(
         "article",
@@ -105,16 +119,15 @@ SCALES = {
         {
             "pool-map": (
                 [{"tasks": 5, "sleep": 5.0, "workers": 5}, {"tasks": 5, "sleep": 5.0, "workers": 1}],
-                ALL,
+                cheap,
             ),
-            "cpu-bound": ([{"tasks": 2, "workers": 2}], ("threads", "processes")),
-            "racy-counter": ([{"workers": 5, "increments": 1, "sleep": 1.0}], ALL),
+            "cpu-bound": ([{"tasks": 2, "workers": 2}], cheap_and_sync),
+            "racy-counter": ([{"workers": 5, "increments": 1, "sleep": 1.0}], cheap),
         },
-        {},
         {},
         # The article's own size, 5 x 1 (without its 5 s wait), in every variant: 100 trials give
         # an interval within +-10 points.
-        Races((1,), 100, (*ALL, "dask"), all_variants=True),
+        Races((1,), 100, every, all_variants=True),
     ),
 }
 

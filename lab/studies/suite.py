@@ -17,14 +17,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Column
 
-from lab import sweep
 from lab.demos import DEMOS
+from lab.http.server import KEEPER
 from lab.models import MODELS
+from lab.params import check_int, describe
 from lab.results import Result, variant_label
-from lab.runner import SERIAL, check_int, choose, plan, run_trials
-from lab.scales import Scale
-from lab.server import KEEPER
+from lab.runner import SERIAL, choose, plan, run_trials
 from lab.signals import threads_without_sigint
+from lab.studies import sweeps
+from lab.studies.scales import Scale
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,15 @@ class Variant:
 
 
 def variants(model: str, demo: str) -> list[Variant]:
-    """Every variant of a model worth running for a demo (the lock kind matters only when locking;
-    http-get varies the client library and the loop, and runs processes under the default start
-    method only: a start method changes the pool's start-up, which http-get does not time)."""
-    choices = MODELS[model].choices_for(DEMOS[demo].task)
-    if demo != "locked-counter":
-        choices.pop("lock", None)
-    if demo == "http-get":
-        choices.pop("start_method", None)
+    """Every variant of a model worth running for a demo: each choice of each option that applies
+    to it, but those an option declares fixed there (the lock kind where nothing locks, a start
+    method where start-up is not what the demo shows)."""
+    work = DEMOS[demo]
     found = [Variant(model)]
-    for key, values in choices.items():
-        found = [Variant(model, {**v.options, key: value}) for v in found for value in values]
+    for option in MODELS[model].options_for(work.task):
+        if (option.only_locked and not work.locked) or work.task in option.fixed_for:
+            continue
+        found = [Variant(model, {**v.options, option.name: value}) for v in found for value in option.choices]
     return found
 
 
@@ -72,14 +71,14 @@ def plan_suite(
 ) -> tuple[list[Run], list[dict[str, str]]]:
     """The runs of a report (its sweeps last), and the variants skipped here with the reason."""
     demos = [choose("demo", d, DEMOS) for d in demos or DEMOS]
-    models = [choose("model", m, MODELS) for m in models or MODELS]
+    models = [MODELS.get_model(m).name for m in models or MODELS]
     runs, skipped = main_runs(scale, demos, models)
     runs += sweep_runs(scale, demos, models)
     runs += timeline_runs(scale, demos, models)
     runs += race_runs(scale, demos, models)
     for demo, (_, counts) in scale.sweeps.items():  # a point above a model's limit, once
-        swept = [m for m in models if demo in demos and m in scale.sweep_models.get(demo, MODELS)]
-        skipped += [point for point in sweep.skipped(swept, counts) if point not in skipped]
+        swept = [m for m in models if demo in demos and scale.sweeps_model(demo, MODELS[m])]
+        skipped += [point for point in sweeps.skipped(swept, counts) if point not in skipped]
     for r in runs:  # validate everything before anything runs
         plan(
             r.demo,
@@ -101,7 +100,7 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 continue
             for variant in (v for model in models for v in variants(model, demo)):
                 reason = MODELS[variant.model].unavailable(variant.options)
-                adjusted = scale.adjust.get(variant.model, {}).get(demo, {})
+                adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
                 if isinstance(adjusted, str):
                     reason, adjusted = reason or f"{demo}: {adjusted}", {}
                 if reason is None:
@@ -118,7 +117,7 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
         for demo, (params, counts) in scale.sweeps.items()
         if demo in demos
         for model in models
-        if model in scale.sweep_models.get(demo, MODELS)
+        if scale.sweeps_model(demo, MODELS[model])
         and MODELS[model].unavailable(MODELS[model].default_options()) is None
         for count in counts
         if count <= MODELS[model].max_workers  # the others are listed as skipped by `plan_suite`
@@ -132,8 +131,8 @@ def timeline_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run
         for demo, (sets, chosen) in scale.timelines.items()
         if demo in demos
         for params in sets
-        for model in chosen
-        if model in models and MODELS[model].unavailable(MODELS[model].default_options()) is None
+        for model in models
+        if chosen(MODELS[model]) and MODELS[model].unavailable(MODELS[model].default_options()) is None
     ]
 
 
@@ -152,7 +151,7 @@ def race_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
     spec = scale.races
     if spec is None or "racy-counter" not in demos:
         return []
-    chosen = race_variants([m for m in spec.models if m in models], spec.all_variants)
+    chosen = race_variants([m for m in models if spec.models(MODELS[m])], spec.all_variants)
     return [
         Run(
             "racy-counter",
@@ -169,14 +168,14 @@ def race_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
 class SuiteInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
 
-    def __init__(self, measured: Measured, cause: KeyboardInterrupt) -> None:
+    def __init__(self, measured: SuiteResults, cause: KeyboardInterrupt) -> None:
         super().__init__()
         self.measured = measured
         self.cause = cause
 
 
 @dataclass
-class Measured:
+class SuiteResults:
     """A suite's results: the main tables', the worker sweeps' and the recorded timelines'."""
 
     results: list[Result] = field(default_factory=list)
@@ -185,10 +184,10 @@ class Measured:
     races: list[Result] = field(default_factory=list)
 
 
-def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> Measured:
+def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> SuiteResults:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), showing progress."""
     trials = check_int("trials", trials, 1)
-    measured = Measured()
+    measured = SuiteResults()
     total = sum(1 if run.timeline else run.race or trials for run in runs)  # a timeline: one recorded trial
     with progress_display(total, quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
@@ -237,16 +236,6 @@ def with_trial(result: Result, trial: int, warmup: bool) -> Result:
     data["trial"] = trial
     data["timing"] = {**data["timing"], "warmup": warmup}
     return Result.from_dict(data)
-
-
-def describe(params: Mapping[str, Any]) -> str:
-    """A short label of a parameter set: `w5 t5 s0.1`."""
-    short = {"workers": "w", "tasks": "t", "sleep": "s", "increments": "i", "rounds": "r", "requests": "n",
-             "latency": "l", "yield_point": "yield "}  # fmt: skip
-    return " ".join(
-        f"{short.get(k, k)}{v:g}" if isinstance(v, float) else f"{short.get(k, k)}{v}"
-        for k, v in params.items()
-    )
 
 
 @contextmanager

@@ -4,7 +4,7 @@
     async (asyncio)              aiohttp.ClientSession httpx.AsyncClient   one per run
 
 Every client answers `get(request_id) -> Outcome`: `("", seconds)` when the response was
-verified (status 200, the right length, the body `lab.server.body(id, size)`), or
+verified (status 200, the right length, the body `lab.http.server.body(id, size)`), or
 `(what went wrong, seconds)`: `refused`, `reset`, `timeout`, `status 503`, `wrong length`,
 `wrong body`, or the exception's name. A failed request is counted, never raised, so one refused
 connection does not hide what the other requests did.
@@ -20,7 +20,7 @@ from time import perf_counter as now  # the lab's one clock (lab.models.base.now
 from types import TracebackType
 from typing import Any
 
-from lab.server import body
+from lab.http.server import body
 
 Outcome = tuple[str, float]  # ("" if verified, else what went wrong; seconds the request took)
 SYNC_CLIENTS = ("requests", "httpx")

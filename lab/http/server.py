@@ -10,7 +10,7 @@ client can check that it got its own response, whole:
 
 uvicorn with httptools and a raw ASGI app served 45,000-50,000 requests/s here (wrk, 10 and 100
 connections, latency 0); aiohttp.web on uvloop 28,000-32,000. `LocalServer` starts it as a child
-process (`python -m lab.server`) on an ephemeral port of 127.0.0.1 and stops it on the way out,
+process (`python -m lab.http.server`) on an ephemeral port of 127.0.0.1 and stops it on the way out,
 whatever happened; the child also exits when its parent dies (its stdin closes).
 """
 
@@ -172,7 +172,7 @@ class LocalServer:
     process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LocalServer:
-        command = [sys.executable, "-m", "lab.server", "--host", self.host, "--port", "0", "--child"]
+        command = [sys.executable, "-m", "lab.http.server", "--host", self.host, "--port", "0", "--child"]
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -264,8 +264,8 @@ KEEPER = Keeper()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lab.server`: what `LocalServer` starts (`lab serve` is the same, for users)."""
-    parser = argparse.ArgumentParser(prog="python -m lab.server")
+    """`python -m lab.http.server`: what `LocalServer` starts (`lab serve` is the same, for users)."""
+    parser = argparse.ArgumentParser(prog="python -m lab.http.server")
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--child", action="store_true", help="started by the lab: exit when stdin closes")

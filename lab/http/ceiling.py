@@ -1,6 +1,6 @@
 """The HTTP server's ceiling on this machine: requests/s at zero latency, measured apart.
 
-Two measurements of the same server (`lab.server.LocalServer`, 2000-byte bodies, 100
+Two measurements of the same server (`lab.http.server.LocalServer`, 2000-byte bodies, 100
 connections): `wrk`, a C load generator, where it is installed (`apt-get install wrk`), which
 measures the server; and the lab's own asyncio model (aiohttp on uvloop), which measures the
 server and one Python client together, a lower bound of the server's ceiling. An http-get run
@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from typing import Any
 
+from lab.http.server import LocalServer
+from lab.models import MODELS
+from lab.results import variant_label
 from lab.runner import run
-from lab.server import LocalServer
 
 CONNECTIONS = 100
 WRK_SECONDS = 2
@@ -35,17 +38,22 @@ def with_wrk(url: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def with_lab(url: str) -> float | None:
-    """The lab's asyncio model (aiohttp, uvloop) at 100 in flight: requests/s, client included."""
+def with_lab(url: str, model: str, options: Mapping[str, str]) -> float | None:
+    """The lab's own client in `model` at 100 in flight: requests/s, client included."""
     params = {"requests": CLIENT_REQUESTS, "latency": 0.0, "workers": CONNECTIONS, "server": url}
-    result = run("http-get", "asyncio", loop="uvloop", **params)
+    result = run("http-get", model, **options, **params)
     return result.metrics.get("requests_per_s") if result.metrics and result.correct else None
 
 
 def measure() -> dict[str, Any]:
-    """Both measurements, and the ceiling the report compares runs with (the higher one)."""
+    """Both measurements, and the ceiling the report compares runs with (the higher one); the
+    lab's side in the models that declare `ceiling_options` (asyncio with uvloop)."""
+    chosen = [(name, m.ceiling_options) for name, m in MODELS.items() if m.ceiling_options is not None]
     with LocalServer() as server:
-        found = {"wrk": with_wrk(server.url), "lab asyncio+uvloop": with_lab(server.url)}
+        found = {"wrk": with_wrk(server.url)}
+        for name, options in chosen:
+            if MODELS[name].unavailable({**MODELS[name].default_options(), **options}) is None:
+                found[f"lab {variant_label(name, options)}"] = with_lab(server.url, name, options)
     rates = [v for v in found.values() if v]
     return {
         "requests_per_s": found,

@@ -21,7 +21,7 @@ from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result
 
 if TYPE_CHECKING:
-    from lab.suite import Variant
+    from lab.studies.suite import Variant
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 DEMO = "racy-counter"

@@ -1,5 +1,5 @@
 """One report across several Pythons (`lab report --python ...`): the suite run by each
-interpreter in its own environment (`lab.interpreters`), and every result merged into one file
+interpreter in its own environment (`lab.studies.pythons`), and every result merged into one file
 with the interpreter as a dimension (`Result.python`)."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lab import interpreters
 from lab.errors import InvalidParameter, LabError
 from lab.results import Result, ResultsFile
+from lab.studies.pythons import describe
+from lab.studies.pythons import environment as environment_for
 
 
 class AcrossInterrupted(KeyboardInterrupt):
@@ -27,7 +28,7 @@ class AcrossInterrupted(KeyboardInterrupt):
 
 def source() -> Path:
     """The checkout this lab runs from: every interpreter installs the lab from it."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # lab/studies/across.py -> the checkout
     if not (root / "pyproject.toml").is_file():
         raise InvalidParameter("--python needs the lab installed from a source checkout (pip install -e .)")
     return root
@@ -47,8 +48,8 @@ def run_each(
     try:
         for python in pythons:
             say(f"lab: {python}: preparing its environment (once; then reused)")
-            venv = interpreters.environment(python, root, wanted)
-            info = interpreters.describe(venv)
+            venv = environment_for(python, root, wanted)
+            info = describe(venv)
             say(f"lab: running the report with Python {info['label']}")
             with tempfile.TemporaryDirectory(prefix="lab-across-") as tmp:
                 argv = [str(venv), "-m", "lab", "report", *report_args, "--out", tmp, "--quiet"]

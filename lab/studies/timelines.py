@@ -28,11 +28,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lab.models import MODELS, Model
 from lab.models.base import Measured
 from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result, write_atomically
-
-COLOURS = {"asyncio": "#1f77b4", "threads": "#ff7f0e", "processes": "#2ca02c"}
 
 
 def clock() -> str:
@@ -146,7 +145,8 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
 
 def draw_panel(ax: Any, result: Result, lanes: int) -> None:
     """One recorded result: its lanes, its tasks' bars, the ideal time, and labels."""
-    colour = COLOURS.get(result.model, "#7f7f7f")
+    model = MODELS.get(result.model)
+    colour = model.colour if model else Model.colour
     span = max((float(t["end_s"]) for t in result.timeline or ()), default=1.0) or 1.0
     for task in result.timeline or ():
         start, end = float(task["start_s"]), float(task["end_s"])

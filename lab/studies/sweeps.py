@@ -1,6 +1,6 @@
 """Worker sweeps: one demo at several worker counts in each model, as a table and a chart.
 
-Each point also shows the memory per worker (`lab.memory`) and, for http-get, requests/s. A
+Each point also shows the memory per worker (`lab.measure.memory`) and, for http-get, requests/s. A
 worker count above a model's limit (`Model.max_workers`) is skipped, with the reason.
 
 Efficiency is ideal / measured. For pool-map the ideal is the waits alone (sleep x ceil(tasks /
@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lab import stats
 from lab.demos import DEMOS
+from lab.measure import stats
 from lab.models import MODELS
 from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result

@@ -1,0 +1,1 @@
+"""Measuring helpers: memory per worker, spreads and statistics, lock costs, the environment."""

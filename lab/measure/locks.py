@@ -1,0 +1,53 @@
+"""What one acquire and release of each model's lock costs, uncontended, in the calling process.
+
+The counter demos' times mix the lock with everything else; this isolates it. Each model says
+which locks it uses and measures them with these helpers (`Model.lock_costs`); `measure` asks
+every model asked for and keeps each lock once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lab.models import Model
+
+
+def per_round(lock: Any, rounds: int) -> float:
+    """Seconds per acquire-and-release of a lock with the context-manager protocol."""
+    begin = time.perf_counter()
+    for _ in range(rounds):
+        with lock:
+            pass
+    return (time.perf_counter() - begin) / rounds
+
+
+async def per_round_async(lock: Any, rounds: int) -> float:
+    """Seconds per acquire-and-release of a lock with the async context-manager protocol."""
+    begin = time.perf_counter()
+    for _ in range(rounds):
+        async with lock:
+            pass
+    return (time.perf_counter() - begin) / rounds
+
+
+def in_new_loop(rounds: int) -> float:
+    """`per_round_async` of an `asyncio.Lock`, on a new event loop."""
+    return asyncio.run(per_round_async(asyncio.Lock(), rounds))
+
+
+def median_us(measure: Callable[[], float], repeats: int = 5) -> float:
+    """The median of several measurements in seconds, in microseconds, rounded to a nanosecond."""
+    return round(statistics.median(measure() for _ in range(repeats)) * 1e6, 3)
+
+
+def measure(models: Iterable[type[Model]]) -> dict[str, float]:
+    """Microseconds per acquire and release of each lock the models use (available ones only)."""
+    costs: dict[str, float] = {}
+    for model in models:
+        if model.unavailable(model.default_options()) is None:
+            costs |= {name: us for name, us in model.lock_costs().items() if name not in costs}
+    return costs

@@ -1,0 +1,98 @@
+"""What the models' task functions share: the demos' work itself, faults, and recording a task.
+
+Each model module defines the same task functions under the same names (`echo`, `count`,
+`crunch`, `fetch`, `call`), so that the modules read side by side; what they have in common
+lives here: the arithmetic, the fault injection, the user's function applied to an item, and
+`timed`, which says who ran a task and when.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lab.http.clients import Outcome
+from lab.models.base import Fault, Span, now
+
+
+class Counter:
+    """A plain Python object holding a number: it has no lock of its own."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class InjectedFault(RuntimeError):
+    """The exception a task raises when asked to with the fault `raise`."""
+
+
+def misbehave(fault: Fault | None) -> None:
+    """Make the calling task fail in the way asked: raise, kill its process, or hang forever."""
+    if fault == "raise":
+        raise InjectedFault("injected fault: the task raised")
+    if fault == "exit":
+        os._exit(70)  # the worker process dies without a word, as a crash or OOM kill would
+    if fault == "hang":
+        threading.Event().wait()  # never set: a hang that nothing inside the task ends
+
+
+def crunch_rounds(rounds: int) -> int:
+    """Pure-Python arithmetic that holds the GIL all along: `rounds` multiply-adds modulo a prime."""
+    x = 1
+    for i in range(rounds):
+        x = (x * 31 + i) % 1_000_003
+    return x
+
+
+class CallFailed(RuntimeError):
+    """The user's function raised on an item (`call`): the message names the item's index."""
+
+
+def apply(function: Callable[..., Any], pair: tuple[int, Any]) -> Any:
+    """`call`'s body in threads and processes: `function(item)`, a failure naming the item."""
+    index, item = pair
+    try:
+        return function(item)
+    except Exception as exc:
+        raise failed(index, item, exc) from exc
+
+
+def failed(index: int, item: Any, exc: BaseException) -> CallFailed:
+    """The exception `call` raises when the function raised on item `index` (picklable: one str)."""
+    return CallFailed(f"item {index} ({shorten(item)}): {type(exc).__name__}: {exc}")
+
+
+def shorten(item: Any, width: int = 40) -> str:
+    """An item's repr, cut to `width` characters."""
+    text = repr(item)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def verified(outputs: list[Outcome]) -> int:
+    """How many `fetch` outcomes are verified responses: the http-get demo's counter."""
+    return sum(not what for what, _ in outputs)
+
+
+def worker_id() -> str:
+    """Who runs the calling task: `process PID` in a worker's main thread, else `thread TID`."""
+    if threading.current_thread() is threading.main_thread():
+        return f"process {os.getpid()}"
+    return f"thread {threading.get_native_id()}"
+
+
+def timed(task: Any, pair: tuple[int, Any]) -> tuple[Any, Span]:
+    """Run `task(item)` for `pair = (index, item)` and say who ran it, when, and its CPU time
+    (`time.thread_time`: this thread's alone). Module-level, so that processes can pickle it."""
+    index, item = pair
+    worker, cpu, start = worker_id(), time.thread_time(), now()
+    output = task(item)
+    end = now()
+    return output, (worker, None, index, start, end, time.thread_time() - cpu)
+
+
+def split(pairs: list[tuple[Any, Span]]) -> tuple[list[Any], list[Span]]:
+    """`timed`'s results as the outputs, in order, and the spans."""
+    return [output for output, _ in pairs], [span for _, span in pairs]

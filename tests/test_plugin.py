@@ -1,0 +1,106 @@
+"""A model from another package: registered by an entry point, it shows up in every command and
+every report section, with no change to the lab; broken plug-ins are one line each.
+
+The package lives in `tests/plugin/` (a module and its distribution's `.dist-info`, as pip would
+install it); putting that folder on the path is all it takes to install it. Each command runs
+in a fresh `python -m lab` process, as a user's would, so that the registry is read anew.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLUGIN = Path(__file__).parent / "plugin"
+NAME = "mythreads"
+
+
+def lab(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m lab ARGV` with the plug-in package installed (on the path)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PLUGIN), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "lab", *argv], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=300, check=False)  # fmt: skip
+
+
+def rows(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    return found
+
+
+def test_listed_with_the_broken_ones_named() -> None:
+    done = lab("list")
+    assert done.returncode == 0 and NAME in done.stdout
+    assert "missing" in done.stdout and "labplug_not_installed" in done.stdout  # why it is unavailable
+    assert "wrong" in done.stdout and "not a lab.models.Model subclass" in done.stdout
+
+
+@pytest.mark.parametrize("demo", ["pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-get"])
+def test_every_demo_runs_in_the_plug_in(demo: str) -> None:
+    [row] = rows(lab("run", demo, "--models", NAME, "--json", "--timeout", "60"))
+    assert row["model"] == NAME and row["error"] is None and row["outputs_ok"]
+    if demo == "locked-counter":
+        assert row["correct"]
+
+
+def test_models_all_includes_it_and_the_library_runs_it(tmp_path: Path) -> None:
+    found = rows(lab("run", "pool-map", "--sleep", "0.01", "--json"))
+    assert NAME in {r["model"] for r in found} and "asyncio" in {r["model"] for r in found}
+    script = "import lab; r = lab.run('cpu-bound', 'mythreads', rounds=1000); print(r.model, r.outputs_ok)"
+    env = {**os.environ, "PYTHONPATH": str(PLUGIN)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == [NAME, "True"]
+
+
+def test_a_broken_plug_in_asked_for_is_one_line_and_status_2() -> None:
+    for name, why in (("missing", "failed to import"), ("wrong", "not a lab.models.Model subclass")):
+        done = lab("run", "pool-map", "--models", name)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"model plug-in {name!r}" in done.stderr and why in done.stderr
+
+
+def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = lab("report", "--models", NAME, "threads", "--trials", "1", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    [md] = out.glob("lab-report-*.md")
+    text = md.read_text()
+    # The article's and Real Python's section sets their published figures beside the model each
+    # approach is (`Model.approach`); every other section that lists threads lists the plug-in.
+    sections = [s for s in text.split("\n## ")[1:] if "Against the article" not in s.splitlines()[0]]
+    listing = [s for s in sections if "| threads" in s or "threads " in s]
+    assert listing, "no section lists the models"
+    for section in listing:  # wherever threads are listed, the plug-in is too
+        assert NAME in section, section[:300]
+    doc = json.loads(next(out.glob("lab-report-*.json")).read_text())
+    for part in ("results", "sweeps", "timelines", "races"):
+        assert NAME in {r["model"] for r in doc[part]}, part
+    assert "threading.Lock" in doc["run"]["lock_costs"]
+    assert "#9467bd" not in text  # colours are for charts: the timeline chart is drawn
+    assert any(p.name.endswith(".png") for p in out.iterdir())
+
+
+def test_sweep_races_timeline_bench_and_compare(tmp_path: Path) -> None:
+    done = lab("sweep", "pool-map", "--models", NAME, "--workers", "1,2", "--tasks", "2", "--sleep", "0.01",
+               "--trials", "1", "--out", str(tmp_path))  # fmt: skip
+    assert done.returncode == 0 and NAME in done.stdout, done.stderr
+    raced = rows(lab("races", "--models", NAME, "--increments", "10", "--trials", "3", "--json"))
+    assert {r["variant"] for r in raced} == {NAME} and all(r["lost_trials"] == 3 for r in raced)
+    done = lab("timeline", "pool-map", "--models", NAME, "--sleep", "0.01", "--out", str(tmp_path))
+    assert done.returncode == 0 and "trace.json" in done.stdout, done.stderr
+    root = Path(__file__).parent.parent
+    benched = rows(lab("bench", "examples.jobs:arithmetic", "--range", "2", "--workers", "1",
+                       "--models", NAME, "--trials", "1", cwd=root))  # fmt: skip
+    assert {r["model"] for r in benched} == {"serial", NAME}
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        path.write_text(lab("run", "pool-map", "--models", NAME, "--sleep", "0.01", "--trials", "2",
+                            "--json").stdout)  # fmt: skip
+    done = lab("compare", str(a), str(b))
+    assert done.returncode == 0 and NAME in done.stdout, done.stderr
