@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lab.demos import DEMOS
 from lab.errors import BadResultsFile
-from lab.results import Result, ResultsFile
+from lab.results import Result, ResultsFile, results_from
 
 LEVEL = 0.05
 IGNORED = ("timeout", "server")  # how a run was guarded or where its server was, not what it measured
@@ -61,10 +61,7 @@ def load(path: str | Path) -> Loaded:
         raise BadResultsFile(f"{str(path)!r} is not JSON ({exc.msg} at line {exc.lineno})") from None
     rows: dict[tuple[str, str, str, str], list[float]] = {}
     if isinstance(data, list):
-        try:
-            groups = {"main": [Result.from_dict(r) for r in data]}
-        except TypeError as exc:
-            raise BadResultsFile(f"{str(path)!r} is not a list of lab results ({exc})") from None
+        groups = {"main": list(results_from(data, repr(str(path))))}
         about = "lab run --json output"
     else:
         doc = ResultsFile.from_json(text, source=repr(str(path)))
