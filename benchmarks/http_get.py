@@ -30,7 +30,8 @@ import aiohttp
 import requests
 
 import lab
-from lab.http.server import LocalServer, body
+from lab.http.clients import body
+from lab.http.server import LocalServer
 
 Job = tuple[str, float, int]  # (server URL, latency, size)
 

@@ -5,40 +5,47 @@
     >>> r.outputs_ok, round(r.elapsed_s, 1)
     (True, 0.1)
 
-`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists. `bench`
-runs your own function serially and in each model, with a verdict (`lab.benching`). Errors the
-lab raises on purpose derive from `LabError` (see `lab.errors`).
+`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists (models
+are plug-ins: `lab.models.registry`). `report` runs the whole report and returns its
+`ResultsFile`; `publish` writes it (charts, JSON, markdown). `bench` runs your own function
+serially and in each model, with a verdict (`lab.benching`). Errors the lab raises on purpose
+derive from `LabError` (see `lab.errors`).
 """
 
 from __future__ import annotations
 
-import importlib.metadata as _metadata
 import typing as _typing
 
 from lab.demos import DEMOS as _DEMOS
 from lab.errors import BadJob, BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
-from lab.models import MODELS as _MODELS
-from lab.results import Result, ResultsFile
-from lab.runner import run, run_trials
+from lab.models import MODELS as _MODELS  # imported first: `models()` below then wins the name
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
+    from lab.results import Result, ResultsFile
+    from lab.runner import run, run_trials
+    from lab.studies.reporting import publish, report
 else:
+    _LAZY = {"bench": "lab.benching", "Bench": "lab.benching", "report": "lab.studies.reporting",
+             "publish": "lab.studies.reporting", "run": "lab.runner", "run_trials": "lab.runner",
+             "Result": "lab.results", "ResultsFile": "lab.results"}  # fmt: skip
 
     def __getattr__(name: str) -> _typing.Any:
-        """`bench` and `Bench`, imported on first use: worker processes import `lab` too, and
-        need none of `lab bench`'s machinery (a tenth of a second per worker)."""
-        if name in ("bench", "Bench"):
-            import lab.benching  # noqa: PLC0415
+        """`__version__` and the library, on first use: worker processes and subinterpreters import `lab`
+        too (a task's module is in it), and need none of that machinery; a subinterpreter could not
+        even load some of it (psutil and msgspec refuse to load in one)."""
+        if name == "__version__":
+            import importlib.metadata  # noqa: PLC0415
 
-            return getattr(lab.benching, name)
+            try:
+                return importlib.metadata.version("lab")
+            except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
+                return "0+unknown"
+        if name in _LAZY:
+            import importlib  # noqa: PLC0415
+
+            return getattr(importlib.import_module(_LAZY[name]), name)
         raise AttributeError(f"module 'lab' has no attribute {name!r}")
-
-
-try:
-    __version__ = _metadata.version("lab")
-except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 
 def demos() -> dict[str, str]:
@@ -47,7 +54,8 @@ def demos() -> dict[str, str]:
 
 
 def models() -> dict[str, str]:
-    """Every model's name with a one-line description."""
+    """Every model's name with a one-line description (plug-ins included; a broken one is in
+    `lab.models.BROKEN`, with why)."""
     return {name: model.description for name, model in _MODELS.items()}
 
 
@@ -65,6 +73,8 @@ __all__ = [
     "bench",
     "demos",
     "models",
+    "publish",
+    "report",
     "run",
     "run_trials",
 ]

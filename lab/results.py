@@ -114,12 +114,44 @@ class Result:
 
 
 @dataclass(frozen=True)
+class RunInfo:
+    """A results file's facts about its run (a report's, a sweep's or a race's), typed.
+
+    `kind`: None for a report, else "sweep" or "races"; `scale` and `trials` as run; `skipped`:
+    the variants left out, each `{"variant", "reason"}`; `partial` and `interrupted`: whether
+    (and by what) the run was stopped; `stem`: the files' common name; `lock_costs`: us per
+    acquire and release, by lock; `server_ceiling`: the HTTP server's ceiling (`lab.http.ceiling`);
+    `charts`, `timeline_charts`, `race_charts`: per demo, `{"file": name}` or `{"skipped": why}`;
+    `pythons`: in a report across several Pythons, each interpreter's own facts."""
+
+    kind: str | None = None
+    scale: str | None = None
+    trials: int | None = None
+    warmup: bool = False
+    skipped: tuple[dict[str, Any], ...] = ()
+    partial: bool = False
+    interrupted: str | None = None
+    stem: str | None = None
+    lock_costs: dict[str, float] = field(default_factory=dict)
+    server_ceiling: dict[str, Any] | None = None
+    charts: dict[str, dict[str, str]] = field(default_factory=dict)
+    timeline_charts: dict[str, dict[str, str]] = field(default_factory=dict)
+    race_charts: dict[str, dict[str, str]] = field(default_factory=dict)
+    pythons: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of every field, for JSON (tuples as lists)."""
+        plain: dict[str, Any] = json.loads(json.dumps({f.name: getattr(self, f.name) for f in fields(self)}))
+        return plain
+
+
+@dataclass(frozen=True)
 class ResultsFile:
     """What a results file holds: every result, the environment, and the run's own facts."""
 
     results: tuple[Result, ...]
     environment: Mapping[str, Any]
-    run: Mapping[str, Any]  # scale, trials, skipped variants, partial or not, lock costs, charts
+    run: RunInfo
     sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
     timelines: tuple[Result, ...] = ()  # the recorded runs the report draws, apart too
     races: tuple[Result, ...] = ()  # racy-counter trials for race statistics (`lab.studies.races`), apart too
@@ -130,7 +162,7 @@ class ResultsFile:
             "schema": SCHEMA,
             "version": SCHEMA_VERSION,
             "environment": dict(self.environment),
-            "run": dict(self.run),
+            "run": self.run.to_dict(),
             "results": [r.to_dict() for r in self.results],
             "sweeps": [r.to_dict() for r in self.sweeps],
             "timelines": [r.to_dict() for r in self.timelines],
@@ -177,7 +209,7 @@ class FileSchema(msgspec.Struct):
     schema: str
     version: int
     environment: dict[str, Any]
-    run: dict[str, Any]
+    run: RunInfo
     results: list[Result]
     sweeps: list[Result] = msgspec.field(default_factory=list)
     timelines: list[Result] = msgspec.field(default_factory=list)

@@ -84,7 +84,10 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     if fault is not None:
         choose("fault", fault, FAULTS)
         if fault == "exit" and model is not None and not model.children:
-            raise InvalidParameter(f"fault 'exit' kills a worker process; model {model.name!r} has none")
+            note = f": {model.exit_note}" if model.exit_note else ""
+            raise InvalidParameter(
+                f"fault 'exit' kills a worker process; model {model.name!r} has none{note}"
+            )
     timeline = given.get("timeline") or False
     if not isinstance(timeline, bool):
         raise InvalidParameter(f"timeline must be True or False, not {timeline!r}")

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 import lab
+from lab.models.interpreters import Interpreters
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def variant(model: str, id: str, **options: str) -> Any:
         marks.append(pytest.mark.skip(reason="uvloop is not installed"))
     if model == "dask" and NO_DASK:
         marks.append(pytest.mark.skip(reason="the dask extra is not installed: pip install 'lab[dask]'"))
+    if model == "interpreters" and (why := Interpreters.unavailable({})):
+        marks.append(pytest.mark.skip(reason=why))
     if options.get("start_method", METHODS[0]) not in METHODS:
         marks.append(pytest.mark.skip(reason=f"no start method {options['start_method']} here"))
     return pytest.param(Variant(model, options), id=id, marks=marks)
@@ -55,6 +58,7 @@ VARIANTS = [
     variant("processes", "processes+fork+manager", start_method="fork", lock="manager"),
     variant("processes", "processes+spawn+manager", start_method="spawn", lock="manager"),
     variant("dask", "dask"),
+    variant("interpreters", "interpreters"),
 ]
 
 

@@ -53,7 +53,7 @@ def test_locked_counter_is_exact_every_time(each: Variant) -> None:
 # asyncio with its await between read and write is deterministic, threads with sleep(0) lose
 # nearly every update at 5 x 200, processes lose thousands at 5 x 10,000.
 # dask reads and writes a distributed.Variable, a round trip each: 5 x 50 lose most updates.
-RELIABLE_RACE = {"asyncio": 200, "threads": 200, "processes": 10_000, "dask": 50}
+RELIABLE_RACE = {"asyncio": 200, "threads": 200, "processes": 10_000, "dask": 50, "interpreters": 10_000}
 
 
 def test_racy_counter_loses_updates(each: Variant) -> None:

@@ -20,8 +20,8 @@ import pytest
 
 import lab
 from lab.cli import main
-from lab.http.clients import Target
-from lab.http.server import LocalServer, body
+from lab.http.clients import Target, body
+from lab.http.server import LocalServer
 from tests.conftest import Variant
 
 

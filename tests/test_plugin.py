@@ -96,7 +96,7 @@ def test_sweep_races_timeline_bench_and_compare(tmp_path: Path) -> None:
     assert done.returncode == 0 and "trace.json" in done.stdout, done.stderr
     root = Path(__file__).parent.parent
     benched = rows(lab("bench", "examples.jobs:arithmetic", "--range", "2", "--workers", "1",
-                       "--models", NAME, "--trials", "1", cwd=root))  # fmt: skip
+                       "--models", NAME, "--trials", "1", "--json", cwd=root))  # fmt: skip
     assert {r["model"] for r in benched} == {"serial", NAME}
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     for path in (a, b):

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from lab.cli import main
 from lab.models.coroutines import Coroutines
 from lab.report import render
-from lab.results import Result, ResultsFile, write_atomically
+from lab.results import Result, ResultsFile, RunInfo, write_atomically
 from lab.studies.scales import SCALES
 from lab.studies.suite import plan_suite
 
@@ -26,8 +27,8 @@ ENV = {
     "packages": {"lab": "0.1.0", "tabulate": "0.10.0"}, "date": "2026-11-25 09:00:00 UTC",
     "command": "lab report --trials 2",
 }  # fmt: skip
-RUN = {"scale": "quick", "trials": 2, "partial": False, "stem": "lab-report-quick-2026-11-25",
-       "skipped": [{"variant": "processes+forkserver", "reason": "not on this test platform"}]}  # fmt: skip
+SKIPPED = {"variant": "processes+forkserver", "reason": "not on this test platform"}
+RUN = RunInfo(scale="quick", trials=2, stem="lab-report-quick-2026-11-25", skipped=(SKIPPED,))
 
 
 def result(demo: str, model: str, options: dict[str, str], elapsed: float | None, **kw: Any) -> Result:
@@ -79,11 +80,11 @@ def fixed_sweep() -> list[Result]:
 
 
 def fixed_doc() -> ResultsFile:
-    run = {**RUN, "lock_costs": {"threading.Lock": 0.17, "Manager().Lock()": 81.2},
-           "charts": {"pool-map": {"file": "sweep-pool-map.png"}},
-           "timeline_charts": {"cpu-bound": {"file": "timeline-cpu-bound.png"}},
-           "server_ceiling": {"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0},
-                              "ceiling": 1500.0, "how": "latency 0, test"}}  # fmt: skip
+    run = replace(RUN, lock_costs={"threading.Lock": 0.17, "Manager().Lock()": 81.2},
+                  charts={"pool-map": {"file": "sweep-pool-map.png"}},
+                  timeline_charts={"cpu-bound": {"file": "timeline-cpu-bound.png"}},
+                  server_ceiling={"requests_per_s": {"wrk": 1500.0, "lab asyncio+uvloop": 900.0},
+                                  "ceiling": 1500.0, "how": "latency 0, test"})  # fmt: skip
     return ResultsFile(tuple(fixed_results()), ENV, run, tuple(fixed_sweep()), tuple(fixed_timelines()))
 
 

@@ -23,9 +23,9 @@ from lab.measure.environment import collect
 from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
 from lab.models import MODELS
-from lab.models.base import Measured, Work, cpu_seconds, now
+from lab.models.base import THREAD_NAME, Measured, Work, cpu_seconds, now
 from lab.models.tasks import apply
-from lab.models.threads import THREAD_NAME, stuck_threads
+from lab.models.threads import stuck_threads
 from lab.params import check_int, check_seconds
 from lab.runner import run_work
 from lab.studies.suite import progress_display

@@ -12,11 +12,12 @@ from lab.benching import Bench, BenchInterrupted, bench
 from lab.benching.job import add_paths, items_from, resolve
 from lab.benching.render import draw, markdown, table
 from lab.benching.run import DEFAULT_TIMEOUT_S
-from lab.cli.common import Interrupted, add_option_arguments, number, parse_counts, stamp, whole
+from lab.cli.common import Interrupted, add_option_arguments, number, parse_counts, whole
 from lab.models import MODELS
 from lab.params import check_int
 from lab.pictures import draw_atomically
 from lab.results import prepare_folder, write_atomically
+from lab.studies.reporting import stamp
 
 BENCH_EXAMPLES = """examples:
   lab bench examples.jobs:arithmetic --range 8 --workers 1,2       holds the GIL: processes win

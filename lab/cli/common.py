@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import pictures
 from lab.demos import DEMOS
 from lab.errors import LabError, UnknownName
 from lab.models import BROKEN, MODELS
 from lab.models.base import TaskName
 from lab.params import PARAMS, Param, help_with_defaults
-from lab.report import render
-from lab.results import Result, ResultsFile, write_atomically
 from lab.runner import SERIAL
-from lab.studies import races, sweeps, timelines
 
 EXAMPLES = """examples:
   lab list
@@ -30,6 +24,9 @@ EXAMPLES = """examples:
   lab run http-get --requests 200 --latency 0.05 --workers 50    real HTTP against a local server
   lab serve --port 8080                              that server, in the foreground
 """
+
+
+ALL = (["all"], "all")  # what `--models all` arrives as
 
 
 def option_owners(task: TaskName | None = None) -> dict[str, list[str]]:
@@ -113,9 +110,8 @@ def add_option_arguments(p: argparse.ArgumentParser, task: TaskName | None = Non
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `lab run`: the models, the demo's parameters, model options, trials, faults."""
-    p.add_argument(
-        "--models", "--model", dest="model", default="all", help=f"{', '.join(MODELS)}, or all (default)"
-    )
+    p.add_argument("--models", "--model", dest="model", nargs="+", default=["all"],
+                   help=f"one or more of {', '.join(MODELS)}, or all (default)")  # fmt: skip
     add_work_arguments(p)
     p.add_argument("--trials", type=whole, default=1, help="trials per model (default 1)")
     p.add_argument("--warmup", action="store_true", help="run one uncounted warm-up trial first")
@@ -129,26 +125,25 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def model_names(requested: str, demo: str) -> list[str]:
-    """The models a `--model` value stands for (serial-counter runs once, in none)."""
+def model_names(requested: list[str], demo: str, notes: list[str]) -> list[str]:
+    """The models `--models` stands for (serial-counter runs once, in none); `all` leaves out a
+    model that cannot run here, adding to `notes` why (printed once the request is valid)."""
     if demo in DEMOS and DEMOS[demo].task is None:
         return [SERIAL]
-    if requested == "all":
-        return [name for name in MODELS if not skipped_model(name)]
-    if requested not in MODELS:
-        if requested in BROKEN:
-            MODELS.get_model(requested)  # Unavailable: the plug-in's one line
-        raise UnknownName("model", requested, [*MODELS, "all"])
-    return [requested]
-
-
-def skipped_model(name: str) -> str | None:
-    """Why `--model all` leaves a model out (it is not installed here), saying so on stderr."""
-    model = MODELS[name]
-    reason = model.unavailable(model.default_options())
-    if reason:
-        print(f"note: {reason}; running the others", file=sys.stderr)
-    return reason
+    if requested in ALL:
+        names = []
+        for name, model in MODELS.items():
+            if reason := model.unavailable(model.default_options()):
+                notes.append(f"note: {reason}; running the others")
+            else:
+                names.append(name)
+        return names
+    for name in requested:
+        if name not in MODELS:
+            if name in BROKEN:
+                MODELS.get_model(name)  # Unavailable: the plug-in's one line
+            raise UnknownName("model", name, [*MODELS, "all"])
+    return list(dict.fromkeys(requested))
 
 
 def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -158,7 +153,7 @@ def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dic
     return {
         k: v
         for k, v in given.items()
-        if v is not None and (k not in owners or args.model != "all" or model in owners[k])
+        if v is not None and (k not in owners or args.model not in ALL or model in owners[k])
     }
 
 
@@ -175,52 +170,6 @@ def seconds(value: float | None) -> str:
 def yes_no(value: bool | None) -> str:
     """yes, NO, or '-'."""
     return "-" if value is None else ("yes" if value else "NO")
-
-
-def draw_charts(out: Path, stem: str, swept: Sequence[Result]) -> dict[str, dict[str, str]]:
-    """One chart per swept demo, beside the report: {demo: {"file": name} or {"skipped": why}}."""
-    return pictures.per_demo(
-        out, f"{stem}-sweep", swept, sweeps.chart, lambda g: f"{g[0].demo}: {sweep_title(g[0])}"
-    )
-
-
-def draw_timelines(out: Path, stem: str, recorded: Sequence[Result]) -> dict[str, dict[str, str]]:
-    """One timeline picture per recorded demo, beside the report (or why there is none)."""
-    return pictures.per_demo(out, f"{stem}-timeline", recorded, timelines.chart, timelines.title)
-
-
-def draw_races(out: Path, stem: str, raced: Sequence[Result]) -> dict[str, dict[str, str]]:
-    """The race statistics' chart, beside the report (or why there is none)."""
-    return pictures.per_demo(
-        out,
-        f"{stem}-races",
-        raced,
-        races.chart,
-        lambda g: "racy-counter: P(a trial loses an update), 95% intervals",
-    )
-
-
-def sweep_title(result: Result) -> str:
-    """What a sweep ran: `8 tasks x sleep(0.05)` or `4 tasks x 1000000 rounds`."""
-    return f"{sweeps.describe_work(result.params)}, {result.timing.get('clock', '')} medians"
-
-
-def stamp(environment: dict[str, Any]) -> str:
-    """A run's date and time in its file names (`2026-11-25-153012`, UTC), so that a new run never
-    overwrites an earlier one, such as a report committed the same day."""
-    date = str(environment["date"])  # "2026-11-25 15:30:12 UTC"
-    return date[:10] + "-" + date[11:19].replace(":", "")
-
-
-def write_report(out: Path, doc: ResultsFile) -> tuple[Path, Path]:
-    """Write <stem>.json, then <stem>.md, each atomically; return their paths."""
-    stem = str(doc.run.get("stem", "lab-report"))
-    js, md = out / f"{stem}.json", out / f"{stem}.md"
-    text = doc.to_json()
-    write_atomically(js, text)
-    # Rendered from the JSON just written, exactly as `--from` renders it.
-    write_atomically(md, render(ResultsFile.from_json(text)))
-    return md, js
 
 
 def parse_counts(text: str) -> list[str | int]:

@@ -6,20 +6,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from tabulate import tabulate
 
-from lab.cli.common import Interrupted, draw_races, parse_counts, stamp, whole
+from lab.cli.common import Interrupted, parse_counts, whole
 from lab.errors import InvalidParameter
 from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.models.base import YIELD_POINTS
 from lab.params import check_int
 from lab.report.races import races_section
-from lab.results import Result, ResultsFile, prepare_folder, write_atomically
+from lab.results import Result, ResultsFile, RunInfo, prepare_folder
 from lab.runner import choose, plan, run_trials
 from lab.studies import races
+from lab.studies.reporting import publish, stamp
 from lab.studies.suite import race_variants
 
 
@@ -62,16 +62,8 @@ def command(args: argparse.Namespace) -> int:
     environment = collect(args.argv)
     results: list[Result] = []
     try:
-        for variant in chosen:
-            for point in points:
-                for size in sizes:
-                    params: dict[str, Any] = {
-                        "workers": args.workers,
-                        "increments": size,
-                        "yield_point": point,
-                        **variant.options,
-                    }
-                    results += run_trials("racy-counter", variant.model, trials, **params)
+        races.race(chosen, increments=sizes, trials=trials, yield_points=points, workers=args.workers,
+                   run=run_trials, into=results)  # fmt: skip
     except KeyboardInterrupt as exc:
         stop = exc if isinstance(exc, Interrupted) else Interrupted()
         show(results, args.json, out, environment, partial=True)
@@ -99,16 +91,13 @@ def show(
         print(tabulate([races.cells(r) for r in rows], races.HEADERS, disable_numparse=True))
     if out is None:
         return
-    stem = f"lab-races-{stamp(dict(environment))}"
-    charts = draw_races(out, stem, results)
-    run = {"kind": "races", "stem": stem, "race_charts": charts, "partial": partial}
-    text = ResultsFile((), environment, run, races=tuple(results)).to_json()
-    write_atomically(out / f"{stem}.json", text)
-    doc = ResultsFile.from_json(text)
-    md = f"# lab races\n\nMade by `{environment.get('command')}` on {environment.get('date')}.\n\n"
-    write_atomically(out / f"{stem}.md", md + races_section(doc.races, doc.run.get("race_charts", {})) + "\n")
-    print(
-        f"wrote {out / stem}.md, {out / stem}.json"
-        + "".join(f" and {out / c['file']}" for c in charts.values() if "file" in c),
-        file=sys.stderr,
-    )
+    run = RunInfo(kind="races", stem=f"lab-races-{stamp(dict(environment))}", partial=partial)
+    done = publish(ResultsFile((), environment, run, races=tuple(results)), out, render_races)
+    print("wrote " + ", ".join(str(p) for p in done.files), file=sys.stderr)
+
+
+def render_races(doc: ResultsFile) -> str:
+    """The markdown of `lab races`: what ran, the table and the chart."""
+    env = doc.environment
+    md = f"# lab races\n\nMade by `{env.get('command')}` on {env.get('date')}.\n\n"
+    return md + races_section(doc.races, dict(doc.run.race_charts)) + "\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lab.cli.common import (
+    ALL,
     EXAMPLES,
     Interrupted,
     add_run_arguments,
@@ -39,20 +40,15 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
-    names = model_names(args.model, args.demo)
-    if args.fault == "exit" and args.model == "all" and args.demo in DEMOS and DEMOS[args.demo].task:
+    notes: list[str] = []
+    names = model_names(args.model, args.demo, notes)
+    if args.fault == "exit" and args.model in ALL and args.demo in DEMOS and DEMOS[args.demo].task:
         names = [name for name in names if MODELS[name].children]
-        print(
-            f"note: fault 'exit' kills a worker process: running it in {', '.join(names)} only",
-            file=sys.stderr,
-        )
-    if args.model == "all" and args.workers is not None:
+        notes.append(f"note: fault 'exit' kills a worker process: running it in {', '.join(names)} only")
+    if args.model in ALL and args.workers is not None:
         over = [name for name in names if args.workers > MODELS[name].max_workers]
-        for name in over:
-            print(
-                f"note: {name} runs at most {MODELS[name].max_workers} workers: running the others",
-                file=sys.stderr,
-            )
+        notes += [f"note: {name} runs at most {MODELS[name].max_workers} workers: running the others"
+                  for name in over]  # fmt: skip
         names = [name for name in names if name not in over] or names  # none left: say why, below
     requests = {name: params_for(args, name, param_keys()) for name in names}
     trace = Path(args.timeline) if args.timeline else None
@@ -62,6 +58,8 @@ def command(args: argparse.Namespace) -> int:
     check_int("trials", args.trials, 1)
     for name, params in requests.items():
         plan(args.demo, name, **params)  # every model's request is checked before any runs
+    for note in notes:  # the request is valid: now say what it leaves out
+        print(note, file=sys.stderr)
     results: list[Result] = []
     try:
         for name, params in requests.items():

@@ -7,16 +7,17 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab.cli.common import add_work_arguments, draw_charts, parse_counts, stamp, whole
+from lab.cli.common import add_work_arguments, parse_counts, whole
 from lab.demos import DEMOS
 from lab.errors import InvalidParameter
 from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import PARAMS, check_int
 from lab.report import render_sweep
-from lab.results import ResultsFile, prepare_folder, write_atomically
+from lab.results import ResultsFile, RunInfo, prepare_folder
 from lab.runner import plan, run_trials
 from lab.studies import sweeps
+from lab.studies.reporting import publish, stamp
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,14 +50,10 @@ def command(args: argparse.Namespace) -> int:
     results = sweeps.sweep(
         args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
     )
-    stem = f"lab-sweep-{args.demo}-{stamp(environment)}"
-    charts = draw_charts(out, stem, results)
-    run = {"kind": "sweep", "trials": trials, "stem": stem, "charts": charts, "skipped": skipped}
-    text = ResultsFile((), environment, run, tuple(results)).to_json()
-    write_atomically(out / f"{stem}.json", text)
-    write_atomically(out / f"{stem}.md", render_sweep(ResultsFile.from_json(text)))
-    chart = charts.get(args.demo, {}).get("file")
-    print(f"wrote {out / stem}.md, {out / stem}.json" + (f" and {out / chart}" if chart else ""))
+    run = RunInfo(kind="sweep", trials=trials, stem=f"lab-sweep-{args.demo}-{stamp(environment)}",
+                  skipped=tuple(skipped))  # fmt: skip
+    done = publish(ResultsFile((), environment, run, tuple(results)), out, render_sweep)
+    print("wrote " + ", ".join(str(p) for p in done.files))
     print(tabulate(sweeps.rows(results), sweeps.HEADERS, disable_numparse=True))
     for point in skipped:
         print(f"skipped: {point['variant']} at {point['workers']} workers: {point['reason']}")

@@ -20,12 +20,16 @@ from time import perf_counter as now  # the lab's one clock (lab.models.base.now
 from types import TracebackType
 from typing import Any
 
-from lab.http.server import body
-
 Outcome = tuple[str, float]  # ("" if verified, else what went wrong; seconds the request took)
 SYNC_CLIENTS = ("requests", "httpx")
 ASYNC_CLIENTS = ("aiohttp", "httpx")
 CONNECT_SLACK_S = 30.0  # a request's timeout is this plus the server's latency
+
+
+def body(request_id: int, size: int) -> bytes:
+    """The `size` bytes the server answers request `request_id` with: `"<id>|"` repeated, cut."""
+    unit = f"{request_id}|".encode()
+    return (unit * (size // len(unit) + 1))[:size]
 
 
 @dataclass(frozen=True)

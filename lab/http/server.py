@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lab.errors import InvalidParameter, LabError
+from lab.http.clients import body
 
 LOOPBACK = "127.0.0.1"
 BACKLOG = 16_384  # the kernel caps it at net.core.somaxconn (4096 here); 128 drops SYNs at 10,000
@@ -41,12 +42,6 @@ START_TIMEOUT_S = 30.0
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-def body(request_id: int, size: int) -> bytes:
-    """The `size` bytes the server answers request `request_id` with: `"<id>|"` repeated, cut."""
-    unit = f"{request_id}|".encode()
-    return (unit * (size // len(unit) + 1))[:size]
 
 
 def query_number(query: dict[str, list[str]], name: str, default: float) -> float:

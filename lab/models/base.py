@@ -39,8 +39,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import psutil
-
 from lab.errors import UnknownName
 from lab.http.clients import Target
 
@@ -52,6 +50,9 @@ FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
 # read-modify-write, where only the interpreter's own switching can come between. It matters for
 # coroutines and threads, which take turns; processes and dask workers run at once, and their
 # read and write (shared memory, or the scheduler) race without a yield point, with either.
+# The name every worker thread the lab starts begins with: a thread cannot be killed, and the
+# command line counts the ones still running (`lab.models.threads.stuck_threads`) to exit anyway.
+THREAD_NAME = "lab-thread"
 YieldPoint = Literal["sleep0", "none"]
 YIELD_POINTS: tuple[YieldPoint, ...] = ("sleep0", "none")
 
@@ -219,6 +220,8 @@ class Model(ABC):
     approach: ClassVar[str | None] = None
     # Where its counter lives, when a finding should say so (a round trip per read and write).
     counter_note: ClassVar[str] = ""
+    # Why `--fault exit` (os._exit in a task) cannot run in it, beyond having no worker process.
+    exit_note: ClassVar[str] = ""
 
     def __init__(self, **options: str) -> None:
         self.options = {**self.default_options(), **options}
@@ -274,7 +277,11 @@ def cpu_seconds(pids: Iterable[int] = ()) -> float:
     """CPU seconds (user + system) used so far by this process and the processes `pids`.
 
     A worker that has already exited counts for nothing: read it before the pool shuts down."""
-    total = time.process_time()
+    total, pids = time.process_time(), list(pids)
+    if not pids:
+        return total
+    import psutil  # noqa: PLC0415 (here, not above: a subinterpreter cannot load it, and needs none)
+
     for pid in pids:
         try:
             times = psutil.Process(pid).cpu_times()

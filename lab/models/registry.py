@@ -14,11 +14,14 @@ one line saying why, `lab list` shows it as unavailable, and asking for it by na
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING
 
 from lab.errors import Unavailable, UnknownName
 from lab.models.base import Model
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 GROUP = "lab.models"
 
@@ -32,6 +35,8 @@ class Registry(MutableMapping[str, type[Model]]):
 
     def _loaded(self) -> dict[str, type[Model]]:
         if self._models is None:
+            import importlib.metadata  # noqa: PLC0415 (on first use: 40 ms a worker need not pay)
+
             self._models = {}
             for point in importlib.metadata.entry_points(group=GROUP):
                 if point.name in self._models or point.name in self.broken:

@@ -91,8 +91,3 @@ def timed(task: Any, pair: tuple[int, Any]) -> tuple[Any, Span]:
     output = task(item)
     end = now()
     return output, (worker, None, index, start, end, time.thread_time() - cpu)
-
-
-def split(pairs: list[tuple[Any, Span]]) -> tuple[list[Any], list[Span]]:
-    """`timed`'s results as the outputs, in order, and the spans."""
-    return [output for output, _ in pairs], [span for _, span in pairs]

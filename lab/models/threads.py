@@ -24,10 +24,8 @@ from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import Fault, Model, Option, Tasks, Work, Workers
+from lab.models.base import THREAD_NAME, Fault, Model, Option, Tasks, Work, Workers
 from lab.models.tasks import Counter, apply, crunch_rounds, misbehave, timed
-
-THREAD_NAME = "lab-thread"
 
 
 @dataclass(frozen=True)

@@ -27,26 +27,26 @@ from lab.results import ResultsFile
 
 def render_sweep(doc: ResultsFile) -> str:
     """The markdown of `lab sweep`: what ran, the table, the chart, where."""
-    env, run = dict(doc.environment), dict(doc.run)
+    env, run = dict(doc.environment), doc.run
     demo = doc.sweeps[0].demo if doc.sweeps else "?"
     parts = [
         f"# lab sweep: {demo}",
-        f"Made by `{env.get('command')}` on {env.get('date')}, {run.get('trials')} trials per point. {TIMED}",
-        sweep_section(doc.sweeps, run.get("charts", {})),
-        "## Environment\n\n" + environment_table(env, run.get("skipped", [])),
+        f"Made by `{env.get('command')}` on {env.get('date')}, {run.trials} trials per point. {TIMED}",
+        sweep_section(doc.sweeps, dict(run.charts)),
+        "## Environment\n\n" + environment_table(env, list(run.skipped)),
     ]
     return "\n\n".join(parts) + "\n"
 
 
 def what_they_show(doc: ResultsFile) -> list[str]:
     """The findings, from the main results, the race statistics and the run's own measurements."""
-    run = dict(doc.run)
+    run = doc.run
     return [
         *findings(
             list(doc.results),
             dict(doc.environment),
-            run.get("server_ceiling"),
-            run.get("lock_costs"),
+            run.server_ceiling,
+            run.lock_costs or None,
             doc.races,
         ),
         *interpreter_findings(doc),
@@ -55,37 +55,37 @@ def what_they_show(doc: ResultsFile) -> list[str]:
 
 def render(doc: ResultsFile) -> str:
     """The whole markdown report."""
-    results, env, run = list(doc.results), dict(doc.environment), dict(doc.run)
+    results, env, run = list(doc.results), dict(doc.environment), doc.run
     failed = [r for r in results if r.error]
-    parts = [f"# lab report: {run.get('scale', '?')} scale"]
-    if run.get("partial"):
+    parts = [f"# lab report: {run.scale or '?'} scale"]
+    if run.partial:
         parts.append(
-            f"> **PARTIAL REPORT**: the run was interrupted ({run.get('interrupted', 'stopped')}); "
+            f"> **PARTIAL REPORT**: the run was interrupted ({run.interrupted or 'stopped'}); "
             f"only the {len(results)} results measured before that are below."
         )
     parts.append(
         f"Made by `{env.get('command')}` on {env.get('date')}: {len(results)} results, "
-        f"{run.get('trials')} trials per row. Every number below was measured in that run; "
+        f"{run.trials} trials per row. Every number below was measured in that run; "
         "the JSON file beside this one holds each trial."
     )
     parts.append(TIMED)
-    ceiling = run.get("server_ceiling")
+    ceiling = run.server_ceiling
     against = lambda: (  # noqa: E731
-        article_table(results, env, str(run.get("scale")))
+        article_table(results, env, str(run.scale))
         + "\n\n### Real Python's 160 pages\n\n"
         + real_python_table([*results, *doc.sweeps], env)
     )
     sections: list[tuple[str, Callable[[], str]]] = [
         ("1. Execution time", lambda: time_table(results)),
         ("2. Counter correctness", lambda: counter_table(results)),
-        ("3. Race statistics", lambda: races_section(doc.races, run.get("race_charts", {}))),
+        ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
         ("4. Network I/O (http-get)", lambda: network_table(results, ceiling)),
         ("5. Against the article and Real Python", against),
         ("6. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
         ("7. Variants side by side", lambda: variants_section(results, run)),
-        ("8. Worker sweeps", lambda: sweep_section(doc.sweeps, run.get("charts", {}))),
-        ("9. Timelines", lambda: timelines_section(doc.timelines, run.get("timeline_charts", {}))),
-        ("10. Environment", lambda: environment_table(env, run.get("skipped", []), ceiling)),
+        ("8. Worker sweeps", lambda: sweep_section(doc.sweeps, dict(run.charts))),
+        ("9. Timelines", lambda: timelines_section(doc.timelines, dict(run.timeline_charts))),
+        ("10. Environment", lambda: environment_table(env, list(run.skipped), ceiling)),
     ]
     if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
         sections.insert(7, ("Interpreters side by side", lambda: interpreters_section(doc)))

@@ -77,7 +77,7 @@ def race_rate(raced: Sequence[Result], label: str, model: str | None) -> str:
 def figures(doc: ResultsFile) -> list[dict[str, Any]]:
     """Per interpreter, the section's figures (None where the report did not run what they need)."""
     out = []
-    for p in doc.run.get("pythons", []):
+    for p in doc.run.pythons:
         label, locks = p["label"], p.get("lock_costs", {})
         out.append(
             {
@@ -157,5 +157,5 @@ def interpreter_findings(doc: ResultsFile) -> list[str]:
 
 def interpreters_in(doc: ResultsFile) -> Mapping[str, Any] | None:
     """The interpreters a merged report holds, or None for a one-interpreter report."""
-    pythons = doc.run.get("pythons")
+    pythons = doc.run.pythons or None
     return {"pythons": pythons} if pythons else None

@@ -6,13 +6,12 @@ Which options a model has is what it declares (`Model.options`): nothing here na
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from lab.demos import DEMOS
 from lab.measure import stats
 from lab.models import MODELS
 from lab.report.common import s, table
-from lab.results import Result
+from lab.results import Result, RunInfo
 
 
 def option_table(results: Sequence[Result], model: str, key: str, values: list[str]) -> str:
@@ -65,13 +64,13 @@ def locks_table(lock_costs: dict[str, float]) -> str:
     return table(rows, ["lock", "us per acquire + release (uncontended, median)"])
 
 
-def variants_section(results: Sequence[Result], run: dict[str, Any]) -> str:
+def variants_section(results: Sequence[Result], run: RunInfo) -> str:
     """The variants of a model next to each other."""
     parts = option_tables(results) or ["_No model ran here with more than one variant._"]
-    if run.get("lock_costs"):
+    if run.lock_costs:
         parts += [
             "Locks, measured apart in the parent process (the manager's is a socket round trip per "
             "acquire and per release):",
-            locks_table(run["lock_costs"]),
+            locks_table(dict(run.lock_costs)),
         ]
     return "\n\n".join(parts)

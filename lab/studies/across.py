@@ -9,11 +9,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lab.errors import InvalidParameter, LabError
-from lab.results import Result, ResultsFile
+from lab.results import Result, ResultsFile, RunInfo
 from lab.studies.pythons import describe
 from lab.studies.pythons import environment as environment_for
 
@@ -72,7 +73,7 @@ def tagged(results: Sequence[Result], info: dict[str, Any]) -> tuple[Result, ...
 
 
 def merge(
-    done: Sequence[tuple[dict[str, Any], ResultsFile]], environment: dict[str, Any], run: dict[str, Any]
+    done: Sequence[tuple[dict[str, Any], ResultsFile]], environment: dict[str, Any], run: RunInfo
 ) -> ResultsFile:
     """One results file from several: every record tagged with its interpreter; each
     interpreter's own facts (lock costs, skipped variants, environment) kept in `run["pythons"]`."""
@@ -80,20 +81,18 @@ def merge(
     for info, doc in done:
         own = {
             "command": doc.environment.get("command"),
-            "lock_costs": doc.run.get("lock_costs", {}),
-            "skipped": doc.run.get("skipped", []),
+            "lock_costs": dict(doc.run.lock_costs),
+            "skipped": list(doc.run.skipped),
             "packages": doc.environment.get("packages", {}),
         }
         pythons.append({**info, **own})
     skipped = [
-        {**s, "variant": f"{s['variant']}@{info['label']}"}
-        for info, doc in done
-        for s in doc.run.get("skipped", [])
+        {**s, "variant": f"{s['variant']}@{info['label']}"} for info, doc in done for s in doc.run.skipped
     ]
     return ResultsFile(
         results=tuple(r for info, doc in done for r in tagged(doc.results, info)),
         environment={**environment, "interpreters": [p["label"] for p in pythons]},
-        run={**run, "pythons": pythons, "skipped": skipped},
+        run=replace(run, pythons=tuple(pythons), skipped=tuple(skipped)),
         sweeps=tuple(r for info, doc in done for r in tagged(doc.sweeps, info)),
         timelines=tuple(r for info, doc in done for r in tagged(doc.timelines, info)),
         races=tuple(r for info, doc in done for r in tagged(doc.races, info)),

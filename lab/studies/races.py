@@ -100,11 +100,13 @@ def race(
     yield_points: Sequence[str] = ("sleep0",),
     workers: int = 5,
     run: Callable[..., list[Result]],
+    into: list[Result] | None = None,
     each: Callable[[str], None] = lambda _: None,
 ) -> list[Result]:
     """`trials` trials of the racy counter for every variant, size and yield point (`run` is
-    `run_trials`; `each` is told what runs next, for a progress display)."""
-    results: list[Result] = []
+    `run_trials`; `each` is told what runs next, for a progress display). The results go into
+    `into` as they come, so that a caller keeps them when Ctrl-C stops the rest."""
+    results: list[Result] = [] if into is None else into
     for variant in chosen:
         for point in yield_points:
             for count in increments:

@@ -1,0 +1,405 @@
+"""interpreters: a pool of threads, each running its own subinterpreter with its own GIL (PEP 734).
+
+Several cooks in one kitchen, each with a pantry of their own. An interpreter shares no Python
+object with another, so pure-Python work runs in parallel in one process, as in processes,
+while starting one costs milliseconds, not a process. What they can share is memory and
+queues: the counter is a `memoryview` over shared bytes that every interpreter maps, read and
+written back with no lock (updates are lost, at every size: they really run at once); the lock
+is a cross-interpreter `Queue` holding one token, taken to enter and put back to leave.
+
+    caller ── item ──> worker thread k (main interpreter) ── inbox Queue ──> interpreter k
+       │                      │  exec("serve_one()")                              │ task(item)
+       │                      └─ outbox.get_nowait() <── outbox Queue ── output ──┘
+       └── counter (memoryview), lock (Queue), config ── prepare_main, once per interpreter
+
+Each worker thread drives its interpreter with `exec`, one task at a time, and reads the output
+from the outbox the moment `exec` returns: a blocking `Queue.get` polls every 10 ms in the
+backport, which would add up to 10 ms to every task. The threads are a `ThreadPoolExecutor`'s,
+so the pool, its timeout and its start line are the threads model's.
+
+Where it runs: Python 3.14's `concurrent.interpreters`; on 3.12 and 3.13 the PEP's backport
+(`pip install 'lab[interpreters]'`, `interpreters-pep-734`). Not `anyio.to_interpreter`: it
+runs one call per interpreter from a pool it keeps to itself (no shared memory reaches the
+interpreter before the call), and only from 3.13. Not `InterpreterPoolExecutor`: on the
+backport it pickles everything it passes (a `memoryview` cannot be pickled), and 3.14's has no
+way to hand each interpreter shared memory before the work starts.
+
+What a task needs must load in a subinterpreter: `lab` itself imports nothing that refuses
+(psutil, msgspec and uvloop do refuse, and are imported only where they are used), and the
+user's module for `lab bench` is imported in a fresh interpreter before the clock, to say which
+module refuses. `os._exit` in a subinterpreter ends the whole process: `--fault exit` is refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pickle
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar
+
+from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
+from lab.models.base import THREAD_NAME, Fault, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.tasks import CallFailed, apply, crunch_rounds, misbehave
+
+NEEDS = (
+    "model 'interpreters' needs Python 3.12 or newer (3.14 has concurrent.interpreters; on 3.12 and "
+    "3.13: pip install 'lab[interpreters]'); this is Python {version}"
+)
+INSTALL = (
+    "model 'interpreters' needs the PEP 734 backport on Python {version}: pip install 'lab[interpreters]'"
+)
+# The setup each interpreter runs once: the caller's import path (a subinterpreter does not
+# inherit it, gh-126714), then this module, bound to the run's shared objects.
+SETUP = (
+    "import sys; sys.path[:] = list(paths)\n"
+    # `from lab.models import ...`, not `import lab.models.interpreters as`: the latter looks
+    # `models` up as an attribute of `lab`, where it is the function `lab.models()`.
+    "from lab.models import interpreters as _lab\n"
+    "_lab.join(counter, lock, inbox, outbox, config)"
+)
+SERVE = "_lab.serve_one()"
+RECEIVE = (
+    "try:\n    import _interpreters, _interpqueues\n"
+    "except ImportError:\n    import interpreters_backport.interpreters.queues"
+)
+
+
+def module() -> Any | None:
+    """PEP 734's `interpreters` module: the standard library's (3.14) or the backport's, or None."""
+    for name in ("concurrent.interpreters", "interpreters_backport.interpreters"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+# ---- inside each interpreter: the run's shared objects, and the tasks -------------------------
+
+
+@dataclass
+class Shared:
+    """What this interpreter holds of the run: the counter's memory, the lock, its queues."""
+
+    counter: Any  # memoryview of one signed 64-bit integer
+    lock: Any  # a Queue holding one token while the lock is free
+    inbox: Any
+    outbox: Any
+    task: str
+    sleep: float
+    fault: Fault | None
+    pause: bool
+    target: Target | None
+    library: str
+    function: Callable[..., Any] | None
+    record: bool
+    name: str = field(default_factory=lambda: f"interpreter {current_id()}")
+    session: SyncClient | None = None
+
+
+shared: Shared | None = None  # set in each interpreter by `join`
+
+
+def current_id() -> int:
+    """This interpreter's id (0 is the main one)."""
+    found = module()
+    return int(found.get_current().id) if found is not None else 0
+
+
+def join(counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ...]) -> None:
+    """Bind this interpreter to the run: once, as it starts, before the clock."""
+    global shared
+    task, sleep, fault, pause, url, latency, size, library, function, record = config
+    target = Target(url, latency, size) if url else None
+    if target:
+        load(library)  # the client library's import is start-up, not the task's
+    call = getattr(importlib.import_module(function[0]), function[1]) if function else None
+    number = counter.cast("B").cast("q")
+    shared = Shared(number, lock, inbox, outbox, task, sleep, fault, pause, target, library, call, record)
+
+
+def serve_one() -> None:
+    """Take one `(index, item)` from the inbox, run the task, put `(output, span, error)` out."""
+    assert shared is not None, "serve_one runs in an interpreter bound by join"
+    index, item = shared.inbox.get_nowait()
+    worker, cpu, start = shared.name, time.thread_time(), now()
+    try:
+        output = TASKS[shared.task](item)  # type: ignore[index]
+    except BaseException as exc:  # the task's own exception, sent back to be raised there
+        shared.outbox.put((None, None, dumps_error(exc)))
+        return
+    span: Span = (worker, None, index, start, now(), time.thread_time() - cpu)
+    shared.outbox.put((output, span if shared.record else None, None))
+
+
+def dumps_error(exc: BaseException) -> bytes:
+    """The exception, pickled (or, if it cannot be, a RuntimeError saying what it was)."""
+    try:
+        return pickle.dumps(exc)
+    except Exception:
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def echo(item: str) -> str:
+    """pool-map's task: wait `sleep` seconds, then return the item."""
+    assert shared is not None
+    time.sleep(shared.sleep)
+    if shared.fault:
+        misbehave(shared.fault)
+    return item
+
+
+def count(increments: int) -> None:
+    """The counter demos' task: `increments` times, read the counter, then write it plus one."""
+    assert shared is not None
+    time.sleep(shared.sleep)
+    if shared.fault:
+        misbehave(shared.fault)
+    counter, lock = shared.counter, shared.lock
+    for _ in range(increments):
+        if lock is not None:
+            token = lock.get()  # the token: whoever holds it is inside
+        value = counter[0]
+        # No yield point is needed (`yield_point` changes nothing here): the interpreters run at
+        # once, each with its own GIL, and another can write between this read and this write.
+        if shared.pause:
+            time.sleep(0)
+        counter[0] = value + 1
+        if lock is not None:
+            lock.put(token)
+
+
+def crunch(rounds: int) -> int:
+    """cpu-bound's task: pure-Python arithmetic, in parallel with the other interpreters."""
+    assert shared is not None
+    time.sleep(shared.sleep)
+    if shared.fault:
+        misbehave(shared.fault)
+    return crunch_rounds(rounds)
+
+
+def fetch(request_id: int) -> Outcome:
+    """http-get's task: GET one request with this interpreter's own session, and verify it."""
+    assert shared is not None and shared.target is not None
+    if shared.fault:
+        misbehave(shared.fault)
+    if shared.session is None:
+        shared.session = sync_client(shared.library, shared.target)
+    return shared.session.get(request_id)
+
+
+def call(pair: tuple[int, Any]) -> Any:
+    """bench's task: the user's function on one item, in this interpreter."""
+    assert shared is not None and shared.function is not None
+    return apply(shared.function, pair)
+
+
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+
+
+# ---- in the caller: the pool ------------------------------------------------------------------
+
+
+@dataclass
+class Pool:
+    """The interpreters of one run, one per worker thread, and what they were handed."""
+
+    interpreters: Any
+    paths: tuple[str, ...]
+    counter: memoryview
+    lock: Any
+    config: tuple[Any, ...]
+    local: threading.local = field(default_factory=threading.local)
+    made: list[tuple[Any, Any, Any]] = field(default_factory=list)  # (interpreter, inbox, outbox)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def start_one(self) -> None:
+        """The pool's initializer: this thread's interpreter, set up and bound to the run."""
+        made = self.interpreters.create()
+        inbox, outbox = self.interpreters.create_queue(), self.interpreters.create_queue()
+        with self.guard:
+            self.made.append((made, inbox, outbox))
+        # A memoryview or a queue reaches an interpreter only once it has imported the module that
+        # implements it (otherwise: "_interpqueues module not imported yet"): import them first.
+        made.exec(RECEIVE)
+        made.prepare_main(paths=self.paths, counter=self.counter, lock=self.lock, inbox=inbox, outbox=outbox,
+                          config=self.config)  # fmt: skip
+        made.exec(SETUP)
+        self.local.mine = (made, inbox, outbox)
+
+    def run(self, item: Any) -> Any:
+        """One task in this thread's interpreter (started by `start_one`)."""
+        made, inbox, outbox = self.local.mine
+        inbox.put(item)
+        try:
+            made.exec(SERVE)
+        except Exception as exc:  # ExecutionFailed: serve_one itself broke (not the task)
+            raise RuntimeError(str(exc).strip().splitlines()[0]) from None
+        output, span, error = outbox.get_nowait()
+        if error is not None:
+            raise pickle.loads(error)
+        return (output, span) if span is not None else output
+
+    def close(self) -> list[str]:
+        """Close every interpreter that is not running; say which could not be."""
+        left = []
+        for made, _, _ in self.made:
+            try:
+                made.close()
+            except Exception:  # still running a task (a hang): its thread cannot be stopped
+                left.append(f"interpreter {made.id}")
+        return left
+
+
+class InterpreterWorkers(Workers):
+    """The started pool: threads, each with its interpreter past its setup."""
+
+    def __init__(
+        self, executor: ThreadPoolExecutor, pool: Pool, work: Work, start: threading.Barrier | None
+    ) -> None:
+        self.executor, self.pool, self.work, self.start = executor, pool, work, start
+
+    def map(self, items: Sequence[Any], record: bool) -> list[Any]:
+        """`Executor.map` over the pool's threads, each running the task in its interpreter (which
+        takes `(index, item)`, and says who ran it only when recording)."""
+        run: Callable[[Any], Any] = self.pool.run
+        if self.start is not None:  # the counters: every worker at the start line before counting
+            run = partial(after, self.start, run)
+        pairs = items if record else [(0, item) for item in items]
+        return list(self.executor.map(run, pairs, timeout=self.work.timeout))
+
+    def counter(self) -> int:
+        """The shared memory's final value."""
+        return int(self.pool.counter.cast("B").cast("q")[0])
+
+
+def after(barrier: threading.Barrier, run: Callable[[Any], Any], item: Any) -> Any:
+    """Wait at the start line, then run."""
+    barrier.wait()
+    return run(item)
+
+
+class Interpreters(Model):
+    """Runs the work on a pool of threads, each in its own subinterpreter (PEP 734)."""
+
+    name: ClassVar[str] = "interpreters"
+    description: ClassVar[str] = (
+        "a pool of threads, each in its own subinterpreter with its own GIL (PEP 734); shares a "
+        "memoryview, locks with a Queue holding one token (Python 3.12+)"
+    )
+    takes: ClassVar[tuple[Option, ...]] = (
+        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+    )
+    # Each interpreter holds about 2 MB and starts in about 10 ms here: a few hundred at most
+    # teach everything a pool of them can.
+    max_workers: ClassVar[int] = 256
+    pickles: ClassVar[bool] = True  # the user's function must be importable by name in another interpreter
+    parallel: ClassVar[bool] = True
+    mismatch_means: ClassVar[str] = "the outputs depend on the interpreter that computes them"
+    rank: ClassVar[int] = 35
+    colour: ClassVar[str] = "#8c564b"
+    counter_note: ClassVar[str] = "a `memoryview` over shared bytes, mapped by every interpreter"
+    exit_note: ClassVar[str] = "os._exit in a subinterpreter ends the whole process, the lab's included"
+
+    @classmethod
+    def unavailable(cls, options: Mapping[str, str]) -> str | None:
+        """Before 3.12, or on 3.12-3.13 without the backport."""
+        version = ".".join(map(str, sys.version_info[:3]))
+        if sys.version_info < (3, 12):
+            return NEEDS.format(version=version)
+        if module() is None:
+            return INSTALL.format(version=version)
+        return None
+
+    @classmethod
+    def lock_costs(cls) -> dict[str, float]:
+        """The token Queue, uncontended: a get and a put per acquire and release."""
+        from lab.measure.locks import median_us  # noqa: PLC0415 (not in the interpreters: statistics, asyncio)
+
+        interpreters = module()
+        assert interpreters is not None
+        lock = interpreters.create_queue()
+        lock.put(True)
+
+        def per_round(rounds: int = 20_000) -> float:
+            begin = time.perf_counter()
+            for _ in range(rounds):
+                token = lock.get_nowait()
+                lock.put(token)
+            return (time.perf_counter() - begin) / rounds
+
+        return {"interpreters Queue token": median_us(per_round)}
+
+    @contextmanager
+    def start(self, work: Work) -> Iterator[InterpreterWorkers]:
+        """Start every thread and its interpreter (one barrier round); close them all at the end."""
+        interpreters = module()
+        assert interpreters is not None, "unavailable() says why"
+        probe(interpreters, work.function)
+        lock = None
+        if work.locked:
+            lock = interpreters.create_queue()
+            lock.put(True)
+        target = work.target
+        function = (work.function.__module__, work.function.__qualname__) if work.function else None
+        url, latency, size = (target.url, target.latency, target.size) if target else (None, 0.0, 0)
+        pause = work.yield_point == "sleep0"
+        library = self.options["client"]
+        config = (
+            work.task,
+            work.sleep,
+            work.fault,
+            pause,
+            url,
+            latency,
+            size,
+            library,
+            function,
+            work.record,
+        )
+        pool = Pool(interpreters, tuple(sys.path), memoryview(bytearray(8)), lock, config)
+        barrier = threading.Barrier(work.workers, timeout=work.timeout)
+        executor = ThreadPoolExecutor(work.workers, thread_name_prefix=f"{THREAD_NAME}-interp",
+                                      initializer=pool.start_one)  # fmt: skip
+        try:
+            list(executor.map(lambda _: barrier.wait(), range(work.workers)))  # every interpreter is up
+            counting = threading.Barrier(work.workers, timeout=work.timeout) if work.task == "count" else None
+            yield InterpreterWorkers(executor, pool, work, counting)
+        except BaseException as exc:
+            executor.shutdown(wait=False, cancel_futures=True)  # a hung thread cannot be joined
+            if left := pool.close():
+                note = f"; {', '.join(left)} could not be stopped: its thread runs on, abandoned"
+                if isinstance(exc, TimeoutError):
+                    raise TimeoutError(f"timed out after {work.timeout:g} s (see --timeout){note}") from None
+            raise
+        executor.shutdown()
+        pool.close()
+
+
+def probe(interpreters: Any, function: Callable[..., Any] | None) -> None:
+    """Before the clock: the user's function must be reachable by import in a fresh interpreter."""
+    if function is None:
+        return
+    where, name = function.__module__, function.__qualname__
+    if where == "__main__" or "<" in name:
+        raise CallFailed(
+            f"{name} ({where}) cannot reach another interpreter: it is imported there by name, so it "
+            "must be a module-level function of an importable module (not __main__, a lambda or a closure)"
+        )
+    fresh = interpreters.create()
+    try:
+        fresh.prepare_main(paths=tuple(sys.path))
+        fresh.exec(f"import sys; sys.path[:] = list(paths)\nimport {where}")
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CallFailed(f"module {where} cannot be imported in a subinterpreter: {first}") from None
+    finally:
+        fresh.close()

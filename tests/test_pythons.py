@@ -1,0 +1,66 @@
+"""`lab report --python`: finding interpreters, describing their builds, one merged report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lab.cli import main
+from lab.errors import InvalidParameter
+from lab.results import ResultsFile
+from lab.studies import pythons
+
+
+def probe(**fields: object) -> str:
+    base = {"python": "3.13.0", "implementation": "CPython", "free_threaded": False, "gil_enabled": True,
+            "executable": "/x/python"}  # fmt: skip
+    return json.dumps({**base, **fields})
+
+
+def test_a_free_threaded_build_is_recognised_without_having_one() -> None:
+    assert pythons.parse(probe())["label"] == "3.13.0"
+    free = pythons.parse(probe(free_threaded=True, gil_enabled=False))
+    assert free["label"] == "3.13.0t" and free["free_threaded"] and not free["gil_enabled"]
+    assert pythons.parse(probe(free_threaded=True, gil_enabled=True))["label"] == "3.13.0t (GIL on)"
+    assert pythons.parse(probe(implementation="PyPy", python="3.11.9"))["label"] == "PyPy 3.11.9"
+
+
+def test_this_interpreter_describes_itself() -> None:
+    info = pythons.current()
+    assert info["implementation"] == "CPython" and info["label"].startswith(info["python"])
+    assert isinstance(info["free_threaded"], bool) and isinstance(info["gil_enabled"], bool)
+
+
+def test_an_unknown_python_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(InvalidParameter):
+        pythons.find("3.99")
+    assert main(["report", "--python", "3.99", "--demos", "pool-map"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no Python '3.99' found" in err
+
+
+def available(version: str) -> bool:
+    try:
+        pythons.find(version)
+    except InvalidParameter:
+        return False
+    return True
+
+
+MISSING = [v for v in ("3.12", "3.13") if not available(v)]
+
+
+@pytest.mark.skipif(bool(MISSING), reason=f"Python {', '.join(MISSING)} not installed here (pyenv or PATH)")
+def test_one_report_across_two_pythons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", "--python", "3.12", "--python", "3.13", "--demos", "pool-map", "--models", "threads",
+            "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    [js] = tmp_path.glob("lab-report-quick-pythons-*.json")
+    doc = ResultsFile.load(js)
+    labels = {r.python["label"][:4] for r in doc.results if r.python}
+    assert labels == {"3.12", "3.13"} and [p["label"][:4] for p in doc.run.pythons] == ["3.12", "3.13"]
+    assert {r.variant.split("@")[0] for r in doc.results} == {"threads"}
+    text = js.with_suffix(".md").read_text()
+    assert "## Interpreters side by side" in text and "threads@3.12" in text and "threads@3.13" in text
