@@ -14,13 +14,14 @@ def test_demos_and_models_are_described() -> None:
     assert list(lab.demos()) == [
         "pool-map", "serial-counter", "racy-counter", "locked-counter", "cpu-bound", "http-get"
     ]  # fmt: skip
-    assert list(lab.models()) == ["asyncio", "threads", "processes", "dask"]
+    assert list(lab.models()) == ["asyncio", "threads", "processes", "interpreters", "dask"]
     assert all(isinstance(d, str) and d for d in [*lab.demos().values(), *lab.models().values()])
 
 
 def test_run_returns_an_immutable_result() -> None:
     r = lab.run("pool-map", "threads", sleep=0.1)
-    assert isinstance(r, lab.Result) and r.outputs_ok and r.elapsed_s == pytest.approx(0.1, abs=0.05)
+    assert isinstance(r, lab.Result) and r.outputs_ok
+    assert r.elapsed_s is not None and r.elapsed_s >= 0.1 - 0.002  # at least its one wait
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.elapsed_s = 0  # type: ignore[misc]
     with pytest.raises(TypeError):

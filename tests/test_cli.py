@@ -10,6 +10,7 @@ import pytest
 
 import lab
 from lab.cli import main
+from lab.models import MODELS
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, object]]:
@@ -27,7 +28,7 @@ def test_list_names_every_demo_and_model(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_run_all_models_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     rows = run_json(capsys, "run", "pool-map", "--sleep", "0.05", "--tasks", "4")
-    assert [r["model"] for r in rows] == list(lab.models())
+    assert [r["model"] for r in rows] == MODELS.runnable()
     fields = {
         "demo",
         "model",
@@ -68,8 +69,9 @@ def test_options_go_to_their_own_model(capsys: pytest.CaptureFixture[str]) -> No
         "threads": {},
         "processes": {"start_method": "spawn", "lock": "manager"},
         **({"dask": {"scheduler": "local"}} if "dask" in options else {}),
+        **({"interpreters": {}} if "interpreters" in options else {}),
     }
-    assert len(rows) == 2 * len(lab.models()) and all(r["correct"] for r in rows)
+    assert len(rows) == 2 * len(MODELS.runnable()) and all(r["correct"] for r in rows)
 
 
 def test_racy_counter_exits_zero_losing_updates(capsys: pytest.CaptureFixture[str]) -> None:

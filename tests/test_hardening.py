@@ -199,7 +199,14 @@ def descendants(pid: int, workers: int = 0, within: float = 10.0) -> list[psutil
 def pool_workers(pid: int, processes: list[psutil.Process]) -> list[psutil.Process]:
     """The processes that are not the lab's own resource tracker or forkserver."""
     helpers = ("resource_tracker", "forkserver")
-    return [p for p in processes if p.ppid() != pid or not any(h in " ".join(p.cmdline()) for h in helpers)]
+    found = []
+    for p in processes:
+        try:
+            if p.ppid() != pid or not any(h in " ".join(p.cmdline()) for h in helpers):
+                found.append(p)
+        except psutil.Error:  # exited (or a zombie) meanwhile: not a worker to wait for
+            continue
+    return found
 
 
 def assert_all_gone(processes: list[psutil.Process]) -> None:

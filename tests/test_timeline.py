@@ -11,6 +11,7 @@ import pytest
 
 import lab
 from lab.cli import main
+from lab.models import MODELS
 from lab.studies import timelines
 from tests.conftest import Variant
 
@@ -105,7 +106,7 @@ def test_lab_timeline_writes_a_picture_and_a_trace(
     assert main(["timeline", "pool-map", "--sleep", "0.05", "--out", str(tmp_path)]) == 0
     [png], [trace] = tmp_path.glob("*.png"), tmp_path.glob("*.trace.json")
     assert png.read_bytes()[:4] == b"\x89PNG" and len(validate(json.loads(trace.read_text()))) == 5 * len(
-        lab.models()
+        MODELS.runnable()
     )
     assert "ui.perfetto.dev" in capsys.readouterr().out
 

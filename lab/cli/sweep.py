@@ -38,7 +38,7 @@ def command(args: argparse.Namespace) -> int:
     if args.demo in DEMOS and DEMOS[args.demo].task is None:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
     counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
-    models = [MODELS.get_model(m).name for m in args.models or MODELS]
+    models = [MODELS.get_model(m).name for m in args.models or MODELS.runnable()]
     params = {k: v for k, param in PARAMS.items() if param.sweeps and (v := getattr(args, k)) is not None}
     for model in models:  # everything is checked before anything runs, up to each model's limit
         plan(args.demo, model, **sweeps.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))

@@ -30,7 +30,7 @@ def command(args: argparse.Namespace) -> int:
     """Run the demo once per model, recorded; write <stem>.png and <stem>.trace.json."""
     if args.demo in DEMOS and DEMOS[args.demo].task is None:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there is no worker to draw")
-    models = [MODELS.get_model(m).name for m in args.models or MODELS]
+    models = [MODELS.get_model(m).name for m in args.models or MODELS.runnable()]
     params = {k: v for k in PARAMS if (v := getattr(args, k)) is not None}
     for model in models:
         plan(args.demo, model, **params, timeline=True)  # everything is checked before anything runs

@@ -65,6 +65,14 @@ class Registry(MutableMapping[str, type[Model]]):
     def __len__(self) -> int:
         return len(self._loaded())
 
+    def runnable(self) -> list[str]:
+        """The models whose default variant can run here (what a command runs when none is named)."""
+        return [
+            name
+            for name, model in self._loaded().items()
+            if model.unavailable(model.default_options()) is None
+        ]
+
     def get_model(self, name: str) -> type[Model]:
         """The model called `name`; Unavailable for a broken plug-in, UnknownName for none."""
         models = self._loaded()

@@ -29,6 +29,7 @@ def findings(
         lines += speed_findings(demo, groups)
     lines += network_findings(results, ceiling)
     lines += memory_findings(results)
+    lines += startup_findings(results)
     lines += race_findings([r for r in results if r.demo == "racy-counter"])
     lines += race_statistics_findings(raced)
     locked = [r for r in results if r.demo == "locked-counter"]
@@ -121,6 +122,24 @@ def memory_findings(results: Sequence[Result]) -> list[str]:
         f"**Memory per waiting worker** (pool-map, {most} workers; peak PSS over the baseline): "
         + ", ".join(f"{v} {size(m)}" for v, m in sorted(memory.items(), key=lambda kv: kv[1]))
         + ". `lab sweep pool-map --workers 16,500,2000` shows it where the models part ways."
+    ]
+
+
+def startup_findings(results: Sequence[Result]) -> list[str]:
+    """pool-map's start-up per worker in each variant (pool or loop start and shutdown over the
+    workers), at the most workers it ran with: what a worker costs before it does anything."""
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == "pool-map"}
+    if not groups:
+        return []
+    most = max(w for _, _, w in groups)
+    per = {v: s.median / most for (_, v, w), g in groups.items() if w == most and (s := stats.startup(g))}
+    if len(per) < 2:
+        return []
+    ranked = sorted(per.items(), key=lambda kv: kv[1])
+    return [
+        f"**Start-up per worker** (pool-map, {most} workers; start and shutdown over the workers): "
+        + ", ".join(f"{v} {seconds * 1e3:.2f} ms" for v, seconds in ranked)
+        + "."
     ]
 
 
