@@ -36,8 +36,9 @@ def source() -> Path:
 
 
 def extras() -> str:
-    """The extras each environment gets: charts, and dask where this one has it."""
-    return "plot" + (",dask" if importlib.util.find_spec("distributed") else "")
+    """The extras each environment gets: charts, the interpreters backport (its marker installs it
+    on 3.12 and 3.13 only), and dask where this one has it."""
+    return "plot,interpreters" + (",dask" if importlib.util.find_spec("distributed") else "")
 
 
 def run_each(
