@@ -307,7 +307,10 @@ def test_stress_locked_counter_is_always_exact(each: Variant) -> None:
 
 
 def test_stress_racy_counter_reports_its_losses(each: Variant) -> None:
-    r = each.run("racy-counter", workers=8, increments=stress_size(each))
+    # The racy counter takes no lock: the manager's slowness does not apply (a smaller count there
+    # could finish each process's share within one time slice on a busy machine, and lose none).
+    size = 10_000 if each.model == "processes" else stress_size(each)
+    r = each.run("racy-counter", workers=8, increments=size)
     assert r.lost is not None and r.lost > 0 and r.observed == r.expected - r.lost
 
 

@@ -32,7 +32,9 @@ def test_lab_races_prints_proportions_with_intervals(
     for row in rows:
         assert row["trials"] == 20 and row["ci_low"] <= row["p_lost"] <= row["ci_high"]
         assert row["p_lost"] == row["lost_trials"] / 20
-    assert rows[1]["lost_trials"] >= 15  # nearly always at 5 x 1000 (measured 18-20 of 20 here)
+    # More often at 5 x 1000 than at 5 x 1 (measured 18-20 of 20 against 2-13 here; 12 of 20 with
+    # another program keeping a core busy, when the processes take more turns): a ratio in one run.
+    assert rows[1]["lost_trials"] >= max(1, rows[0]["lost_trials"])
     [md], [js] = tmp_path.glob("*.md"), tmp_path.glob("*.json")
     assert "| processes+fork+mp" in md.read_text() and len(json.loads(js.read_text())["races"]) == 40
 
