@@ -71,18 +71,24 @@ def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> No
 
 
 def test_cpu_bound_threads_share_the_gil_processes_do_not(tmp_path: Path) -> None:
-    tasks = run_cli(tmp_path, "cpu-bound", "--model", "all", "--workers", "2", "--tasks", "2")
-    threads = [e for e in tasks if e["args"]["model"] == "threads"]
-    processes = [e for e in tasks if e["args"]["model"].startswith("processes")]
-    a, b = threads
-    assert a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]  # they overlap in time
-    # Shares of CPU, taken within this one run: threads take turns on one GIL, so together they
-    # never hold much more than one core, however idle the machine; each process runs on a core
-    # of its own, a larger share than a thread's even with another program keeping a core busy.
-    thread_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in threads]
-    process_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in processes]
-    assert sum(thread_share) < 1.15, threads
-    assert min(process_share) > max(thread_share), (threads, processes)
+    # Shares of CPU, taken within one run: threads take turns on one GIL, so together they never
+    # hold much more than one core, however idle the machine; each process runs on a core of its
+    # own, a larger share than a thread's. With another program keeping a core busy, a moment can
+    # leave the two processes one core between them (both near 0.50, as threads): up to three runs.
+    shares = []
+    for _ in range(3):
+        tasks = run_cli(tmp_path, "cpu-bound", "--model", "all", "--workers", "2", "--tasks", "2")
+        threads = [e for e in tasks if e["args"]["model"] == "threads"]
+        processes = [e for e in tasks if e["args"]["model"].startswith("processes")]
+        a, b = threads
+        assert a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]  # they overlap in time
+        thread_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in threads]
+        process_share = [e["args"]["cpu_s"] * 1e6 / e["dur"] for e in processes]
+        assert sum(thread_share) < 1.15, threads
+        shares.append((thread_share, process_share))
+        if min(process_share) > max(thread_share):
+            return
+    raise AssertionError(f"(threads, processes) CPU shares per task, in three runs: {shares}")
 
 
 def test_every_variant_records_its_tasks(each: Variant) -> None:
