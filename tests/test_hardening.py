@@ -308,10 +308,11 @@ def test_lab_report_keeps_what_it_measured(signum: int, status: int, tmp_path: P
 
 
 # Stress: 8 workers x 10,000 increments over 4 trials (320,000 locked increments; each trial starts
-# its pool afresh, under spawn ~1 s and for dask ~3 s, so more trials cost more than they find). Two variants take a smaller count, or the
-# suite would take minutes: threads (~90 us per locked increment: the sleep(0) yield inside the
-# lock hands the GIL to threads that then queue on the lock) and the manager lock (~80-120 us: a
-# socket round trip per acquire and per release). Measured figures are in the README.
+# its pool afresh, under spawn ~1 s and for dask ~3 s, so more trials cost more than they find).
+# Two variants take a smaller count, or the suite would take minutes: threads (~90 us per locked
+# increment: the sleep(0) yield inside the lock hands the GIL to threads that then queue on the
+# lock) and the manager lock (~80-120 us: a socket round trip per acquire and per release).
+# Measured figures are in the README.
 def stress_size(each: Variant) -> int:
     if each.model == "dask":
         return 10  # ~3 ms per locked increment: the lock and the Variable live in the scheduler
