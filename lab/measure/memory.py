@@ -41,6 +41,7 @@ from lab.signals import threads_without_sigint
 
 INTERVAL_S = 0.010
 BACK_OFF_S = 0.160  # the longest wait between looks for child processes, while there are none
+RSS_STEP = 256 * 1024  # RSS growth (bytes, all processes) after which PSS is read again
 COLLECT_AFTER = 32 * 1024 * 1024  # bytes of growth after which the next baseline collects first
 LAST_GROWTH = [0]  # the previous run's growth, in this process
 
@@ -111,13 +112,21 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 class Rollup:
-    """/proc/PID/smaps_rollup, kept open: each reading is one `pread` (one system call, so one
-    hand-over of the GIL; open, read and close would be three, each one a hand-over to a model's
-    threads or event loop and back). psutil would parse every line in Python; this parses one."""
+    """/proc/PID/smaps_rollup and /proc/PID/statm, kept open: each reading is one `pread` (one
+    system call, so one hand-over of the GIL; open, read and close would be three, each one a
+    hand-over to a model's threads or event loop and back). psutil would parse every line in
+    Python; this parses one.
+
+    PSS walks the process's page tables (about 100 us, holding its memory map's lock while the
+    worker computes); RSS from statm is a counter the kernel keeps, read for almost nothing."""
 
     def __init__(self, pid: int) -> None:
         self.fd: int | None = os.open(f"/proc/{pid}/smaps_rollup", os.O_RDONLY)
+        self.statm: int | None = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
 
     def pss(self) -> int:
         """The process's PSS in bytes, or 0 once it has gone."""
@@ -131,11 +140,22 @@ class Rollup:
             self.close()
             return 0
 
+    def rss(self) -> int:
+        """The process's resident memory in bytes (cheap), or 0 once it has gone."""
+        if self.statm is None:
+            return 0
+        try:
+            return int(os.pread(self.statm, 256, 0).split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            self.close()
+            return 0
+
     def close(self) -> None:
-        """Close the file (a process that has gone reads as nothing)."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Close the files (a process that has gone reads as nothing)."""
+        for fd in (self.fd, self.statm):
+            if fd is not None:
+                os.close(fd)
+        self.fd = self.statm = None
 
 
 def pss(process: psutil.Process) -> int:
@@ -199,7 +219,7 @@ class MemorySampler:
         self.children: list[psutil.Process] = []
         self.rollups: dict[int, Rollup] = {}
         self.known: set[int] = set()
-        self.baseline = self.peak = self.samples = self.start_rss = 0
+        self.baseline = self.peak = self.samples = self.start_rss = self.sampled_rss = 0
         self.kernel_peak = False
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True, name="lab-memory")
@@ -222,8 +242,19 @@ class MemorySampler:
         """One sample: this process's PSS plus its (model's) children's."""
         self.samples += 1
         if SMAPS_ROLLUP:
+            self.sampled_rss = self.rss()
             return sum(rollup.pss() for rollup in self.rollups.values())
         return pss(self.me) + sum(pss(c) for c in self.children)
+
+    def rss(self) -> int:
+        """The RSS of this process and its children: cheap, to see whether PSS can have grown."""
+        return sum(rollup.rss() for rollup in self.rollups.values())
+
+    def may_have_grown(self) -> bool:
+        """Whether a PSS sample is worth its cost: there is no RSS to go by, a child has appeared,
+        or the RSS grew by more than `RSS_STEP` since the last sample. (PSS moves with RSS, but
+        for pages that stop being shared when a sibling exits, which only lowers the total.)"""
+        return not SMAPS_ROLLUP or self.rss() > self.sampled_rss + RSS_STEP
 
     def watch(self) -> None:
         """The sampling thread's loop: a look for children each time, a sample while there are any.
@@ -234,9 +265,12 @@ class MemorySampler:
         process's page tables (about 100 us of a CPU the workers would use)."""
         wait = INTERVAL_S
         while not self.stopping.wait(wait):
+            known = len(self.children)
             self.refresh_children()
             grew = False
-            if self.children or not self.kernel_peak:
+            if (self.children or not self.kernel_peak) and (
+                len(self.children) > known or self.may_have_grown()
+            ):
                 value = self.sample()
                 grew = value > self.peak * 1.01
                 self.peak = max(self.peak, value)
@@ -274,7 +308,10 @@ class MemorySampler:
         """How the peak was found, for the record."""
         parts = ["the lab's own peak from the kernel (VmHWM)"] if self.kernel_peak else []
         if self.children or not self.kernel_peak:
-            parts.append(f"PSS of the lab and its children every {INTERVAL_S * 1000:g} ms")
+            parts.append(
+                f"PSS of the lab and its children, read again when their RSS grew "
+                f"(checked every {INTERVAL_S * 1000:g} ms)"
+            )
         return "; ".join(parts)
 
     def summary(self, workers: int) -> dict[str, Any]:
