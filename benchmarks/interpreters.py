@@ -28,7 +28,7 @@ from lab.models import MODELS as MODELS_BY_NAME
 from lab.models.interpreters import module
 from lab.results import write_atomically
 
-# Interpreters last: on 3.13 each closed interpreter leaves a few MB behind (see the README), which
+# Interpreters last: on 3.13 each closed interpreter leaves a few MB behind (see docs/models.md), which
 # would make the processes measured after them fork a larger process.
 MODELS = ("threads", "processes", "interpreters")
 

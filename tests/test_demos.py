@@ -50,7 +50,7 @@ def test_locked_counter_is_exact_every_time(each: Variant) -> None:
     assert all(r.correct and r.error is None for r in results)
 
 
-# Where lost updates are certain enough to assert (measured 30/30 or 50/50 here, see README):
+# Where lost updates are certain enough to assert (measured 30/30 or 50/50 here, see docs/demos.md):
 # asyncio with its await between read and write is deterministic, threads with sleep(0) lose
 # nearly every update at 5 x 200, processes lose thousands at 5 x 10,000.
 # dask reads and writes a distributed.Variable, a round trip each: 5 x 50 lose most updates.

@@ -312,7 +312,7 @@ def test_lab_report_keeps_what_it_measured(signum: int, status: int, tmp_path: P
 # Two variants take a smaller count, or the suite would take minutes: threads (~90 us per locked
 # increment: the sleep(0) yield inside the lock hands the GIL to threads that then queue on the
 # lock) and the manager lock (~80-120 us: a socket round trip per acquire and per release).
-# Measured figures are in the README.
+# Measured figures are in docs/demos.md.
 def stress_size(each: Variant) -> int:
     if each.model == "dask":
         return 10  # ~3 ms per locked increment: the lock and the Variable live in the scheduler

@@ -70,7 +70,7 @@ def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) ->
         with shared.lock:
             value = shared.counter.value
             # CPython threads practically never switch between a read and a write on their own
-            # (yield_point none: see the README): sleep(0) lets go of the GIL here, as real I/O
+            # (yield_point none: see docs/races.md): sleep(0) lets go of the GIL here, as real I/O
             # between the two would, so the race the article describes can happen.
             if shared.pause:
                 time.sleep(0)

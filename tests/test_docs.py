@@ -1,0 +1,26 @@
+"""The README and docs/: every relative link resolves, and the README stays a short read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(page: Path) -> None:
+    targets = [t for t in LINK.findall(page.read_text()) if not re.match(r"[a-z]+://", t)]
+    missing = [t for t in targets if not (page.parent / t.split("#")[0]).exists()]
+    assert not missing, missing
+
+
+def test_every_docs_page_is_linked_from_the_readme_and_the_index() -> None:
+    readme, index = (ROOT / "README.md").read_text(), (ROOT / "docs" / "README.md").read_text()
+    for page in PAGES[1:]:
+        if page.name != "README.md":
+            assert f"docs/{page.name}" in readme and f"({page.name})" in index, page.name
