@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lab.errors import InvalidParameter, UnknownName
 from lab.http.server import MAX_SIZE
-from lab.models.base import YIELD_POINTS
+from lab.models.base import KERNELS, YIELD_POINTS
 
 MAX_REQUESTS = 1_000_000
 MAX_LATENCY_S = 3600.0
@@ -67,7 +67,10 @@ PARAMS: dict[str, Param] = {
         Param("sleep", "seconds", "seconds each task waits", "s", low=0),
         Param("workers", "int", "workers per model", "w", low=1, sweeps=False),
         Param("increments", "int", "increments per worker", "i", low=0),
-        Param("rounds", "int", "arithmetic rounds per task", "r", low=0),
+        Param("rounds", "int", "rounds of work per task (python: multiply-adds; hashlib: 64 bytes each)",
+              "r", low=0),
+        Param("kernel", "choice", "what a cpu-bound task computes: python (arithmetic, holding the GIL) "
+              "or hashlib (SHA-256 in C, letting go of it)", "k ", choices=KERNELS),
         Param("chunksize", "int", "items per message to a worker process (default like Pool.map)",
               "chunksize", low=1, sweeps=False),
         Param("yield_point", "choice", "between the counter's read and its write: sleep0 (a sleep(0)) "

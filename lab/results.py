@@ -94,6 +94,13 @@ class Result:
         return f"{label}@{self.python['label']}" if self.python else label
 
     @property
+    def job(self) -> str:
+        """The demo, and the work it did when that is not its default: `cpu-bound (hashlib)`.
+        Tables and findings group by it, so that two kinds of work are never one median."""
+        kernel = self.params.get("kernel", "python")
+        return self.demo if kernel == "python" else f"{self.demo} ({kernel})"
+
+    @property
     def lost(self) -> int | None:
         """Lost updates: expected minus observed (counter demos only)."""
         if self.expected is None or self.observed is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,26 @@ def test_one_report_across_two_pythons(tmp_path: Path, capsys: pytest.CaptureFix
     assert {r.variant.split("@")[0] for r in doc.results} == {"threads"}
     text = js.with_suffix(".md").read_text()
     assert "## Interpreters side by side" in text and "threads@3.12" in text and "threads@3.13" in text
+
+
+@pytest.mark.skipif("3.12" in MISSING, reason="Python 3.12 not installed here (pyenv or PATH)")
+def test_sigterm_keeps_what_the_running_python_measured(tmp_path: Path) -> None:
+    from tests.test_hardening import catches_sigterm, descendants, start_lab  # noqa: PLC0415
+
+    argv = ["report", "--python", "3.12", "--scale", "article", "--demos", "serial-counter", "pool-map",
+            "--models", "threads", "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
+    lab_process = start_lab(*argv)
+    deadline = time.monotonic() + 120  # the environment may have to be made first
+    while time.monotonic() < deadline:
+        other = [p for p in descendants(lab_process.pid) if "report" in " ".join(p.cmdline())]
+        if other and catches_sigterm(other[0].pid):
+            break
+        time.sleep(0.1)
+    time.sleep(2)  # serial-counter is in; pool-map waits its 5 s
+    lab_process.send_signal(signal.SIGTERM)  # to the lab alone: it passes it on
+    _, err = lab_process.communicate(timeout=60)
+    assert lab_process.returncode == 143, err
+    [js] = tmp_path.glob("*.json")
+    doc = ResultsFile.load(js)
+    assert doc.run.partial and any(r.demo == "serial-counter" for r in doc.results), err
+    assert all(r.python and r.python["label"].startswith("3.12") for r in doc.results)

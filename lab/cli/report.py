@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lab.cli.common import Interrupted, whole
+from lab.report.answer import answer_text
 from lab.results import ResultsFile, prepare_folder
 from lab.studies.reporting import Published, ReportInterrupted, publish, report
 
@@ -58,7 +59,8 @@ def command(args: argparse.Namespace) -> int:
 
 
 def said(done: Published) -> None:
-    """One line: the report, and how many other files beside it."""
+    """The answer table, then one line: the report, and how many other files beside it."""
+    print(answer_text(done.doc) + "\n")
     labels = [str(p["label"]) for p in done.doc.run.pythons]
     print(f"wrote {done.markdown} and {len(done.files) - 1} files beside it"
           + (f" ({', '.join(labels)})" if labels else ""))  # fmt: skip

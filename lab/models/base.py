@@ -55,6 +55,10 @@ FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
 THREAD_NAME = "lab-thread"
 YieldPoint = Literal["sleep0", "none"]
 YIELD_POINTS: tuple[YieldPoint, ...] = ("sleep0", "none")
+# What a cpu-bound task computes: pure-Python arithmetic, which holds the GIL all along, or
+# SHA-256 in C (hashlib), which lets go of it while it hashes.
+Kernel = Literal["python", "hashlib"]
+KERNELS: tuple[Kernel, ...] = ("python", "hashlib")
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,9 @@ class Work:
     `task` is applied to every item of `items` by `workers` workers, in order:
     `echo` waits `sleep` seconds and returns its item (pool-map); `count` adds 1 to the shared
     counter `item` times, after waiting `sleep` (the counter demos, one item per worker);
-    `crunch` does `item` rounds of pure-Python arithmetic (cpu-bound); `fetch` GETs request
-    `item` from `target` with the model's HTTP client and returns its `Outcome` (http-get);
+    `crunch` computes a `(kernel, rounds)` item (cpu-bound: `lab.models.tasks.crunch_job`);
+    `fetch` GETs request `item` from `target` with the model's HTTP client and returns its
+    `Outcome` (http-get);
     `call` applies the user's `function` to the item of each `(index, item)` pair (`lab bench`).
     `yield_point` says what `count` does between its read and its write (`YIELD_POINTS`).
     """

@@ -44,8 +44,8 @@ from lab._compat import use_forkserver
 from lab.errors import InvalidParameter
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import Fault, Model, Option, Tasks, Work, Workers
-from lab.models.tasks import apply, crunch_rounds, misbehave, timed
+from lab.models.base import Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import apply, crunch_job, misbehave, timed
 from lab.signals import sigint_deferred, threads_without_sigint
 
 INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
@@ -111,12 +111,12 @@ def count(increments: int, sleep: float, fault: Fault | None, names: Names) -> N
             counter.set(counter.get() + 1)
 
 
-def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
-    """cpu-bound's task: pure-Python arithmetic, in parallel with the other worker processes."""
+def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None) -> int | str:
+    """cpu-bound's task (pure-Python arithmetic or hashlib), in parallel with the other worker processes."""
     time.sleep(sleep)
     if fault:
         misbehave(fault)
-    return crunch_rounds(rounds)
+    return crunch_job(job)
 
 
 sessions: dict[tuple[str, Target], SyncClient] = {}  # this worker process's HTTP clients

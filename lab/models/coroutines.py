@@ -26,8 +26,8 @@ import anyio
 
 from lab.http.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
 from lab.measure.locks import in_new_loop, median_us
-from lab.models.base import Fault, Model, Option, Span, Tasks, Work, Workers, now
-from lab.models.tasks import Counter, crunch_rounds, failed, misbehave
+from lab.models.base import Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.tasks import Counter, crunch_job, failed, misbehave
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,13 @@ async def count(increments: int, sleep: float, fault: Fault | None, shared: Shar
                 shared.counter.value = value + 1
 
 
-async def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared) -> int:
-    """cpu-bound's task: pure-Python arithmetic, during which the loop runs nothing else."""
+async def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None, shared: Shared) -> int | str:
+    """cpu-bound's task (pure-Python arithmetic or hashlib), during which the loop runs nothing else."""
     async with shared.slots:
         await asyncio.sleep(sleep)
         if fault:
             await amisbehave(fault)
-        return crunch_rounds(rounds)
+        return crunch_job(job)
 
 
 async def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shared) -> Outcome:

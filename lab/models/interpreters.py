@@ -46,8 +46,8 @@ from functools import partial
 from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import THREAD_NAME, Fault, Model, Option, Span, Tasks, Work, Workers, now
-from lab.models.tasks import CallFailed, apply, crunch_rounds, misbehave
+from lab.models.base import THREAD_NAME, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.tasks import CallFailed, apply, crunch_job, misbehave
 
 NEEDS = (
     "model 'interpreters' needs Python 3.12 or newer (3.14 has concurrent.interpreters; on 3.12 and "
@@ -177,13 +177,13 @@ def count(increments: int) -> None:
             lock.put(token)
 
 
-def crunch(rounds: int) -> int:
-    """cpu-bound's task: pure-Python arithmetic, in parallel with the other interpreters."""
+def crunch(job: tuple[Kernel, int]) -> int | str:
+    """cpu-bound's task (pure-Python arithmetic or hashlib), in parallel with the other interpreters."""
     assert shared is not None
     time.sleep(shared.sleep)
     if shared.fault:
         misbehave(shared.fault)
-    return crunch_rounds(rounds)
+    return crunch_job(job)
 
 
 def fetch(request_id: int) -> Outcome:

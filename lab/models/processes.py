@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 from lab._compat import kill_workers, pool_pids, use_forkserver
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import Fault, Model, Option, Tasks, Work, Workers, cpu_seconds
-from lab.models.tasks import apply, crunch_rounds, misbehave, timed
+from lab.models.base import Fault, Kernel, Model, Option, Tasks, Work, Workers, cpu_seconds
+from lab.models.tasks import apply, crunch_job, misbehave, timed
 from lab.signals import sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -97,12 +97,12 @@ def count(increments: int, sleep: float, fault: Fault | None) -> None:
             shared.counter.value = shared.counter.value + 1
 
 
-def crunch(rounds: int, sleep: float, fault: Fault | None) -> int:
-    """cpu-bound's task: pure-Python arithmetic, in parallel with the other processes."""
+def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None) -> int | str:
+    """cpu-bound's task (pure-Python arithmetic or hashlib), in parallel with the other processes."""
     time.sleep(sleep)
     if fault:
         misbehave(fault)
-    return crunch_rounds(rounds)
+    return crunch_job(job)
 
 
 def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:

@@ -8,6 +8,7 @@ lives here: the arithmetic, the fault injection, the user's function applied to 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lab.http.clients import Outcome
-from lab.models.base import Fault, Span, now
+from lab.models.base import Fault, Kernel, Span, now
 
 
 class Counter:
@@ -39,12 +40,32 @@ def misbehave(fault: Fault | None) -> None:
         threading.Event().wait()  # never set: a hang that nothing inside the task ends
 
 
+def crunch_job(job: tuple[Kernel, int]) -> int | str:
+    """One cpu-bound task, `(kernel, rounds)`: `crunch_rounds` or `digest_rounds`."""
+    kernel, rounds = job
+    return digest_rounds(rounds) if kernel == "hashlib" else crunch_rounds(rounds)
+
+
 def crunch_rounds(rounds: int) -> int:
     """Pure-Python arithmetic that holds the GIL all along: `rounds` multiply-adds modulo a prime."""
     x = 1
     for i in range(rounds):
         x = (x * 31 + i) % 1_000_003
     return x
+
+
+DIGEST_BYTES_PER_ROUND = 64  # a task within 2x of the python kernel's time at the same rounds, here
+BLOCK = bytes(1 << 20)
+
+
+def digest_rounds(rounds: int) -> str:
+    """SHA-256 in C over `rounds` x 64 zero bytes, fed in 1 MiB blocks: hashlib lets go of the GIL
+    for any block over 2 KiB, so threads can hash in parallel."""
+    digest, left, block = hashlib.sha256(), rounds * DIGEST_BYTES_PER_ROUND, memoryview(BLOCK)
+    while left > 0:
+        digest.update(block[: min(left, len(block))])
+        left -= len(block)
+    return digest.hexdigest()
 
 
 class CallFailed(RuntimeError):

@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import THREAD_NAME, Fault, Model, Option, Tasks, Work, Workers
-from lab.models.tasks import Counter, apply, crunch_rounds, misbehave, timed
+from lab.models.base import THREAD_NAME, Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import Counter, apply, crunch_job, misbehave, timed
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,12 @@ def count(increments: int, sleep: float, fault: Fault | None, shared: Shared) ->
             shared.counter.value = value + 1
 
 
-def crunch(rounds: int, sleep: float, fault: Fault | None, shared: Shared) -> int:
-    """cpu-bound's task: pure-Python arithmetic; the GIL lets one thread at a time do it."""
+def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None, shared: Shared) -> int | str:
+    """cpu-bound's task: pure Python holds the GIL (one thread at a time); hashlib lets go of it."""
     time.sleep(sleep)
     if fault:
         misbehave(fault)
-    return crunch_rounds(rounds)
+    return crunch_job(job)
 
 
 def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shared) -> Outcome:

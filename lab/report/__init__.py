@@ -1,15 +1,17 @@
 """The markdown report, rendered from a `ResultsFile` alone (so `--from` re-renders it exactly).
 
 One module per section, each a function from records to markdown; this module orders them:
-execution time, counter correctness, race statistics, network I/O, the article's (and Real Python's) figures
-beside ours, what the numbers show, variants side by side, worker sweeps, timelines, the
-environment.
+the answer (which model for which job, and the numbers behind it), execution time, counter
+correctness, race statistics, network I/O, the article's (and Real Python's) figures beside
+ours, what the numbers show, variants side by side, worker sweeps, timelines, the environment.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from lab.report.answer import answer_section
 from lab.report.article import article_table, real_python_table
 from lab.report.common import TIMED, table
 from lab.report.counters import counter_table
@@ -75,11 +77,18 @@ def render(doc: ResultsFile) -> str:
         + "\n\n### Real Python's 160 pages\n\n"
         + real_python_table([*results, *doc.sweeps], env)
     )
+    titles = {
+        "time": "1. Execution time",
+        "counters": "2. Counter correctness",
+        "network": "4. Network I/O (http-get)",
+    }
+    anchors = {key: anchor(title) for key, title in titles.items()}
     sections: list[tuple[str, Callable[[], str]]] = [
-        ("1. Execution time", lambda: time_table(results)),
-        ("2. Counter correctness", lambda: counter_table(results)),
+        ("The answer on this machine", lambda: answer_section(doc, anchors)),
+        (titles["time"], lambda: time_table(results)),
+        (titles["counters"], lambda: counter_table(results)),
         ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
-        ("4. Network I/O (http-get)", lambda: network_table(results, ceiling)),
+        (titles["network"], lambda: network_table(results, ceiling)),
         ("5. Against the article and Real Python", against),
         ("6. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
         ("7. Variants side by side", lambda: variants_section(results, run)),
@@ -88,13 +97,18 @@ def render(doc: ResultsFile) -> str:
         ("10. Environment", lambda: environment_table(env, list(run.skipped), ceiling)),
     ]
     if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
-        sections.insert(7, ("Interpreters side by side", lambda: interpreters_section(doc)))
+        sections.insert(8, ("Interpreters side by side", lambda: interpreters_section(doc)))
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")
     if failed:
         rows = [(r.demo, r.variant, r.trial, r.error) for r in failed]
         parts.append("## Failed runs\n\n" + table(rows, ["demo", "variant", "trial", "error"]))
     return "\n\n".join(parts) + "\n"
+
+
+def anchor(title: str) -> str:
+    """The link target GitHub gives a heading: `4. Network I/O (http-get)` -> `4-network-io-http-get`."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
 __all__ = ["render", "render_sweep"]

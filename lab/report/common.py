@@ -30,10 +30,11 @@ def s(value: float | None, digits: int = 4) -> str:
 
 
 def by_workers(results: Iterable[Result]) -> dict[tuple[str, str, int], list[Result]]:
-    """Results grouped by (demo, variant, workers), in the order first seen."""
+    """Results grouped by (job, variant, workers), in the order first seen (`Result.job`: the
+    demo, and its kind of work where that is not the default)."""
     groups: dict[tuple[str, str, int], list[Result]] = {}
     for r in results:
-        groups.setdefault((r.demo, r.variant, int(r.params.get("workers", 1))), []).append(r)
+        groups.setdefault((r.job, r.variant, int(r.params.get("workers", 1))), []).append(r)
     return groups
 
 

@@ -25,7 +25,7 @@ def findings(
     """What the numbers show, as sentences computed from them."""
     groups = by_workers(results)
     lines = []
-    for demo in ("pool-map", "cpu-bound"):
+    for demo in ("pool-map", "cpu-bound", "cpu-bound (hashlib)"):
         lines += speed_findings(demo, groups)
     lines += network_findings(results, ceiling)
     lines += memory_findings(results)

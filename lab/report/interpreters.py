@@ -33,7 +33,7 @@ def of(results: Sequence[Result], label: str, demo: str, model: str | None) -> l
         for r in results
         if r.python
         and r.python["label"] == label
-        and r.demo == demo
+        and r.job == demo
         and r.model == model
         and defaults_of(model, {k: v for k, v in r.options.items() if k != "start_method"})
     ]

@@ -19,7 +19,7 @@ def option_table(results: Sequence[Result], model: str, key: str, values: list[s
     start-up and the map's median, per value, per demo and worker count."""
     groups: dict[tuple[str, int, str], list[Result]] = {}
     for r in results:
-        groups.setdefault((r.demo, int(r.params.get("workers", 1)), r.options[key]), []).append(r)
+        groups.setdefault((r.job, int(r.params.get("workers", 1)), r.options[key]), []).append(r)
     rows: dict[tuple[str, int], list[str]] = {}
     for (demo, workers, value), group in groups.items():
         spread, start = stats.elapsed(group), stats.startup(group)

@@ -55,16 +55,36 @@ def run_each(
             say(f"lab: running the report with Python {info['label']}")
             with tempfile.TemporaryDirectory(prefix="lab-across-") as tmp:
                 argv = [str(venv), "-m", "lab", "report", *report_args, "--out", tmp, "--quiet"]
-                finished = subprocess.run(argv, check=False, capture_output=True, text=True)
+                child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                try:
+                    _, err = child.communicate()
+                except KeyboardInterrupt:
+                    stop(child)  # it writes what it measured, marked partial: keep that too
+                    if files := sorted(Path(tmp).glob("lab-report-*.json")):
+                        done.append((info, ResultsFile.load(files[0])))
+                    raise
                 files = sorted(Path(tmp).glob("lab-report-*.json"))
-                if finished.returncode not in (0, 1) or not files:
-                    last = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-                    status = finished.returncode
+                if child.returncode not in (0, 1) or not files:
+                    last = (err.strip().splitlines() or ["no output"])[-1]
+                    status = child.returncode
                     raise LabError(f"the report with Python {info['label']} failed (status {status}): {last}")
                 done.append((info, ResultsFile.load(files[0])))
     except KeyboardInterrupt as exc:
         raise AcrossInterrupted(done, exc) from None
     return done
+
+
+def stop(child: subprocess.Popen[str], within: float = 30.0) -> None:
+    """Stop a report running in another Python as the lab stops itself: a Ctrl-C reached it
+    already (one process group); SIGTERM, sent to this process alone, is passed on. It then
+    publishes its partial results and exits; killed only if it has not within `within` s."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.communicate(timeout=within)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
 
 
 def tagged(results: Sequence[Result], info: dict[str, Any]) -> tuple[Result, ...]:

@@ -76,6 +76,8 @@ SCALES = {
             "cpu-bound": [
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 4},
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1},
+                {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 4, "kernel": "hashlib"},
+                {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1, "kernel": "hashlib"},
             ],
             "http-get": [{"requests": 160, "latency": 0.02, "workers": 20}],
         },
@@ -106,7 +108,12 @@ SCALES = {
             "serial-counter": [{"increments": 10}],
             "racy-counter": [{"workers": 5, "increments": 1, "sleep": 5.0}],
             "locked-counter": [{"workers": 5, "increments": 1, "sleep": 1.0}],
-            "cpu-bound": [{"tasks": 4, "workers": 4}, {"tasks": 4, "workers": 1}],
+            "cpu-bound": [
+                {"tasks": 4, "workers": 4},
+                {"tasks": 4, "workers": 1},
+                {"tasks": 4, "workers": 4, "kernel": "hashlib"},
+                {"tasks": 4, "workers": 1, "kernel": "hashlib"},
+            ],
             # Real Python's 160 pages; 0.09 s each is their synchronous 14.29 s / 160, over the internet.
             "http-get": [{"requests": 160, "latency": 0.09, "workers": 5}],
         },

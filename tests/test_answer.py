@@ -1,0 +1,45 @@
+"""The answer first: the report's first section and the terminal's table, read from records."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lab.cli import main
+from lab.report import render
+from lab.report.answer import answer_text, answers
+from lab.results import ResultsFile
+
+COMMITTED = Path(__file__).parent.parent / "reports"
+
+
+def test_a_report_opens_with_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", "--out", str(tmp_path), "--trials", "1", "--quiet", "--demos", "pool-map", "cpu-bound",
+            "racy-counter", "locked-counter", "--models", "threads", "processes"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    text = next(tmp_path.glob("*.md")).read_text()
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert headings[0] == "The answer on this machine"
+    answer = text.split("## The answer on this machine")[1].split("\n## ")[0]
+    for job in ("a few waits at once", "pure-Python CPU work", "CPU work in C", "shared state"):
+        assert job in answer and job.split(" (")[0] in out  # the terminal shows the same rows
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+    assert set(re.findall(r"\(#([\w-]+)\)", answer)) <= anchors
+    assert out.strip().splitlines()[-1].startswith("wrote ") and "files beside it" in out
+
+
+def test_the_answer_follows_the_numbers_not_a_script() -> None:
+    # The committed article-scale report (3.11, before hashlib was measured): pool-map at 5 x
+    # sleep(5) is a tie, so the cheapest to start wins; processes computed in parallel.
+    doc = ResultsFile.load(COMMITTED / "lab-report-article-2026-11-25-142927.json")
+    found = {a.job.split(" (")[0]: a for a in answers(doc)}
+    assert found["a few waits at once"].use.startswith("any")
+    assert found["pure-Python CPU work"].use.startswith("processes")
+    assert "CPU work in C that lets go of the GIL" not in found  # not measured there: no row
+    assert found["shared state"].use == "a lock, in every model"
+    assert "5.000 s" in found["a few waits at once"].measured  # threads' median, from the records
+    assert answer_text(doc).count("\n") > 4
+    assert render(doc).index("## The answer on this machine") < render(doc).index("## 1. Execution time")
