@@ -41,7 +41,7 @@ def variant(model: str, id: str, **options: str) -> Any:
         marks.append(pytest.mark.skip(reason="uvloop is not installed"))
     if model == "dask" and NO_DASK:
         marks.append(pytest.mark.skip(reason="the dask extra is not installed: pip install 'lab[dask]'"))
-    if model == "interpreters" and (why := Interpreters.unavailable({})):
+    if model == "interpreters" and (why := Interpreters.unavailable(options)):
         marks.append(pytest.mark.skip(reason=why))
     if options.get("start_method", METHODS[0]) not in METHODS:
         marks.append(pytest.mark.skip(reason=f"no start method {options['start_method']} here"))
@@ -58,7 +58,8 @@ VARIANTS = [
     variant("processes", "processes+fork+manager", start_method="fork", lock="manager"),
     variant("processes", "processes+spawn+manager", start_method="spawn", lock="manager"),
     variant("dask", "dask"),
-    variant("interpreters", "interpreters"),
+    variant("interpreters", "interpreters+stdlib", implementation="stdlib"),
+    variant("interpreters", "interpreters+backport", implementation="backport"),
 ]
 
 

@@ -126,3 +126,30 @@ def test_a_function_that_cannot_be_imported_is_explained_not_a_hang() -> None:
     local = lambda x: x  # noqa: E731
     lambdas = lab.bench(local, range(4), workers=[1], models=["interpreters"], trials=1)
     assert any("not run" in (r.error or "") for r in lambdas.rows if r.model == "interpreters")
+
+
+@needs
+def test_each_implementation_runs_where_it_exists_and_says_why_where_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 3.12-3.13: the backport only; 3.14: the standard library's, and the backport if installed.
+    ran = 0
+    for implementation in ("stdlib", "backport"):
+        why = Interpreters.unavailable({"implementation": implementation})
+        argv = ["run", "racy-counter", "--models", "interpreters", "--implementation", implementation,
+                "--workers", "2", "--increments", "200000", "--yield-point", "none", "--json"]  # fmt: skip
+        if why:
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and why in err
+            assert (
+                ("3.14" in why)
+                if implementation == "stdlib"
+                else ("backport" in why or "lab[interpreters]" in why)
+            )
+        else:
+            assert main(argv) == 0
+            [row] = json.loads(capsys.readouterr().out)
+            assert row["options"]["implementation"] == implementation and row["observed"] < row["expected"]
+            ran += 1
+    assert ran >= 1

@@ -18,7 +18,9 @@ backport, which would add up to 10 ms to every task. The threads are a `ThreadPo
 so the pool, its timeout and its start line are the threads model's.
 
 Where it runs: Python 3.14's `concurrent.interpreters`; on 3.12 and 3.13 the PEP's backport
-(`pip install 'lab[interpreters]'`, `interpreters-pep-734`). Not `anyio.to_interpreter`: it
+(`pip install 'lab[interpreters]'`, `interpreters-pep-734`). Where both exist (3.14 with the
+backport installed) the option `implementation` runs either: the backport is a pure-Python layer
+over the same private C modules (`_interpreters`, `_interpqueues`). Not `anyio.to_interpreter`: it
 runs one call per interpreter from a pool it keeps to itself (no shared memory reaches the
 interpreter before the call), and only from 3.13. Not `InterpreterPoolExecutor`: on the
 backport it pickles everything it passes (a `memoryview` cannot be pickled), and 3.14's has no
@@ -56,6 +58,11 @@ NEEDS = (
 INSTALL = (
     "model 'interpreters' needs the PEP 734 backport on Python {version}: pip install 'lab[interpreters]'"
 )
+NO_STDLIB = "the standard library's concurrent.interpreters is Python 3.14+; this is Python {version}"
+# Where PEP 734's `interpreters` module comes from; the first is the default: the standard
+# library's from 3.14 on, the backport's before.
+MODULES = {"stdlib": "concurrent.interpreters", "backport": "interpreters_backport.interpreters"}
+IMPLEMENTATIONS = ("stdlib", "backport") if sys.version_info >= (3, 14) else ("backport", "stdlib")
 # The setup each interpreter runs once: the caller's import path (a subinterpreter does not
 # inherit it, gh-126714), then this module, bound to the run's shared objects.
 SETUP = (
@@ -72,13 +79,29 @@ RECEIVE = (
 )
 
 
-def module() -> Any | None:
-    """PEP 734's `interpreters` module: the standard library's (3.14) or the backport's, or None."""
-    for name in ("concurrent.interpreters", "interpreters_backport.interpreters"):
+def module(implementation: str | None = None) -> Any | None:
+    """PEP 734's `interpreters` module from `implementation` (`MODULES`), or without one the
+    first that imports (the standard library's, then the backport's); None if none does."""
+    for name in [MODULES[implementation]] if implementation else MODULES.values():
         try:
             return importlib.import_module(name)
         except ImportError:
             continue
+    return None
+
+
+def broken(implementation: str) -> str | None:
+    """Why an implementation that is installed still cannot be used here, or None.
+
+    Found on 3.14.10 with the backport 0.5.0: importing it re-registers the queue type with the
+    C module that 3.14's own `concurrent.interpreters` uses, after which neither makes a queue
+    ("unsupported fallback 3") nor shares one ("does not support cross-interpreter data"). So
+    from 3.14 on the lab never imports the backport, and says why."""
+    if implementation == "backport" and sys.version_info >= (3, 14):
+        return (
+            f"the PEP 734 backport breaks Python {sys.version.split()[0]}'s own concurrent.interpreters "
+            "when imported (its queues: 'unsupported fallback 3'); use the standard library's"
+        )
     return None
 
 
@@ -296,8 +319,10 @@ class Interpreters(Model):
         "memoryview, locks with a Queue holding one token (Python 3.12+)"
     )
     takes: ClassVar[tuple[Option, ...]] = (
+        Option("implementation", IMPLEMENTATIONS, "PEP 734's module: the standard library's (3.14+) "
+               "or the backport's (interpreters-pep-734)"),
         Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
-    )
+    )  # fmt: skip
     # Each interpreter holds about 2 MB and starts in about 10 ms here: a few hundred at most
     # teach everything a pool of them can.
     max_workers: ClassVar[int] = 256
@@ -311,11 +336,17 @@ class Interpreters(Model):
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
-        """Before 3.12, or on 3.12-3.13 without the backport."""
+        """Before 3.12; on 3.12-3.13 without the backport; the stdlib's before 3.14, the
+        backport's where it is not installed."""
         version = ".".join(map(str, sys.version_info[:3]))
         if sys.version_info < (3, 12):
             return NEEDS.format(version=version)
-        if module() is None:
+        implementation = options.get("implementation", IMPLEMENTATIONS[0])
+        if why := broken(implementation):
+            return why
+        if module(implementation) is None:
+            if implementation == "stdlib":
+                return NO_STDLIB.format(version=version)
             return INSTALL.format(version=version)
         return None
 
@@ -324,7 +355,7 @@ class Interpreters(Model):
         """The token Queue, uncontended: a get and a put per acquire and release."""
         from lab.measure.locks import median_us  # noqa: PLC0415 (not in the interpreters: statistics, asyncio)
 
-        interpreters = module()
+        interpreters = module(IMPLEMENTATIONS[0]) or module()
         assert interpreters is not None
         lock = interpreters.create_queue()
         lock.put(True)
@@ -341,7 +372,7 @@ class Interpreters(Model):
     @contextmanager
     def start(self, work: Work) -> Iterator[InterpreterWorkers]:
         """Start every thread and its interpreter (one barrier round); close them all at the end."""
-        interpreters = module()
+        interpreters = module(self.options["implementation"])
         assert interpreters is not None, "unavailable() says why"
         probe(interpreters, work.function)
         lock = None
