@@ -11,7 +11,7 @@ from typing import Any
 
 from lab.measure import stats
 from lab.report.common import by_workers, defaults_of, median_of, model_for, s, table
-from lab.results import Result, variant_label
+from lab.results import Result
 
 ARTICLE_SLEEP_S = 5.0
 ARTICLE_POOL_MAP = {5: 5.0095, 1: 25.03}  # seconds, processes = 5 and processes = 1
@@ -25,10 +25,10 @@ def pick(results: Sequence[Result], demo: str, approach: str) -> list[Result]:
     return [r for r in results if r.demo == demo and r.model == model and defaults_of(r.model, r.options)]
 
 
-def default_label(model: str, results: Sequence[Result]) -> str | None:
-    """The variant label of a model's default variant among the results."""
-    return next((variant_label(r.model, r.options) for r in results if r.model == model
-                 and defaults_of(model, r.options)), None)  # fmt: skip
+def shown(r: Result) -> str:
+    """A default variant's name in these tables: its model, and its interpreter where the report
+    ran several (`processes@3.13.0`)."""
+    return f"{r.model}@{r.python['label']}" if r.python else r.model
 
 
 def article_table(results: Sequence[Result], environment: dict[str, Any], scale: str) -> str:
@@ -46,9 +46,11 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
             continue
         sleep = float(ours[0].params["sleep"])
         scaled = figure * sleep / ARTICLE_SLEEP_S
-        lab = {
-            m: median_of(groups, ("pool-map", default_label(m, pooled) or m, workers))
+        lab = {  # each model's default variant; in a report across Pythons, one per interpreter
+            shown(r): median_of(groups, ("pool-map", r.variant, workers))
             for m in filter(None, map(model_for, ("processes", "threads", "asyncio")))
+            for r in pooled
+            if r.model == m and defaults_of(m, r.options) and r.params["workers"] == workers
         }
         rows.append(
             (
@@ -70,7 +72,11 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
                     "same parameters"
                     if (p["workers"], p["increments"]) == (5, 1)
                     else "not comparable: larger counter",
-                    f"processes: {stats.tally(r.observed for r in ours)} (expected {ours[0].expected})",
+                    "; ".join(
+                        f"{label}: {stats.tally(r.observed for r in ours if shown(r) == label)}"
+                        for label in dict.fromkeys(map(shown, ours))
+                    )
+                    + f" (expected {ours[0].expected})",
                 )
             )
     note = "The article timed `Pool.map` alone with the pool already started, as `elapsed` does here. " + (
