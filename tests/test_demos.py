@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 import lab
+from lab.models.tasks import digest_rounds
 from tests.conftest import Variant
 
 SLEEP = 0.2
@@ -90,18 +94,31 @@ def test_chunksize_is_recorded_and_used() -> None:
 
 
 def test_hashlib_lets_threads_compute_in_parallel_where_python_does_not() -> None:
-    # A ratio in one run, retried: on 2 cores with another program keeping one busy, about 1.3x.
-    def speedups() -> tuple[float, float]:
-        found = []
-        for kernel in ("hashlib", "python"):
-            one, two = (lab.run("cpu-bound", "threads", tasks=2, workers=w, rounds=1_000_000, kernel=kernel)
-                        for w in (1, 2))  # fmt: skip
-            assert one.outputs_ok and two.outputs_ok and one.elapsed_s and two.elapsed_s
-            found.append(one.elapsed_s / two.elapsed_s)
-        return found[0], found[1]
+    # Ratios in one run, retried: what 2 threads gain hashing over 1 in the lab, against what
+    # stdlib threads gain hashing at that same moment (with a core kept busy by another program
+    # both can fall to 1.0x, so the lab is held to the stdlib's figure, not to the core count),
+    # and against the lab's threads on pure Python, which hold the GIL.
+    def lab_speedup(kernel: str) -> float:
+        one, two = (lab.run("cpu-bound", "threads", tasks=2, workers=w, rounds=ROUNDS, kernel=kernel)
+                    for w in (1, 2))  # fmt: skip
+        assert one.outputs_ok and two.outputs_ok and one.elapsed_s and two.elapsed_s
+        return one.elapsed_s / two.elapsed_s
+
+    def stdlib_speedup() -> float:
+        timed = []
+        for workers in (1, 2):
+            with ThreadPoolExecutor(workers) as pool:
+                begin = time.perf_counter()
+                list(pool.map(digest_rounds, [ROUNDS, ROUNDS]))
+                timed.append(time.perf_counter() - begin)
+        return timed[0] / timed[1]
 
     for _ in range(3):
-        hashed, python = speedups()
-        if hashed > 1.2 * python:
+        hashed, stdlib, python = lab_speedup("hashlib"), stdlib_speedup(), lab_speedup("python")
+        if hashed >= 0.8 * stdlib and (stdlib < 1.2 or hashed > 1.1 * python):
             break
-    assert hashed > 1.2 * python, (hashed, python)
+    assert hashed >= 0.8 * stdlib, (hashed, stdlib)
+    assert stdlib < 1.2 or hashed > 1.1 * python, (hashed, stdlib, python)  # parallel when cores were free
+
+
+ROUNDS = 2_000_000  # 128 MB hashed per task: long enough for the scheduler's share to show
