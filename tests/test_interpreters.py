@@ -64,10 +64,21 @@ def test_cpu_bound_runs_in_parallel_where_threads_take_turns() -> None:
 
 @needs
 def test_a_timeline_shows_each_interpreter_on_a_core() -> None:
-    r = lab.run("cpu-bound", "interpreters", workers=2, tasks=2, rounds=1_000_000, timeline=True)
-    assert r.timeline is not None and len(r.timeline) == 2
-    assert {t["worker"].split()[0] for t in r.timeline} == {"interpreter"}
-    assert all(t["cpu_s"] / (t["end_s"] - t["start_s"]) > 0.6 for t in r.timeline)  # each its own GIL
+    # Each task's share of its time on a CPU, against threads' in the same moment: threads take
+    # turns on one GIL (about 0.5 each on 2 cores), interpreters each have their own (about 1.0;
+    # about 0.67 with another program keeping a core busy, where threads fall to about 0.33).
+    def share(model: str) -> float:
+        r = lab.run("cpu-bound", model, workers=2, tasks=2, rounds=1_000_000, timeline=True)
+        assert r.timeline is not None and len(r.timeline) == 2
+        if model == "interpreters":
+            assert {t["worker"].split()[0] for t in r.timeline} == {"interpreter"}
+        return float(min(t["cpu_s"] / (t["end_s"] - t["start_s"]) for t in r.timeline))
+
+    for _ in range(3):  # a moment with one core for both can come: up to three runs
+        mine, threads = share("interpreters"), share("threads")
+        if mine > 1.3 * threads:
+            break
+    assert mine > 1.3 * threads, (mine, threads)
 
 
 @needs
