@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from lab.cli import main
@@ -75,17 +77,29 @@ def test_sigterm_keeps_what_the_running_python_measured(tmp_path: Path) -> None:
     argv = ["report", "--python", "3.12", "--scale", "article", "--demos", "serial-counter", "pool-map",
             "--models", "threads", "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
     lab_process = start_lab(*argv)
-    deadline = time.monotonic() + 120  # the environment may have to be made first
-    while time.monotonic() < deadline:
-        other = [p for p in descendants(lab_process.pid) if "report" in " ".join(p.cmdline())]
-        if other and catches_sigterm(other[0].pid):
-            break
-        time.sleep(0.1)
-    time.sleep(2)  # serial-counter is in; pool-map waits its 5 s
-    lab_process.send_signal(signal.SIGTERM)  # to the lab alone: it passes it on
-    _, err = lab_process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 300  # the environment may have to be made first
+        while time.monotonic() < deadline:
+            other = [p for p in descendants(lab_process.pid) if "report" in command_of(p)]
+            if other and catches_sigterm(other[0].pid):
+                break
+            time.sleep(0.1)
+        time.sleep(2)  # serial-counter is in; pool-map waits its 5 s
+        lab_process.send_signal(signal.SIGTERM)  # to the lab alone: it passes it on
+        _, err = lab_process.communicate(timeout=60)
+    finally:
+        if lab_process.poll() is None:  # a failure must not leave the lab and its Python running
+            os.killpg(lab_process.pid, signal.SIGKILL)
     assert lab_process.returncode == 143, err
     [js] = tmp_path.glob("*.json")
     doc = ResultsFile.load(js)
     assert doc.run.partial and any(r.demo == "serial-counter" for r in doc.results), err
     assert all(r.python and r.python["label"].startswith("3.12") for r in doc.results)
+
+
+def command_of(process: psutil.Process) -> str:
+    """A process's command line, or "" once it has exited (a pip run during set-up comes and goes)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
