@@ -242,7 +242,9 @@ class Pool:
     config: tuple[Any, ...]
     local: threading.local = field(default_factory=threading.local)
     made: list[tuple[Any, Any, Any]] = field(default_factory=list)  # (interpreter, inbox, outbox)
-    guard: threading.Lock = field(default_factory=threading.Lock)
+    guard: threading.Lock = field(default_factory=threading.Lock)  # over made, busy, closing
+    busy: set[int] = field(default_factory=set)  # ids of the interpreters inside `exec`
+    closing: bool = False
 
     def start_one(self) -> None:
         """The pool's initializer: this thread's interpreter, set up and bound to the run."""
@@ -261,25 +263,39 @@ class Pool:
     def run(self, item: Any) -> Any:
         """One task in this thread's interpreter (started by `start_one`)."""
         made, inbox, outbox = self.local.mine
+        with self.guard:
+            if self.closing:  # the run has failed; a task taken before the pool stopped ends here
+                raise RuntimeError("the pool was closed")
+            self.busy.add(made.id)
         inbox.put(item)
         try:
             made.exec(SERVE)
+            output, span, error = outbox.get_nowait()  # before a close could drop what it sent
         except Exception as exc:  # ExecutionFailed: serve_one itself broke (not the task)
             raise RuntimeError(str(exc).strip().splitlines()[0]) from None
-        output, span, error = outbox.get_nowait()
+        finally:
+            with self.guard:
+                self.busy.discard(made.id)
+                if self.closing:  # `close` left it to this thread: now it is out of `exec`
+                    made.close()
         if error is not None:
             raise pickle.loads(error)
         return (output, span) if span is not None else output
 
     def close(self) -> list[str]:
-        """Close every interpreter that is not running; say which could not be."""
-        left = []
-        for made, _, _ in self.made:
-            try:
-                made.close()
-            except Exception:  # still running a task (a hang): its thread cannot be stopped
-                left.append(f"interpreter {made.id}")
-        return left
+        """Close every interpreter whose thread is not inside `exec`; say which are still busy.
+
+        A busy one is closed by its own thread as `exec` returns, or never, if its task hangs.
+        Closing it from here could catch its thread on the way out of `exec`: the interpreter
+        already says it is not running while that thread's state still exists, and CPython then
+        aborts the whole process ("Py_EndInterpreter: not the last thread", seen on 3.13 when a
+        task raised while others were finishing)."""
+        with self.guard:
+            self.closing = True
+            for made, _, _ in self.made:
+                if made.id not in self.busy:
+                    made.close()
+            return [f"interpreter {number}" for number in sorted(self.busy)]
 
 
 class InterpreterWorkers(Workers):
