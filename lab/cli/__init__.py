@@ -11,35 +11,44 @@ on stderr, never a traceback), 130 after Ctrl-C and 143 after SIGTERM.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from lab.cli import bench, compare, listing, races, report, run, serve, sweep, timeline
-from lab.cli.common import EXAMPLES, Interrupted, Parser, Terminated
-from lab.cli.run import show
-from lab.errors import LabError
-from lab.models.threads import stuck_threads
+if TYPE_CHECKING:
+    from lab.cli.common import Parser
 
-COMMANDS: dict[str, ModuleType] = {
-    "list": listing,
-    "run": run,
-    "report": report,
-    "sweep": sweep,
-    "serve": serve,
-    "timeline": timeline,
-    "bench": bench,
-    "races": races,
-    "compare": compare,
+# Command -> its module, imported when the command line is parsed, not when this package is. A
+# process worker started by spawn or forkserver imports the `lab` script, and so this package,
+# before every task: importing every command there (rich, tabulate, the bench's machinery) cost
+# each worker about 0.3 s, and start-up under spawn was mostly that (1.2 s for 5 workers here).
+COMMANDS: dict[str, str] = {
+    "list": "listing",
+    "run": "run",
+    "report": "report",
+    "sweep": "sweep",
+    "serve": "serve",
+    "timeline": "timeline",
+    "bench": "bench",
+    "races": "races",
+    "compare": "compare",
 }
+
+
+def command_module(name: str) -> ModuleType:
+    """The module of command `name`."""
+    return importlib.import_module(f"lab.cli.{COMMANDS[name]}")
 
 
 def build_parser() -> Parser:
     """The argument parser, with one subcommand per module."""
+    from lab.cli.common import EXAMPLES, Parser  # noqa: PLC0415 (see COMMANDS)
+
     parser = Parser(
         prog="lab",
         description="The same demos as asyncio coroutines, threads and processes, measured side by side.",
@@ -47,25 +56,30 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in COMMANDS.values():
-        module.add(sub)
+    for name in COMMANDS:
+        command_module(name).add(sub)
     return parser
 
 
 def raise_terminated(signum: int, frame: object) -> None:
     """SIGTERM handler: unwind like Ctrl-C, so pools are shut down and results kept."""
+    from lab.cli.common import Terminated  # noqa: PLC0415 (see COMMANDS)
+
     raise Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]) and return the exit status."""
+    from lab.cli.common import Interrupted  # noqa: PLC0415 (see COMMANDS)
+    from lab.errors import LabError  # noqa: PLC0415
+
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)
         args.argv = argv
         if threading_is_main():
             signal.signal(signal.SIGTERM, raise_terminated)
-        command: Callable[[argparse.Namespace], int] = COMMANDS[args.command].command
+        command: Callable[[argparse.Namespace], int] = command_module(args.command).command
         return command(args)
     except LabError as exc:
         print(f"lab: error: {exc}", file=sys.stderr)
@@ -92,6 +106,8 @@ def entry() -> NoReturn:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 1
     sys.stderr.flush()
+    from lab.models.threads import stuck_threads  # noqa: PLC0415 (see COMMANDS)
+
     if stuck_threads():
         # A thread cannot be killed, and the interpreter would wait for it at exit forever.
         os._exit(status)
@@ -100,6 +116,13 @@ def entry() -> NoReturn:
 
 if __name__ == "__main__":  # pragma: no cover
     entry()
+
+
+def __getattr__(name: str) -> Any:
+    """`show` (the run command's table), imported on first use (see COMMANDS)."""
+    if name == "show":
+        return command_module("run").show
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["build_parser", "entry", "main", "show"]

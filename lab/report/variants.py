@@ -14,20 +14,25 @@ from lab.report.common import s, table
 from lab.results import Result, RunInfo
 
 
-def option_table(results: Sequence[Result], model: str, key: str, values: list[str]) -> str:
+def option_table(results: Sequence[Result], model: str, key: str, values: list[str]) -> str | None:
     """One model's results by the value of option `key` (the other options where they were):
-    start-up and the map's median, per value, per demo and worker count."""
+    start-up and the map's median, per value, per demo and worker count (None: no row ran in
+    more than one value)."""
     groups: dict[tuple[str, int, str], list[Result]] = {}
     for r in results:
         groups.setdefault((r.job, int(r.params.get("workers", 1)), r.options[key]), []).append(r)
     rows: dict[tuple[str, int], list[str]] = {}
+    ran: dict[tuple[str, int], int] = {}  # how many values each row compares
     for (demo, workers, value), group in groups.items():
+        ran[demo, workers] = ran.get((demo, workers), 0) + 1
         spread, start = stats.elapsed(group), stats.startup(group)
         cells = rows.setdefault((demo, workers), ["-"] * (2 * len(values)))
         i = 2 * values.index(value)
         cells[i : i + 2] = [s(start.median if start else None), s(spread.median if spread else None)]
     headers = ["demo", "workers"] + [f"{v} {what} s" for v in values for what in ("start-up", "map")]
-    return table([(d, w, *cells) for (d, w), cells in rows.items()], headers)
+    # A row only the default ran compares nothing (at the quick scale a variant runs one row per demo).
+    compared = [(d, w, *cells) for (d, w), cells in rows.items() if ran[d, w] > 1]
+    return table(compared, headers) if compared else None
 
 
 def option_tables(results: Sequence[Result]) -> list[str]:
@@ -50,10 +55,12 @@ def option_tables(results: Sequence[Result]) -> list[str]:
                 and (DEMOS[r.demo].locked or not option.only_locked)  # a lock kind only where it locks
                 and all(v == declared.option(k).choices[0] for k, v in r.options.items() if k != option.name)
             ]
+            if (compared := option_table(others, model, option.name, values)) is None:
+                continue
             parts += [
                 f"{model}, by {option.help} (`{option.name}`; medians; start-up is the start and shutdown "
                 "of the pool or loop, apart from the map):",
-                option_table(others, model, option.name, values),
+                compared,
             ]
     return parts
 

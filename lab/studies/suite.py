@@ -94,11 +94,13 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
     """Every demo in every variant available here, at the scale's parameters."""
     runs, skipped = [], []
     for demo in demos:
-        for params in scale.params[demo]:
+        for row, params in enumerate(scale.params[demo]):
             if DEMOS[demo].task is None:
                 runs.append(Run(demo, Variant(SERIAL), params))
                 continue
             for variant in (v for model in models for v in variants(model, demo)):
+                if row and not scale.every_row_per_variant and not is_default(variant):
+                    continue
                 reason = MODELS[variant.model].unavailable(variant.options)
                 adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
                 if isinstance(adjusted, str):
@@ -108,6 +110,12 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 elif {"variant": variant.label, "reason": reason} not in skipped:
                     skipped.append({"variant": variant.label, "reason": reason})
     return runs, skipped
+
+
+def is_default(variant: Variant) -> bool:
+    """Whether every option of the variant is at its model's default."""
+    declared = MODELS[variant.model]
+    return all(value == declared.option(name).choices[0] for name, value in variant.options.items())
 
 
 def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
