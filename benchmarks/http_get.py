@@ -1,6 +1,11 @@
 """The lab's http-get against hand-written code, on the same local server, in paired runs.
 
     python benchmarks/http_get.py [--requests 200] [--latency 0.05] [--workers 50] [--pairs 9] [--out FILE]
+    python benchmarks/http_get.py --shape realpython [--models asyncio] [--own-server]
+
+`--shape realpython` is Real Python's asyncio example against the lab's server: 160 requests,
+100 in flight, 20 ms each. With `--own-server` the lab's side starts its own server per run, as
+`lab run http-get` does (the hand-written side still uses the benchmark's).
 
 The hand-written side is what Real Python's article and aiohttp's documentation teach:
 asyncio: one `aiohttp.ClientSession` and `asyncio.gather` with a `Semaphore(workers)`;
@@ -116,21 +121,26 @@ RAW: dict[str, Callable[[Job, int, int], float]] = {
 }
 
 
-def with_lab(model: str, job: Job, requests_: int, workers: int) -> float:
-    """lab.run's elapsed_s against the same server."""
+SHAPES = {"realpython": {"requests": 160, "workers": 100, "latency": 0.02}}
+
+
+def with_lab(model: str, job: Job, requests_: int, workers: int, own: bool = False) -> float:
+    """lab.run's elapsed_s against the same server (or, `own`, against one it starts itself)."""
     url, latency, size = job
-    params = {"requests": requests_, "workers": workers, "latency": latency, "size": size, "server": url}
-    r = lab.run("http-get", model, **params)
+    params = {"requests": requests_, "workers": workers, "latency": latency, "size": size}
+    r = lab.run("http-get", model, **params, **({} if own else {"server": url}))
     assert r.elapsed_s is not None and r.correct, r.error
     return r.elapsed_s
 
 
-def pairs(model: str, job: Job, requests_: int, workers: int, count: int) -> list[tuple[float, float]]:
+def pairs(
+    model: str, job: Job, requests_: int, workers: int, count: int, *, own: bool = False
+) -> list[tuple[float, float]]:
     """`count` (lab, raw) pairs, the order alternating; the first pair is a warm-up."""
     out = []
     for i in range(count + 1):
         sides: list[Callable[[], float]] = [
-            lambda: with_lab(model, job, requests_, workers),
+            lambda: with_lab(model, job, requests_, workers, own),
             lambda: RAW[model](job, requests_, workers),
         ]
         got = [side() for side in (sides if i % 2 else sides[::-1])]
@@ -150,14 +160,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=50)
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--shape", choices=sorted(SHAPES), help="a preset for requests, workers and latency")
+    parser.add_argument("--models", nargs="+", choices=sorted(RAW), default=list(RAW))
+    parser.add_argument("--own-server", action="store_true", help="the lab's side starts its own server")
     args = parser.parse_args(argv)
+    for key, value in SHAPES.get(args.shape or "", {}).items():
+        setattr(args, key, value)
     ideal = args.latency * -(-args.requests // args.workers)
     lines = [
         f"# http-get: the lab against hand-written code (Python {sys.version.split()[0]}, "
         f"start method {multiprocessing.get_start_method()})",
         "",
         f"{args.requests} requests, {args.workers} in flight, server latency {args.latency:g} s, "
-        f"{args.size} bytes each (ideal {ideal:.3f} s); median of {args.pairs} interleaved pairs.",
+        f"{args.size} bytes each (ideal {ideal:.3f} s); median of {args.pairs} interleaved pairs; the "
+        f"lab {'starts its own server each run' if args.own_server else 'uses the same server'}.",
         "",
         "| model | lab median s | hand-written median s | ratio lab / hand-written (median of pairs) |",
         "|---|---|---|---|",
@@ -165,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
     with LocalServer() as server:
         job: Job = (server.url, args.latency, args.size)
-        for model in RAW:
-            got = pairs(model, job, args.requests, args.workers, args.pairs)
+        for model in args.models:
+            got = pairs(model, job, args.requests, args.workers, args.pairs, own=args.own_server)
             mine = statistics.median(m for m, _ in got)
             raw = statistics.median(r for _, r in got)
             ratio = statistics.median(m / r for m, r in got)

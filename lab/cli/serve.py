@@ -21,11 +21,10 @@ def command(args: argparse.Namespace) -> int:
     """Bind (a port in use or a bad host is one line, status 2), say where, serve until Ctrl-C."""
     sock = bind(args.host, args.port)
     url = url_of(sock)
-    print(
+    said = (
         f"lab server on {url}: GET {url}/<id>?latency=<seconds>&size=<bytes> waits, then answers "
         f"<size> bytes of '<id>|'. Ctrl-C stops it.\n"
-        f"  lab run http-get --server {url}    wrk -c100 -d5s '{url}/1?latency=0&size=2000'",
-        flush=True,
+        f"  lab run http-get --server {url}    wrk -c100 -d5s '{url}/1?latency=0&size=2000'"
     )
-    serve(sock)
+    serve(sock, ready=lambda: print(said, flush=True))  # said once uvicorn is loaded, not before
     return 0

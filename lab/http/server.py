@@ -26,6 +26,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -124,8 +126,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve(sock: socket.socket) -> None:
-    """Serve the app on `sock` until SIGINT or SIGTERM (uvicorn handles both, and closes cleanly)."""
+def serve(sock: socket.socket, ready: Callable[[], None] = lambda: None) -> None:
+    """Serve the app on `sock` until SIGINT or SIGTERM (uvicorn handles both, and closes cleanly);
+    `ready()` is called once uvicorn is imported and configured, just before it serves."""
     import uvicorn  # noqa: PLC0415  (imported only where a server runs: it is a second of start-up)
 
     raise_open_files()
@@ -141,7 +144,9 @@ def serve(sock: socket.socket) -> None:
         timeout_keep_alive=30,  # keep a client's idle connections through a whole sweep point
         timeout_graceful_shutdown=1,  # requests still sleeping when told to stop are not waited for
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    ready()
+    server.run(sockets=[sock])
 
 
 def exit_with_parent() -> None:
@@ -177,10 +182,25 @@ class LocalServer:
         )
         try:
             self.url = self.read_url()
+            self.wait_until_serving()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def wait_until_serving(self) -> None:
+        """Before anyone's clock starts: one request answered, so the server's first-request
+        work (its event loop, the parser, the app's code paths) is done (LabError if it never is)."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/0?latency=0&size=1", timeout=5) as answer:
+                    answer.read()
+                return
+            except OSError as exc:
+                if time.monotonic() > deadline or (self.process and self.process.poll() is not None):
+                    raise LabError(f"the lab's HTTP server does not answer at {self.url}: {exc}") from None
+                time.sleep(0.01)
 
     def read_url(self) -> str:
         """The first line the child prints: its URL, or (if it died first) why."""
@@ -272,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.child:
         exit_with_parent()
-    print(url_of(sock), flush=True)
-    serve(sock)
+    # The URL is printed once uvicorn is imported: printed before, a run that started its clock on
+    # reading it had its first requests wait in the backlog for the import.
+    serve(sock, ready=lambda: print(url_of(sock), flush=True))
     return 0
 
 
