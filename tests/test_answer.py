@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,20 @@ def test_the_answer_follows_the_numbers_not_a_script() -> None:
     assert "5.000 s" in found["a few waits at once"].measured  # threads' median, from the records
     assert answer_text(doc).count("\n") > 4
     assert render(doc).index("## The answer on this machine") < render(doc).index("## 1. Execution time")
+
+
+def test_a_speedup_beyond_the_cores_is_marked_and_not_chosen() -> None:
+    # The same committed report, with processes' one-worker run made 3x slower than it was: a
+    # speedup of about 5 on 2 usable cores cannot be parallel work, whatever the records say.
+    doc = ResultsFile.load(COMMITTED / "lab-report-article-2026-11-25-142927.json")
+    cores = dict(doc.environment)["cpus_usable"]
+    slowed = [
+        replace(r, elapsed_s=(r.elapsed_s or 0) * 3)
+        if r.model == "processes" and r.job == "cpu-bound" and r.params["workers"] == 1
+        else r
+        for r in doc.results
+    ]
+    found = {a.job.split(" (")[0]: a for a in answers(replace(doc, results=tuple(slowed)))}
+    computing = found["pure-Python CPU work"]
+    assert f"(above {cores} cores: not believed)" in computing.measured
+    assert not computing.use.startswith("processes")

@@ -74,6 +74,32 @@ def groups(results: Sequence[Result], job: str, workers: int) -> dict[str, list[
     return found
 
 
+def cores(doc: ResultsFile) -> int | None:
+    """The CPUs the run could use, as it recorded them."""
+    env = dict(doc.environment)
+    count = env.get("cpus_usable", env.get("cpu_count"))
+    return count if isinstance(count, int) else None
+
+
+def with_sweep(doc: ResultsFile, job: str) -> list[Result]:
+    """`job`'s main results, and its sweep's where a variant has no main row at that worker count
+    with the same parameters (a costly model runs one row per demo at the quick scale; its
+    sweep has the others)."""
+
+    def key(r: Result) -> tuple[str, str]:
+        return r.variant, repr(sorted(r.params.items()))
+
+    main = [r for r in doc.results if r.job == job]
+    have = {key(r) for r in main}
+    shapes = {repr(sorted((k, v) for k, v in r.params.items() if k != "workers")) for r in main}
+    extra = [
+        r for r in doc.sweeps
+        if r.job == job and key(r) not in have
+        and repr(sorted((k, v) for k, v in r.params.items() if k != "workers")) in shapes
+    ]  # fmt: skip
+    return [*main, *extra]
+
+
 def most_workers(results: Sequence[Result], job: str) -> int | None:
     """The largest worker count `job` ran with."""
     counts = [int(r.params["workers"]) for r in results if r.job == job and "workers" in r.params]
@@ -156,8 +182,10 @@ def in_flight(results: Sequence[Result], sweeps: Sequence[Result]) -> Answer | N
     return None
 
 
-def computing(results: Sequence[Result], job: str, what: str) -> Answer | None:
-    """cpu-bound (one kernel): each variant's speedup, its most workers over one."""
+def computing(results: Sequence[Result], job: str, what: str, cores: int | None = None) -> Answer | None:
+    """cpu-bound (one kernel): each variant's speedup, its most workers over one. A speedup above
+    the `cores` (by more than CLOSE) cannot be parallel work: it is marked and not chosen (a
+    one-worker run that a busy moment or a first task's import slowed)."""
     workers = most_workers(results, job)
     if not workers or workers < 2:
         return None
@@ -170,10 +198,15 @@ def computing(results: Sequence[Result], job: str, what: str) -> Answer | None:
             timed.append(Timed(variant, single / median, startup, memory))
     if not timed:
         return None
-    numbers = " · ".join(f"{t.variant} {t.value:.2f}x" for t in sorted(timed, key=lambda t: -t.value))
+    limit = min(workers, cores or workers) * CLOSE
+    believable = [t for t in timed if t.value <= limit] or timed
+    numbers = " · ".join(
+        f"{t.variant} {t.value:.2f}x" + (f" (above {cores} cores: not believed)" if t.value > limit else "")
+        for t in sorted(timed, key=lambda t: -t.value)
+    )
     return Answer(
         f"{what} ({job}, {workers} workers over 1)",
-        use(pick(timed, higher_is_better=True), timed),
+        use(pick(believable, higher_is_better=True), believable),
         numbers,
         "time",
     )
@@ -233,8 +266,13 @@ def shared_state(results: Sequence[Result], lock_costs: Mapping[str, float]) -> 
 ROWS: tuple[Callable[[ResultsFile], Answer | None], ...] = (
     lambda doc: waiting(doc.results),
     lambda doc: in_flight(doc.results, doc.sweeps),
-    lambda doc: computing(doc.results, "cpu-bound", "pure-Python CPU work"),
-    lambda doc: computing(doc.results, "cpu-bound (hashlib)", "CPU work in C that lets go of the GIL"),
+    lambda doc: computing(with_sweep(doc, "cpu-bound"), "cpu-bound", "pure-Python CPU work", cores(doc)),
+    lambda doc: computing(
+        with_sweep(doc, "cpu-bound (hashlib)"),
+        "cpu-bound (hashlib)",
+        "CPU work in C that lets go of the GIL",
+        cores(doc),
+    ),
     lambda doc: shared_state(doc.results, doc.run.lock_costs),
 )
 

@@ -44,10 +44,11 @@ class Scale:
     timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], Chooses]] = field(default_factory=dict)
     sweep_models: Mapping[str, Chooses] = field(default_factory=dict)  # demo -> which models, if not all
     races: Races | None = None  # race statistics: the racy counter over many trials (`lab.studies.races`)
-    # Whether a variant other than a model's default runs every parameter set of a demo, or only
-    # the first: a loop, start method or lock kind changes start-up and the map the same way in
-    # each row, so one row per demo shows it (the others, a worker count or a kernel, are the
-    # model's lesson, which its default variant teaches).
+    # Whether a variant other than a model's default, or a costly model (a cluster per trial),
+    # runs every parameter set of a demo, or only the first: a loop, start method or lock kind
+    # changes start-up and the map the same way in each row, so one row per demo shows it (the
+    # others, a worker count or a kernel, are the model's lesson, which its default variant
+    # teaches, and a costly model's worker counts are in its sweep).
     every_row_per_variant: bool = True
 
     def sweeps_model(self, demo: str, model: type[Model]) -> bool:

@@ -99,7 +99,11 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 runs.append(Run(demo, Variant(SERIAL), params))
                 continue
             for variant in (v for model in models for v in variants(model, demo)):
-                if row and not scale.every_row_per_variant and not is_default(variant):
+                if (
+                    row
+                    and not scale.every_row_per_variant
+                    and not (is_default(variant) and MODELS[variant.model].cheap)
+                ):
                     continue
                 reason = MODELS[variant.model].unavailable(variant.options)
                 adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
