@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.http.clients import Target
+from lab.http.clients import Target, body
 from lab.models.base import Measured, TaskName, Work
-from lab.models.tasks import verified
+from lab.models.tasks import verified, work_on
 
 Params = Mapping[str, Any]
 
@@ -63,6 +63,38 @@ def increments_count(params: Params) -> int:
 def requests_count(params: Params) -> int:
     """http-get's: every request sent."""
     return int(params["requests"])
+
+
+def tasks_count(params: Params) -> int:
+    """mixed's: every item's request."""
+    return int(params["tasks"])
+
+
+def mixed_observed(measured: Measured) -> int:
+    """mixed's: the responses verified."""
+    return verified([outcome for outcome, _ in measured.outputs])
+
+
+def mixed_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
+    """mixed's: the caller's heartbeat (`lab.measure.heartbeat`) and the failed requests by kind."""
+    failures: dict[str, int] = {}
+    for (what, _), _ in measured.outputs:
+        if what:
+            failures[what] = failures.get(what, 0) + 1
+    return {**(measured.heartbeat or {}), "failures": failures}
+
+
+@functools.lru_cache(maxsize=4)
+def serial_values(tasks: int, size: int, rounds: int) -> tuple[int, ...]:
+    """What mixed's CPU part gives for each item, computed serially here, once per shape (it is
+    as much CPU as the run's, outside its clock)."""
+    return tuple(work_on(body(i, size), rounds) for i in range(tasks))
+
+
+def mixed_values_right(demo: Demo, params: Params, measured: Measured) -> bool:
+    """mixed's outputs: every computed value equal to the serial run's, in input order."""
+    values = tuple(value for _, value in measured.outputs)
+    return values == serial_values(params["tasks"], params["size"], params["rounds"])
 
 
 def counter_observed(measured: Measured) -> int | None:
@@ -116,6 +148,7 @@ class Demo:
     observed_by: Callable[[Measured], int | None] = field(default=counter_observed, repr=False)
     metrics: Callable[[Params, Measured], dict[str, Any] | None] = field(default=no_metrics, repr=False)
     outputs_right: Callable[[Demo, Params, Measured], bool] | None = field(default=None, repr=False)
+    heartbeat: bool = False  # measure the caller's responsiveness while the work runs
 
     @property
     def counts(self) -> bool:
@@ -139,6 +172,7 @@ class Demo:
             fault=fault,
             target=target,
             yield_point=params.get("yield_point", "sleep0"),
+            heartbeat=self.heartbeat,
         )
 
     def ideal_s(self, params: Params) -> float | None:
@@ -227,6 +261,21 @@ HTTP_GET = Demo(
     metrics=http_metrics,
 )
 
+MIXED = Demo(
+    "mixed",
+    "waiting, then computing, in one job: `tasks` items each GET a response (`latency` s on the "
+    "server) and then do `rounds` of pure-Python work on it; a heartbeat in the caller measures how "
+    "long it could not run",
+    {"tasks": 32, "latency": 0.05, "size": 2000, "rounds": 300_000, "workers": 8, "server": None},
+    "mix",
+    lambda p: tuple((i, p["rounds"]) for i in range(p["tasks"])),
+    expected=tasks_count,
+    observed_by=mixed_observed,
+    metrics=mixed_metrics,
+    outputs_right=mixed_values_right,
+    heartbeat=True,
+)
+
 DEMOS: dict[str, Demo] = {
-    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND, HTTP_GET)
+    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND, HTTP_GET, MIXED)
 }

@@ -20,7 +20,7 @@ from lab.http.clients import load
 from lab.http.server import KEEPER, raise_open_files
 from lab.measure.memory import MemorySampler
 from lab.models import MODELS, Model
-from lab.models.base import FAULTS, Fault, Measured, Option, Work, now
+from lab.models.base import FAULTS, NETWORK_TASKS, Fault, Measured, Option, Work, now
 from lab.params import PARAMS, check_int, check_seconds
 from lab.results import Result
 from lab.studies import timelines
@@ -73,7 +73,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
             )
     options = chosen_options(model, declared, given)
     params = validate_params(demo, model, given)
-    if demo.task == "fetch" and model is not None and not model.children:
+    if demo.task in NETWORK_TASKS and model is not None and not model.children:
         raise_open_files(params["workers"] + SPARE_FILES)  # one socket per request in flight
     ideal = demo.ideal_s(params) or params.get("sleep", 0.0)
     timeout = given.get("timeout")
@@ -159,9 +159,9 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
     expected = demo.expected(params)
     observed = demo.observed(measured) if measured else None
     metrics = demo.metrics(params, measured) if measured else None
-    if metrics and metrics["failures"] and error is None:
+    if metrics and metrics.get("failures") and error is None:
         kinds = ", ".join(f"{what} x{n}" for what, n in metrics["failures"].items())
-        error = f"{sum(metrics['failures'].values())} of {params['requests']} requests failed: {kinds}"
+        error = f"{sum(metrics['failures'].values())} of {expected} requests failed: {kinds}"
     return Result(
         demo=demo.name,
         model=request.model.name if request.model else SERIAL,
@@ -193,7 +193,7 @@ def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str
     params, workers = request.params, int(request.params.get("workers", 1))
     with KEEPER.keep() as keeper:
         url, server_pid = params.get("server"), None
-        if request.demo.task == "fetch":
+        if request.demo.task in NETWORK_TASKS:
             load(request.options["client"])  # an import is not memory per worker: load it first
             if url is None:
                 server = keeper.get()

@@ -103,9 +103,10 @@ def test_golden_markdown() -> None:
 def test_markdown_has_the_five_sections_and_the_article() -> None:
     text = render(fixed_doc())
     for title in ("1. Execution time", "2. Counter correctness", "3. Race statistics",
-                  "4. Network I/O (http-get)", "5. Against the article and Real Python",
-                  "6. What the numbers show", "7. Variants side by side", "8. Worker sweeps",
-                  "9. Timelines", "10. Environment", "Failed runs"):  # fmt: skip
+                  "4. Network I/O (http-get)", "5. Waiting and computing in one job (mixed)",
+                  "6. Against the article and Real Python", "7. What the numbers show",
+                  "8. Variants side by side", "9. Worker sweeps", "10. Timelines", "11. Environment",
+                  "Failed runs"):  # fmt: skip
         assert f"## {title}" in text
     assert "5.0095 s" in text and "25.03 s" in text and "0.1002 s" in text  # the article, scaled
     assert "14.29 s" in text and "320/320" in text and "server-bound" in text  # Real Python; http-get

@@ -97,12 +97,16 @@ class SyncClient(ABC):
 
     def get(self, request_id: int) -> Outcome:
         """One request, timed and verified; a failure is returned, not raised."""
+        return self.receive(request_id)[0]
+
+    def receive(self, request_id: int) -> tuple[Outcome, bytes]:
+        """`get`, and the body received (empty after a failure)."""
         begin = now()
         try:
             status, content = self.fetch(self.target.address(request_id))
-            return self.target.verify(request_id, status, content), now() - begin
+            return (self.target.verify(request_id, status, content), now() - begin), content
         except Exception as exc:
-            return failure(exc), now() - begin
+            return (failure(exc), now() - begin), b""
 
     @abstractmethod
     def fetch(self, url: str) -> tuple[int, bytes]:
@@ -170,12 +174,16 @@ class AsyncClient(ABC):
 
     async def get(self, request_id: int) -> Outcome:
         """One request, timed and verified; a failure is returned, not raised."""
+        return (await self.receive(request_id))[0]
+
+    async def receive(self, request_id: int) -> tuple[Outcome, bytes]:
+        """`get`, and the body received (empty after a failure)."""
         begin = now()
         try:
             status, content = await self.fetch(self.target.address(request_id))
-            return self.target.verify(request_id, status, content), now() - begin
+            return (self.target.verify(request_id, status, content), now() - begin), content
         except Exception as exc:  # (asyncio.TimeoutError is TimeoutError since 3.11)
-            return failure(exc), now() - begin
+            return (failure(exc), now() - begin), b""
 
     @abstractmethod
     async def fetch(self, url: str) -> tuple[int, bytes]:

@@ -35,14 +35,18 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from lab.errors import UnknownName
 from lab.http.clients import Target
+from lab.measure import heartbeat
+from lab.measure.heartbeat import Beats
 
-TaskName = Literal["echo", "count", "crunch", "fetch", "call"]
+TaskName = Literal["echo", "count", "crunch", "fetch", "mix", "call"]
+# The tasks that talk to the lab's HTTP server (or `--server`): the run needs one, and a client.
+NETWORK_TASKS: tuple[TaskName, ...] = ("fetch", "mix")
 Fault = Literal["raise", "exit", "hang"]
 FAULTS: tuple[Fault, ...] = ("raise", "exit", "hang")
 # What the counter tasks do between reading the counter and writing it back: `sleep0` yields
@@ -71,8 +75,11 @@ class Work:
     `crunch` computes a `(kernel, rounds)` item (cpu-bound: `lab.models.tasks.crunch_job`);
     `fetch` GETs request `item` from `target` with the model's HTTP client and returns its
     `Outcome` (http-get);
+    `mix` GETs request `id` of an `(id, rounds)` item, then does `rounds` of pure-Python work on
+    the verified body (`lab.models.tasks.work_on`) and returns `(Outcome, value)` (mixed);
     `call` applies the user's `function` to the item of each `(index, item)` pair (`lab bench`).
     `yield_point` says what `count` does between its read and its write (`YIELD_POINTS`).
+    With `heartbeat`, the caller's responsiveness is measured while the map runs (`Workers.watch`).
     """
 
     task: TaskName
@@ -87,6 +94,7 @@ class Work:
     record: bool = False
     function: Callable[..., Any] | None = None
     yield_point: YieldPoint = "sleep0"
+    heartbeat: bool = False
 
 
 # One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
@@ -111,6 +119,7 @@ class Measured:
     spans: list[Span] | None = None
     begin: float = 0.0
     cpu_s: float | None = None
+    heartbeat: dict[str, float | int] | None = None  # `lab.measure.heartbeat.Beats.summary`
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Tasks:
     count: Callable[..., Any]
     crunch: Callable[..., Any]
     fetch: Callable[..., Any]
+    mix: Callable[..., Any]
     call: Callable[..., Any]
 
     def __getitem__(self, task: TaskName) -> Callable[..., Any]:
@@ -181,6 +191,12 @@ class Workers(ABC):
     def cpu_seconds(self) -> float:
         """CPU seconds used so far by the lab process and these workers (see `cpu_seconds`)."""
         return cpu_seconds()
+
+    def watch(self) -> AbstractContextManager[Beats]:
+        """The caller's heartbeat while the block runs: a thread of the lab's process, which the
+        workers' CPU work can starve of the GIL. A model whose caller is an event loop beats
+        on the loop instead (asyncio: its `map` runs the beat beside the work)."""
+        return heartbeat.in_a_thread()
 
 
 class Model(ABC):
@@ -264,18 +280,22 @@ class Model(ABC):
     def run(self, work: Work) -> Measured:
         """Start the workers, time the map alone, stop them: the timed region, for every model."""
         started = now()
+        beats = None
         with self.start(work) as workers:
             cpu = workers.cpu_seconds()
+            watching = workers.watch() if work.heartbeat else nullcontext(None)
             begin = now()
             items = tuple(enumerate(work.items)) if work.record else work.items
-            outputs = workers.map(items, work.record)
+            with watching as beats:
+                outputs = workers.map(items, work.record)
             elapsed = now() - begin
             cpu = workers.cpu_seconds() - cpu
             counter = workers.counter()
         spans = None
         if work.record:
             outputs, spans = [o for o, _ in outputs], [s for _, s in outputs]
-        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu)
+        pulse = beats.summary() if beats is not None else None
+        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu, pulse)
 
 
 def cpu_seconds(pids: Iterable[int] = ()) -> float:

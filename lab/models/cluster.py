@@ -44,8 +44,8 @@ from lab._compat import use_forkserver
 from lab.errors import InvalidParameter
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import Fault, Kernel, Model, Option, Tasks, Work, Workers
-from lab.models.tasks import apply, crunch_job, misbehave, timed
+from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import sigint_deferred, threads_without_sigint
 
 INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
@@ -134,6 +134,20 @@ def fetch(request_id: int, sleep: float, fault: Fault | None, target: Target, li
     return session.get(request_id)
 
 
+def mix(
+    item: tuple[int, int], sleep: float, fault: Fault | None, target: Target, library: str
+) -> tuple[Outcome, int]:
+    """mixed's task: GET one request with this worker's own session, then compute on its body."""
+    if fault:
+        misbehave(fault)
+    session = sessions.get((library, target))
+    if session is None:
+        session = sessions[(library, target)] = sync_client(library, target)
+    request_id, rounds = item
+    outcome, data = session.receive(request_id)
+    return outcome, work_on(data, rounds)
+
+
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, function: Callable[..., Any]) -> Any:
     """bench's task: the user's function on one item, on a worker."""
     return apply(function, pair)
@@ -158,7 +172,7 @@ def cpu() -> float:
     return time.process_time()
 
 
-TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
 
 
 def forkserver_preload() -> list[str]:
@@ -258,7 +272,8 @@ class Dask(Model):
     takes: ClassVar[tuple[Option, ...]] = (
         Option("scheduler", ("local",), "local (a cluster per run) or tcp://HOST:PORT of a running one",
                free=check_address),
-        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+        Option("client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS,
+               fixed_for=("mix",)),
     )  # fmt: skip
     # A local worker process holds ~60 MB and the scheduler, in the lab process, handles a few
     # thousand tasks a second: past the cores, more workers only help waiting tasks.
@@ -370,7 +385,7 @@ class Dask(Model):
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
         if work.task == "count":
             task = partial(task, names=names)
-        elif work.task == "fetch":
+        elif work.task in NETWORK_TASKS:
             task = partial(task, target=work.target, library=library)
         elif work.task == "call":
             task = partial(task, function=work.function)

@@ -17,17 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, ClassVar
 
 import anyio
 
+from lab._compat import kill_workers
 from lab.http.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
+from lab.measure import heartbeat
+from lab.measure.heartbeat import Beats
 from lab.measure.locks import in_new_loop, median_us
-from lab.models.base import Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
-from lab.models.tasks import Counter, crunch_job, failed, misbehave
+from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.tasks import Counter, crunch_job, failed, misbehave, work_on
+
+OFFLOADS = ("none", "thread", "process", "interpreter")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class Shared:
     inner: Any = None  # when recording: what the task is handed (its slot is already held)
     function: Callable[..., Any] | None = None  # bench's coroutine function
     pause: bool = True  # yield_point sleep0: an await between the counter's read and its write
+    offload: Offload | None = None  # mixed: where the CPU part runs (option `offload`)
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -94,6 +104,21 @@ async def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shar
         return await shared.http.get(request_id)
 
 
+async def mix(
+    item: tuple[int, int], sleep: float, fault: Fault | None, shared: Shared
+) -> tuple[Outcome, int]:
+    """mixed's task: GET one request with the run's session, then compute on its body where the
+    option `offload` says: inline (the loop runs nothing else meanwhile), or handed to a thread,
+    a process or an interpreter while the loop goes on."""
+    async with shared.slots:
+        if fault:
+            await amisbehave(fault)
+        assert shared.http is not None and shared.offload is not None, "mix runs with a session"
+        request_id, rounds = item
+        outcome, data = await shared.http.receive(request_id)
+        return outcome, await shared.offload(work_on, data, rounds)
+
+
 async def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
     """bench's task: await the user's coroutine function on one item, a failure naming the item."""
     async with shared.slots:
@@ -133,7 +158,7 @@ async def amisbehave(fault: Fault | None) -> None:
     misbehave(fault)
 
 
-TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
 
 
 class LoopWorkers(Workers):
@@ -142,14 +167,41 @@ class LoopWorkers(Workers):
     def __init__(self, runner: asyncio.Runner, shared: Shared, work: Work):
         self.runner, self.shared, self.work = runner, shared, work
 
+    beats: Beats | None = None
+
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
-        """Every item as a coroutine, `gather`ed on the loop, within the timeout."""
-        outputs: list[Any] = self.runner.run(gather(self.shared, self.work, items, record))
+        """Every item as a coroutine, `gather`ed on the loop, within the timeout (and, when watched,
+        the heartbeat beside them on the same loop)."""
+        outputs: list[Any] = self.runner.run(
+            beating(gather(self.shared, self.work, items, record), self.beats)
+        )
         return outputs
+
+    @contextmanager
+    def watch(self) -> Iterator[Beats]:
+        """The caller here is the loop: the heartbeat is a coroutine on it, run by `map`."""
+        self.beats = Beats()
+        try:
+            yield self.beats
+        finally:
+            self.beats = None
 
     def counter(self) -> int:
         """The plain object's final value."""
         return self.shared.counter.value
+
+
+async def beating(work: Awaitable[list[Any]], beats: Beats | None) -> list[Any]:
+    """`work`, with the heartbeat running on the loop beside it when `beats` is given."""
+    if beats is None:
+        return await work
+    stop = asyncio.Event()
+    pulse = asyncio.create_task(heartbeat.on_the_loop(beats, stop))
+    try:
+        return await work
+    finally:
+        stop.set()
+        await pulse
 
 
 async def gather(shared: Shared, work: Work, items: Sequence[Any], record: bool = False) -> list[Any]:
@@ -167,16 +219,81 @@ async def gather(shared: Shared, work: Work, items: Sequence[Any], record: bool 
         return outputs
 
 
-async def prepare(work: Work, client: str, stack: AsyncExitStack) -> Shared:
-    """The run's shared objects, made on the loop: the lock, start line, slots, HTTP session."""
+async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack) -> Shared:
+    """The run's shared objects, made on the loop: the lock, start line, slots, HTTP session, and
+    where mixed's CPU part goes (a process pool started here, before the clock)."""
     lock = asyncio.Lock() if work.locked else nullcontext()
     http = None
     if work.target is not None:
-        http = await stack.enter_async_context(async_client(client, work.target, work.workers))
+        http = await stack.enter_async_context(async_client(options["client"], work.target, work.workers))
     lanes = list(range(work.workers))[::-1]
     start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
     pause = work.yield_point == "sleep0"
-    return Shared(Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause)
+    offload = await offloading(options["offload"], stack) if work.task == "mix" else None
+    return Shared(
+        Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause, offload=offload
+    )
+
+
+Offload = Callable[..., Awaitable[Any]]  # offload(function, *args): its result, awaited
+
+
+async def inline(function: Callable[..., Any], *args: Any) -> Any:
+    """offload `none`: call it here, on the loop, which runs nothing else until it returns."""
+    return function(*args)
+
+
+async def offloading(how: str, stack: AsyncExitStack) -> Offload:
+    """The awaitable call for option `offload`: `none`, `thread` (`asyncio.to_thread`), `process`
+    (`loop.run_in_executor` on a pool of one process per usable core, every one started here),
+    or `interpreter` (`anyio.to_interpreter.run_sync`: a subinterpreter per call, pooled by anyio)."""
+    if how == "thread":
+        return asyncio.to_thread
+    if how == "process":
+        loop = asyncio.get_running_loop()
+        pool = ProcessPoolExecutor(usable_cores())
+        stack.push_async_callback(asyncio.to_thread, pool.shutdown, cancel_futures=True)
+        stack.push_async_exit(killing(pool))
+        await asyncio.gather(*(loop.run_in_executor(pool, int) for _ in range(usable_cores())))
+        return partial(loop.run_in_executor, pool)
+    if how == "interpreter":
+        from anyio import to_interpreter  # noqa: PLC0415 (3.13+ only)
+
+        stack.push_async_callback(stop_interpreters)
+        return to_interpreter.run_sync
+    return inline
+
+
+async def stop_interpreters() -> None:
+    """Destroy the subinterpreters anyio keeps for reuse on this loop, at the end of the run.
+
+    anyio destroys them only at exit, and has no public way to do it sooner (its private
+    `_idle_workers` and `_stop_workers`, anyio 4.x). The lab leaves no interpreter behind, and a
+    process that still has one cannot fork safely: on 3.13, every process forked later crashed
+    ("PyThreadState_Get: ... the GIL is released")."""
+    from anyio import to_interpreter  # noqa: PLC0415
+
+    try:
+        idle = to_interpreter._idle_workers.get()
+    except LookupError:  # no call ran on this loop
+        return
+    to_interpreter._stop_workers(idle)
+
+
+def killing(pool: ProcessPoolExecutor) -> Callable[..., Awaitable[bool]]:
+    """An async exit callback that kills the pool's workers when the run ends with an exception."""
+
+    async def on_exit(kind: Any, exc: Any, tb: Any) -> bool:
+        if kind is not None:
+            kill_workers(pool)
+        return False
+
+    return on_exit
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Coroutines(Model):
@@ -188,9 +305,13 @@ class Coroutines(Model):
         "locks with asyncio.Lock"
     )
     takes: ClassVar[tuple[Option, ...]] = (
-        Option("loop", ("asyncio", "uvloop"), "the event loop"),
-        Option("client", ASYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
-    )
+        Option("loop", ("asyncio", "uvloop"), "the event loop", fixed_for=("mix",)),
+        Option("client", ASYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS,
+               fixed_for=("mix",)),
+        Option("offload", OFFLOADS, "where mixed's CPU part runs: none (inline, on the loop), thread "
+               "(asyncio.to_thread), process (run_in_executor), interpreter (anyio.to_interpreter, 3.13+)",
+               tasks=("mix",)),
+    )  # fmt: skip
     max_workers: ClassVar[int] = 100_000
     asynchronous: ClassVar[bool] = True
     mismatch_means: ClassVar[str] = (
@@ -207,6 +328,13 @@ class Coroutines(Model):
         """uvloop is a dependency, but it does not install everywhere (Windows)."""
         if options.get("loop") == "uvloop" and importlib.util.find_spec("uvloop") is None:
             return "loop 'uvloop' needs uvloop, not installed here: pip install uvloop (not on Windows)"
+        if options.get("offload") == "interpreter" and (
+            sys.version_info < (3, 13) or importlib.util.find_spec("_interpreters") is None
+        ):
+            version = ".".join(map(str, sys.version_info[:3]))
+            return (
+                f"offload 'interpreter' needs Python 3.13+ (anyio.to_interpreter); this is Python {version}"
+            )
         return None
 
     @classmethod
@@ -224,7 +352,7 @@ class Coroutines(Model):
             factory = uvloop.new_event_loop
         with asyncio.Runner(loop_factory=factory) as runner:
             stack = AsyncExitStack()
-            shared = runner.run(prepare(work, self.options["client"], stack))
+            shared = runner.run(prepare(work, self.options, stack))
             try:
                 yield LoopWorkers(runner, shared, work)
             finally:

@@ -48,8 +48,20 @@ from functools import partial
 from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
-from lab.models.base import THREAD_NAME, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
-from lab.models.tasks import CallFailed, apply, crunch_job, misbehave
+from lab.models.base import (
+    NETWORK_TASKS,
+    THREAD_NAME,
+    Fault,
+    Kernel,
+    Model,
+    Option,
+    Span,
+    Tasks,
+    Work,
+    Workers,
+    now,
+)
+from lab.models.tasks import CallFailed, apply, crunch_job, misbehave, work_on
 
 NEEDS = (
     "model 'interpreters' needs Python 3.12 or newer (3.14 has concurrent.interpreters; on 3.12 and "
@@ -219,13 +231,26 @@ def fetch(request_id: int) -> Outcome:
     return shared.session.get(request_id)
 
 
+def mix(item: tuple[int, int]) -> tuple[Outcome, int]:
+    """mixed's task: GET one request with this interpreter's own session, then compute on its
+    body, in parallel with the other interpreters."""
+    assert shared is not None and shared.target is not None
+    if shared.fault:
+        misbehave(shared.fault)
+    if shared.session is None:
+        shared.session = sync_client(shared.library, shared.target)
+    request_id, rounds = item
+    outcome, data = shared.session.receive(request_id)
+    return outcome, work_on(data, rounds)
+
+
 def call(pair: tuple[int, Any]) -> Any:
     """bench's task: the user's function on one item, in this interpreter."""
     assert shared is not None and shared.function is not None
     return apply(shared.function, pair)
 
 
-TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
 
 
 # ---- in the caller: the pool ------------------------------------------------------------------
@@ -337,7 +362,8 @@ class Interpreters(Model):
     takes: ClassVar[tuple[Option, ...]] = (
         Option("implementation", IMPLEMENTATIONS, "PEP 734's module: the standard library's (3.14+) "
                "or the backport's (interpreters-pep-734)"),
-        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+        Option("client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS,
+               fixed_for=("mix",)),
     )  # fmt: skip
     # Each interpreter holds about 2 MB and starts in about 10 ms here: a few hundred at most
     # teach everything a pool of them can.

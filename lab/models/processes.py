@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 from lab._compat import kill_workers, pool_pids, use_forkserver
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import Fault, Kernel, Model, Option, Tasks, Work, Workers, cpu_seconds
-from lab.models.tasks import apply, crunch_job, misbehave, timed
+from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, Work, Workers, cpu_seconds
+from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -116,6 +116,19 @@ def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:
     return session.get(request_id)
 
 
+def mix(item: tuple[int, int], sleep: float, fault: Fault | None) -> tuple[Outcome, int]:
+    """mixed's task: GET one request, then compute on its body, in parallel with the other processes."""
+    global session
+    assert shared is not None and shared.target is not None, "mix runs in a worker started by join_pool"
+    if fault:
+        misbehave(fault)
+    if session is None:
+        session = sync_client(shared.library, shared.target)
+    request_id, rounds = item
+    outcome, data = session.receive(request_id)
+    return outcome, work_on(data, rounds)
+
+
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None) -> Any:
     """bench's task: the user's function on one item, in this process."""
     assert shared is not None and shared.function is not None, "call runs in a worker started by join_pool"
@@ -128,7 +141,7 @@ def ready() -> None:
     shared.start.wait()
 
 
-TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
@@ -173,12 +186,18 @@ class Processes(Model):
             "start_method",
             tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
             "how worker processes start",
-            fixed_for=("fetch",),
+            fixed_for=NETWORK_TASKS,
         ),
         Option(
             "lock", ("mp", "manager"), "the lock: multiprocessing.Lock, or Manager().Lock()", only_locked=True
         ),
-        Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",)),
+        Option(
+            "client",
+            SYNC_CLIENTS,
+            "the HTTP library (http-get, mixed)",
+            tasks=NETWORK_TASKS,
+            fixed_for=("mix",),
+        ),
     )
     max_workers: ClassVar[int] = 64
     children: ClassVar[bool] = True

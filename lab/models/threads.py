@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import THREAD_NAME, Fault, Kernel, Model, Option, Tasks, Work, Workers
-from lab.models.tasks import Counter, apply, crunch_job, misbehave, timed
+from lab.models.base import NETWORK_TASKS, THREAD_NAME, Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.tasks import Counter, apply, crunch_job, misbehave, timed, work_on
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,25 @@ def fetch(request_id: int, sleep: float, fault: Fault | None, shared: Shared) ->
     return shared.session().get(request_id)
 
 
+def mix(item: tuple[int, int], sleep: float, fault: Fault | None, shared: Shared) -> tuple[Outcome, int]:
+    """mixed's task: GET one request, then compute on its body, holding the GIL (other threads wait)."""
+    if fault:
+        misbehave(fault)
+    request_id, rounds = item
+    outcome, data = shared.session().receive(request_id)
+    return outcome, work_on(data, rounds)
+
+
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
     """bench's task: the user's function on one item, in this thread."""
     assert shared.function is not None, "call runs with a function"
     return apply(shared.function, pair)
 
 
-TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, call=call)
-CLIENT = Option("client", SYNC_CLIENTS, "http-get's HTTP library", tasks=("fetch",))
+TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
+CLIENT = Option(
+    "client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS, fixed_for=("mix",)
+)
 
 
 class ThreadWorkers(Workers):

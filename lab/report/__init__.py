@@ -18,6 +18,7 @@ from lab.report.counters import counter_table
 from lab.report.environment import environment_table
 from lab.report.findings import findings
 from lab.report.interpreters import interpreter_findings, interpreters_in, interpreters_section
+from lab.report.mixed import mixed_section
 from lab.report.network import network_table
 from lab.report.races import races_section
 from lab.report.sweeps import sweep_section
@@ -81,6 +82,7 @@ def render(doc: ResultsFile) -> str:
         "time": "1. Execution time",
         "counters": "2. Counter correctness",
         "network": "4. Network I/O (http-get)",
+        "mixed": "5. Waiting and computing in one job (mixed)",
     }
     anchors = {key: anchor(title) for key, title in titles.items()}
     sections: list[tuple[str, Callable[[], str]]] = [
@@ -89,15 +91,16 @@ def render(doc: ResultsFile) -> str:
         (titles["counters"], lambda: counter_table(results)),
         ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
         (titles["network"], lambda: network_table(results, ceiling)),
-        ("5. Against the article and Real Python", against),
-        ("6. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
-        ("7. Variants side by side", lambda: variants_section(results, run)),
-        ("8. Worker sweeps", lambda: sweep_section(doc.sweeps, dict(run.charts))),
-        ("9. Timelines", lambda: timelines_section(doc.timelines, dict(run.timeline_charts))),
-        ("10. Environment", lambda: environment_table(env, list(run.skipped), ceiling)),
+        (titles["mixed"], lambda: mixed_section(results)),
+        ("6. Against the article and Real Python", against),
+        ("7. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
+        ("8. Variants side by side", lambda: variants_section(results, run)),
+        ("9. Worker sweeps", lambda: sweep_section(doc.sweeps, dict(run.charts))),
+        ("10. Timelines", lambda: timelines_section(doc.timelines, dict(run.timeline_charts))),
+        ("11. Environment", lambda: environment_table(env, list(run.skipped), ceiling)),
     ]
     if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
-        sections.insert(8, ("Interpreters side by side", lambda: interpreters_section(doc)))
+        sections.insert(9, ("Interpreters side by side", lambda: interpreters_section(doc)))
     for title, body in sections:
         parts.append(f"## {title}\n\n{body()}")
     if failed:

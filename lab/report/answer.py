@@ -18,6 +18,7 @@ from tabulate import tabulate
 
 from lab.measure import stats
 from lab.models import MODELS
+from lab.report import mixed
 from lab.report.common import table
 from lab.results import Result, ResultsFile
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
@@ -32,7 +33,7 @@ class Answer:
     job: str
     use: str
     measured: str
-    section: str  # a key of the report's sections: "time", "network", "counters"
+    section: str  # a key of the report's sections: "time", "network", "counters", "mixed"
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,30 @@ def in_flight(results: Sequence[Result], sweeps: Sequence[Result]) -> Answer | N
     return None
 
 
+def waiting_and_computing(results: Sequence[Result]) -> Answer | None:
+    """mixed, in every variant (asyncio's `offload` is the lesson): the fastest, and how long each
+    variant's caller could not run (its heartbeat's worst lateness)."""
+    found = [row for row in mixed.rows(results) if row[1] is not None and row[4]]
+    if not found:
+        return None
+    found.sort(key=lambda row: row[1] or 0.0)
+    best = found[0][1] or 0.0
+    chosen = [variant for variant, median, *_ in found if (median or 0.0) <= best * CLOSE]
+    first = next(r for r in results if r.demo == mixed.DEMO)
+    numbers = " · ".join(
+        f"{variant} {median:.3f} s (caller blocked up to {mixed.ms(worst)} ms)"
+        for variant, median, worst, *_ in found
+    )
+    p = first.params
+    return Answer(
+        f"waiting and computing in one job (mixed: {p['tasks']} x {p['latency']:g} s wait, then "
+        f"{p['rounds']:,} rounds)",
+        " or ".join(chosen[:2]),
+        numbers,
+        "mixed",
+    )
+
+
 def computing(results: Sequence[Result], job: str, what: str, cores: int | None = None) -> Answer | None:
     """cpu-bound (one kernel): each variant's speedup, its most workers over one. A speedup above
     the `cores` (by more than CLOSE) cannot be parallel work: it is marked and not chosen (a
@@ -274,6 +299,7 @@ ROWS: tuple[Callable[[ResultsFile], Answer | None], ...] = (
         cores(doc),
     ),
     lambda doc: shared_state(doc.results, doc.run.lock_costs),
+    lambda doc: waiting_and_computing(doc.results),
 )
 
 

@@ -86,6 +86,7 @@ SCALES = {
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1, "kernel": "hashlib"},
             ],
             "http-get": [{"requests": 160, "latency": 0.02, "workers": 20}],
+            "mixed": [{"tasks": 16, "latency": 0.02, "rounds": 200_000, "workers": 8}],
         },
         {
             "pool-map": ({"tasks": 8, "sleep": 0.05}, (1, 2, 4, 8)),
@@ -123,6 +124,7 @@ SCALES = {
             ],
             # Real Python's 160 pages; 0.09 s each is their synchronous 14.29 s / 160, over the internet.
             "http-get": [{"requests": 160, "latency": 0.09, "workers": 5}],
+            "mixed": [{"tasks": 32, "latency": 0.05, "rounds": 300_000, "workers": 8}],
         },
         {
             "pool-map": ({"tasks": 8, "sleep": 1.0}, (1, 2, 4, 8)),

@@ -1,0 +1,70 @@
+"""Waiting and computing in one job (mixed): each variant's time beside its caller's heartbeat.
+
+A heartbeat in the caller (a coroutine on asyncio's loop, a thread of the lab's process for the
+other models) asks to wake every millisecond; how late it woke says how long the caller could not
+run. The worst lateness and the blocked share (time in gaps over 10 ms) show a stalled loop that
+a percentile of beats hides (`lab.measure.heartbeat`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lab.measure import stats
+from lab.report.common import by_workers, note, s, table
+from lab.results import Result
+from lab.studies.sweeps import median_metric
+
+DEMO = "mixed"
+
+
+def metric(group: Sequence[Result], key: str) -> float | None:
+    """The median over trials of one heartbeat figure."""
+    return median_metric(group, lambda r: r.metrics.get(key) if r.metrics else None)
+
+
+def ms(value: float | None) -> str:
+    """Seconds as milliseconds, or '-'."""
+    return "-" if value is None else f"{value * 1000:.1f}"
+
+
+def rows(results: Sequence[Result]) -> list[tuple[str, float | None, float | None, float | None, bool]]:
+    """(variant, median elapsed, median worst lateness, median blocked share, all right) per variant."""
+    found = []
+    for (job, variant, _), group in by_workers(results).items():
+        if job != DEMO:
+            continue
+        spread = stats.elapsed(group)
+        right = all(r.correct and r.outputs_ok for r in group)
+        found.append((variant, spread.median if spread else None, metric(group, "heartbeat_max_s"),
+                      metric(group, "heartbeat_blocked_share"), right))  # fmt: skip
+    return found
+
+
+def mixed_section(results: Sequence[Result]) -> str:
+    """One row per variant: time, the heartbeat's lateness (p50, p99, worst), the blocked share,
+    verified responses and computed values."""
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == DEMO}
+    if not groups:
+        return "_mixed did not run._"
+    table_rows = []
+    for (_, variant, workers), group in groups.items():
+        spread, p = stats.elapsed(group), group[0].params
+        share = metric(group, "heartbeat_blocked_share")
+        table_rows.append((
+            variant, workers, f"{p['tasks']} x ({p['latency']:g} s wait + {p['rounds']:,} rounds)",
+            s(spread.median if spread else None), ms(metric(group, "heartbeat_p50_s")),
+            ms(metric(group, "heartbeat_p99_s")), ms(metric(group, "heartbeat_max_s")),
+            "-" if share is None else f"{share:.0%}",
+            f"{sum(r.observed or 0 for r in group)}/{sum(r.expected or 0 for r in group)}",
+            "yes" if all(r.outputs_ok for r in group) else "NO", note(spread),
+        ))  # fmt: skip
+    headers = ["variant", "workers", "items", "median s", "beat p50 ms", "beat p99 ms", "beat worst ms",
+               "blocked", "verified", "values right", ""]  # fmt: skip
+    return (
+        "Each item waits on the lab's server, then computes on what it received. While the work "
+        "runs, a heartbeat in the caller (a coroutine on asyncio's loop; a thread of the lab's "
+        "process for the other models) asks to wake every 1 ms: *beat* columns say how late it "
+        "woke; *blocked* is the share of the run spent in gaps over 10 ms, when the caller could "
+        "not run at all. asyncio's option `offload` says where the CPU part went: `none` (in the "
+        "coroutine, on the loop), `thread`, `process` or `interpreter`.\n\n" + table(table_rows, headers)
+    )

@@ -1,0 +1,115 @@
+"""mixed: waiting, then computing, in one job, and the caller's heartbeat while it runs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import lab
+from lab.cli import main
+from lab.measure.heartbeat import BLOCKED_S, Beats
+from lab.models import MODELS
+from lab.models.tasks import work_on
+from tests.conftest import Variant, variant
+
+SMALL = {"tasks": 8, "latency": 0.01, "rounds": 20_000, "workers": 4}
+
+
+def mixed_variant(model: str, id: str, **options: str) -> object:
+    """`variant`, also skipped where the model says this variant cannot run (an offload's needs)."""
+    param = variant(model, id, **options)
+    why = MODELS[model].unavailable({**MODELS[model].default_options(), **options})
+    marks = [*param.marks, *([pytest.mark.skip(reason=why)] if why else [])]
+    return pytest.param(*param.values, id=id, marks=marks)
+
+
+MIXED = [
+    mixed_variant("asyncio", "asyncio+none", offload="none"),
+    mixed_variant("asyncio", "asyncio+thread", offload="thread"),
+    mixed_variant("asyncio", "asyncio+process", offload="process"),
+    mixed_variant("asyncio", "asyncio+interpreter", offload="interpreter"),
+    mixed_variant("asyncio", "asyncio+uvloop+process", loop="uvloop", offload="process"),
+    mixed_variant("threads", "threads"),
+    mixed_variant("processes", "processes+fork", start_method="fork"),
+    mixed_variant("processes", "processes+spawn", start_method="spawn"),
+    mixed_variant("processes", "processes+forkserver", start_method="forkserver"),
+    mixed_variant("dask", "dask"),
+    mixed_variant("interpreters", "interpreters+stdlib", implementation="stdlib"),
+    mixed_variant("interpreters", "interpreters+backport", implementation="backport"),
+]
+
+
+@pytest.mark.parametrize("each", MIXED)
+def test_every_variant_verifies_each_response_and_value_and_keeps_a_heartbeat(each: Variant) -> None:
+    r = each.run("mixed", **SMALL)
+    assert r.error is None and r.correct and r.observed == r.expected == 8
+    assert r.outputs_ok  # every computed value equals the serial run's
+    beat = r.metrics
+    assert beat is not None and beat["heartbeat_beats"] > 0
+    assert 0 <= beat["heartbeat_p50_s"] <= beat["heartbeat_p99_s"] <= beat["heartbeat_max_s"]
+    assert 0 <= beat["heartbeat_blocked_share"] <= 1
+
+
+def test_inline_cpu_stalls_the_loop_and_a_process_pool_does_not() -> None:
+    # One item's CPU part, timed here: the loop cannot beat while an item computes inline, so its
+    # worst lateness is at least about that; handed to a process, the loop stays free. Ratios within
+    # one moment, retried (a busy machine slows both sides, but not the same way every time).
+    rounds = 200_000
+    params = {"tasks": 12, "latency": 0.02, "rounds": rounds, "workers": 6}
+    begin = time.perf_counter()
+    work_on(b"x" * 2000, rounds)
+    one_item = time.perf_counter() - begin
+    seen = []
+    for _ in range(3):
+        inline = lab.run("mixed", "asyncio", offload="none", **params)
+        offloaded = lab.run("mixed", "asyncio", offload="process", **params)
+        assert inline.correct and inline.outputs_ok and offloaded.correct and offloaded.outputs_ok
+        assert inline.metrics is not None and offloaded.metrics is not None
+        stalled, free = inline.metrics["heartbeat_max_s"], offloaded.metrics["heartbeat_max_s"]
+        seen.append((stalled, free, one_item))
+        if stalled >= 0.7 * one_item and stalled > 3 * free:
+            return
+    pytest.fail(f"(inline worst, offloaded worst, one item's CPU) in s: {seen}")
+
+
+def test_a_long_stall_among_many_beats_shows_in_the_worst_and_the_blocked_share() -> None:
+    # 300 beats on time over 0.3 s, then one 240 ms stall: the p99 of beats hides it; the worst and
+    # the blocked share do not.
+    beats = Beats(begin=0.0)
+    t = 0.0
+    for _ in range(300):
+        beats.beat(t + 0.001, t + 0.001)
+        t += 0.001
+    beats.beat(t + 0.001, t + 0.241)
+    beats.end = t + 0.241
+    summary = beats.summary()
+    assert summary["heartbeat_p99_s"] < 0.001
+    assert summary["heartbeat_max_s"] == pytest.approx(0.24)
+    assert summary["heartbeat_blocked_share"] == pytest.approx(0.241 / 0.541, rel=0.01)
+    assert BLOCKED_S < 0.24
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--rounds", "-1"], "rounds"),
+        (["--models", "asyncio", "--offload", "bogus"], "none, thread, process, interpreter"),
+        (["--models", "threads", "--offload", "thread"], "'offload' does not apply"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "mixed", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+
+
+def test_offload_interpreter_where_it_cannot_run_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    why = MODELS["asyncio"].unavailable({"offload": "interpreter"})
+    if why is None:
+        pytest.skip("anyio.to_interpreter runs here")
+    assert main(["run", "mixed", "--models", "asyncio", "--offload", "interpreter"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "3.13" in err
