@@ -1,0 +1,130 @@
+"""mixed: each variant's time and heartbeat, beside a hand-written asyncio script, on one server.
+
+    python benchmarks/mixed.py [--trials 5] [--out FILE]
+
+Runs `lab run mixed` at its default sizes (32 items, each a GET with 0.05 s latency, then 300,000
+rounds of pure-Python work on the body, 8 in flight) in asyncio with each `offload`, and in the
+other models, medians over `--trials`. Beside them, the same job hand-written: one
+`aiohttp.ClientSession`, `gather` under a `Semaphore(8)`, the CPU part inline or in a
+`ProcessPoolExecutor` started before the clock, with a heartbeat coroutine that sleeps 1 ms and
+records how late it woke. Everything runs against one `LocalServer`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+import lab
+from lab.demos import MIXED
+from lab.http.server import LocalServer
+from lab.models import MODELS
+from lab.models.tasks import work_on
+from lab.studies.suite import variants
+
+SIZES = dict(MIXED.defaults) | {"server": None}
+
+
+def hand_written(url: str, *, offload: str) -> tuple[float, float]:
+    """(elapsed, worst heartbeat lateness) of the job written by hand."""
+    tasks, latency, size = SIZES["tasks"], SIZES["latency"], SIZES["size"]
+    rounds, workers = SIZES["rounds"], SIZES["workers"]
+
+    async def main(pool: ProcessPoolExecutor | None) -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        limit, worst, done = asyncio.Semaphore(workers), [0.0], asyncio.Event()
+
+        async def heartbeat() -> None:
+            while not done.is_set():
+                asked = time.perf_counter() + 0.001
+                await asyncio.sleep(0.001)
+                worst[0] = max(worst[0], time.perf_counter() - asked)
+
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=workers)) as session:
+
+            async def item(i: int) -> int:
+                async with limit, session.get(f"{url}/{i}?latency={latency}&size={size}") as r:
+                    data = await r.read()
+                if pool is None:
+                    return work_on(data, rounds)
+                return await loop.run_in_executor(pool, work_on, data, rounds)
+
+            beat = asyncio.create_task(heartbeat())
+            begin = time.perf_counter()
+            await asyncio.gather(*(item(i) for i in range(tasks)))
+            elapsed = time.perf_counter() - begin
+            done.set()
+            await beat
+        return elapsed, worst[0]
+
+    if offload == "process":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        with ProcessPoolExecutor(cores) as pool:
+            list(pool.map(int, range(cores)))  # every process started before the clock
+            return asyncio.run(main(pool))
+    return asyncio.run(main(None))
+
+
+def with_lab(model: str, options: dict[str, str], url: str) -> tuple[float, float]:
+    """(elapsed, worst heartbeat lateness) of `lab.run`."""
+    r = lab.run("mixed", model, **options, **(SIZES | {"server": url}))
+    assert r.elapsed_s is not None and r.correct and r.outputs_ok and r.metrics, r.error
+    return r.elapsed_s, float(r.metrics["heartbeat_max_s"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Every variant's medians, then the hand-written script's, as a markdown table."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    sides: list[tuple[str, Callable[[str], tuple[float, float]]]] = []
+    for name in MODELS:  # every variant the report runs (asyncio: each offload), where it can run here
+        for variant in variants(name, "mixed"):
+            declared = MODELS[name]
+            if declared.unavailable({**declared.default_options(), **variant.options}) is None:
+                sides.append((f"lab {variant.label}", partial(with_lab, name, dict(variant.options))))
+    sides.append(("hand-written asyncio, CPU inline", partial(hand_written, offload="none")))
+    sides.append(("hand-written asyncio, CPU in a process pool", partial(hand_written, offload="process")))
+    p = SIZES
+    lines = [
+        f"# mixed: the lab's variants and a hand-written script (Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs)",
+        "",
+        f"{p['tasks']} items, {p['workers']} in flight: a GET with {p['latency']:g} s latency, then "
+        f"{p['rounds']:,} rounds on the body; medians of {args.trials} trials; worst: the heartbeat's "
+        "worst lateness (1 ms period).",
+        "",
+        "| side | median s | worst lateness ms (median) |",
+        "|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    got: dict[str, list[Any]] = {}
+    with LocalServer() as server:
+        for _ in range(args.trials):  # interleaved: each trial runs every side once
+            for name, side in sides:
+                got.setdefault(name, []).append(side(server.url))
+    for name, _ in sides:
+        elapsed = statistics.median(e for e, _ in got[name])
+        worst = statistics.median(w for _, w in got[name])
+        lines.append(f"| {name} | {elapsed:.3f} | {worst * 1000:.1f} |")
+        print(lines[-1], flush=True)
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
