@@ -17,8 +17,8 @@ COMMITTED = Path(__file__).parent.parent / "reports"
 
 
 def test_a_report_opens_with_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["report", "--out", str(tmp_path), "--trials", "1", "--quiet", "--demos", "pool-map", "cpu-bound",
-            "racy-counter", "locked-counter", "--models", "threads", "processes"]  # fmt: skip
+    argv = ["report", "--scale", "smoke", "--out", str(tmp_path), "--quiet", "--demos", "pool-map",
+            "cpu-bound", "racy-counter", "locked-counter", "--models", "threads", "processes"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
     text = next(tmp_path.glob("*.md")).read_text()

@@ -22,6 +22,15 @@ def test_wilson_interval_matches_the_textbook(lost: int, trials: int, low: float
     assert races.wilson(lost, trials) == pytest.approx((low, high), abs=0.001)
 
 
+@pytest.mark.parametrize("trials", range(1, 40))
+def test_wilson_interval_always_holds_the_proportion(trials: int) -> None:
+    # At 0 of 3 the arithmetic gave a low end of 5.6e-17: above the proportion, and the race chart's
+    # error bar negative (matplotlib refused to draw it).
+    for lost in (0, trials):
+        low, high = races.wilson(lost, trials)
+        assert 0.0 <= low <= lost / trials <= high <= 1.0
+
+
 def test_lab_races_prints_proportions_with_intervals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -150,8 +150,8 @@ def test_bad_from_file_is_one_line(
 
 def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> None:
     out, again = tmp_path / "out", tmp_path / "again"
-    argv = ["report", "--out", str(out), "--trials", "1", "--quiet", "--demos", "pool-map", "serial-counter",
-            "locked-counter", "--models", "threads", "asyncio"]  # fmt: skip
+    argv = ["report", "--scale", "smoke", "--out", str(out), "--quiet", "--demos", "pool-map",
+            "serial-counter", "locked-counter", "--models", "threads", "asyncio"]  # fmt: skip
     assert main(argv) == 0
     [md] = out.glob("*.md")
     [js] = out.glob("*.json")

@@ -145,6 +145,40 @@ SCALES = {
         # an interval within +-10 points.
         Races((1,), 100, every, all_variants=True),
     ),
+    # Every section in seconds: for checking that a report (a plug-in's, a new demo's) runs
+    # whole. Its waits and counts are too small for its numbers to teach anything.
+    "smoke": Scale(
+        "smoke",
+        "every section in seconds, sizes too small to teach anything: for checking that a report runs",
+        1,
+        {
+            "pool-map": [{"tasks": 2, "sleep": 0.01, "workers": w} for w in (2, 1)],
+            "serial-counter": [{"increments": 10}],
+            "racy-counter": [{"workers": 2, "increments": 200}],
+            "locked-counter": [{"workers": 2, "increments": 20}],
+            "cpu-bound": [
+                {"tasks": 2, "rounds": 20_000, "workers": 2},
+                {"tasks": 2, "rounds": 20_000, "workers": 1},
+                {"tasks": 2, "rounds": 20_000, "workers": 2, "kernel": "hashlib"},
+                {"tasks": 2, "rounds": 20_000, "workers": 1, "kernel": "hashlib"},
+            ],
+            "http-get": [{"requests": 10, "latency": 0.001, "workers": 5}],
+            "mixed": [{"tasks": 4, "latency": 0.001, "rounds": 2_000, "workers": 2}],
+        },
+        {
+            "pool-map": ({"tasks": 2, "sleep": 0.01}, (1, 2)),
+            "cpu-bound": ({"tasks": 2, "rounds": 20_000}, (1, 2)),
+            "http-get": ({"requests": 10, "latency": 0.001}, (1, 5)),
+        },
+        {
+            "pool-map": ([{"tasks": 2, "sleep": 0.01, "workers": w} for w in (2, 1)], cheap),
+            "cpu-bound": ([{"tasks": 2, "rounds": 20_000, "workers": 2}], cheap_and_sync),
+            "racy-counter": ([{"workers": 2, "increments": 20}], cheap),
+        },
+        {"pool-map": cheap, "http-get": cheap},
+        Races((10,), 3, cheap),
+        every_row_per_variant=False,
+    ),
 }
 
 
