@@ -24,3 +24,15 @@ def test_every_docs_page_is_linked_from_the_readme_and_the_index() -> None:
     for page in PAGES[1:]:
         if page.name != "README.md":
             assert f"docs/{page.name}" in readme and f"({page.name})" in index, page.name
+
+
+def test_the_readme_answer_is_its_committed_report_s_first_section() -> None:
+    # Written once: the README's table is `the_answer` of the report it names, not a copy by hand.
+    from lab.report import the_answer  # noqa: PLC0415
+    from lab.results import ResultsFile  # noqa: PLC0415
+
+    readme = (ROOT / "README.md").read_text()
+    [stem] = re.findall(r"committed \[quick report\]\(reports/([\w-]+)\.md\)", readme)
+    doc = ResultsFile.load(ROOT / "reports" / f"{stem}.json")
+    assert the_answer(doc, f"reports/{stem}.md") in readme
+    assert the_answer(doc) in (ROOT / "reports" / f"{stem}.md").read_text()

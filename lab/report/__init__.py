@@ -56,6 +56,21 @@ def what_they_show(doc: ResultsFile) -> list[str]:
     ]
 
 
+# The sections the answer table links to, by the key each answer names.
+TITLES = {
+    "time": "1. Execution time",
+    "counters": "2. Counter correctness",
+    "network": "4. Network I/O (http-get)",
+    "mixed": "5. Waiting and computing in one job (mixed)",
+}
+
+
+def the_answer(doc: ResultsFile, report: str = "") -> str:
+    """The report's first section; with `report` (the report's path, as a page elsewhere links to
+    it: the README), each row links into that file."""
+    return answer_section(doc, {key: f"{report}#{anchor(title)}" for key, title in TITLES.items()})
+
+
 def render(doc: ResultsFile) -> str:
     """The whole markdown report."""
     results, env, run = list(doc.results), dict(doc.environment), doc.run
@@ -78,20 +93,13 @@ def render(doc: ResultsFile) -> str:
         + "\n\n### Real Python's 160 pages\n\n"
         + real_python_table([*results, *doc.sweeps], env)
     )
-    titles = {
-        "time": "1. Execution time",
-        "counters": "2. Counter correctness",
-        "network": "4. Network I/O (http-get)",
-        "mixed": "5. Waiting and computing in one job (mixed)",
-    }
-    anchors = {key: anchor(title) for key, title in titles.items()}
     sections: list[tuple[str, Callable[[], str]]] = [
-        ("The answer on this machine", lambda: answer_section(doc, anchors)),
-        (titles["time"], lambda: time_table(results)),
-        (titles["counters"], lambda: counter_table(results)),
+        ("The answer on this machine", lambda: the_answer(doc)),
+        (TITLES["time"], lambda: time_table(results)),
+        (TITLES["counters"], lambda: counter_table(results)),
         ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
-        (titles["network"], lambda: network_table(results, ceiling)),
-        (titles["mixed"], lambda: mixed_section(results)),
+        (TITLES["network"], lambda: network_table(results, ceiling)),
+        (TITLES["mixed"], lambda: mixed_section(results)),
         ("6. Against the article and Real Python", against),
         ("7. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
         ("8. Variants side by side", lambda: variants_section(results, run)),

@@ -318,11 +318,12 @@ def measured_on(doc: ResultsFile) -> str:
 
 
 def answer_section(doc: ResultsFile, anchors: Mapping[str, str]) -> str:
-    """The report's first section: the answer table, each row linking to its details."""
+    """The report's first section: the answer table, each row linking to its details (`anchors`:
+    a section key -> its link target)."""
     found = answers(doc)
     if not found:
         return "Nothing measured that answers a job: run more demos."
-    rows = [(a.job, f"**{a.use}**", a.measured, f"[details](#{anchors[a.section]})") for a in found]
+    rows = [(a.job, f"**{a.use}**", a.measured, f"[details]({anchors[a.section]})") for a in found]
     env = dict(doc.environment)
     return (
         f"Measured on {measured_on(doc)}, {env.get('cpu_count', '?')} CPUs: each model in its default "
