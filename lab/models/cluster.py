@@ -122,16 +122,21 @@ def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None) -> int | 
 sessions: dict[tuple[str, Target], SyncClient] = {}  # this worker process's HTTP clients
 
 
+def own_session(target: Target, library: str) -> SyncClient:
+    """This worker's own HTTP client for `target`, made on its first request."""
+    session = sessions.get((library, target))
+    if session is None:
+        session = sessions[(library, target)] = sync_client(library, target)
+    return session
+
+
 def fetch(request_id: int, sleep: float, fault: Fault | None, target: Target, library: str) -> Outcome:
     """http-get's task: GET one request with this worker's own session, and verify the response.
 
     One thread per worker: the session is never used by two tasks at once."""
     if fault:
         misbehave(fault)
-    session = sessions.get((library, target))
-    if session is None:
-        session = sessions[(library, target)] = sync_client(library, target)
-    return session.get(request_id)
+    return own_session(target, library).get(request_id)
 
 
 def mix(
@@ -140,11 +145,8 @@ def mix(
     """mixed's task: GET one request with this worker's own session, then compute on its body."""
     if fault:
         misbehave(fault)
-    session = sessions.get((library, target))
-    if session is None:
-        session = sessions[(library, target)] = sync_client(library, target)
     request_id, rounds = item
-    outcome, data = session.receive(request_id)
+    outcome, data = own_session(target, library).receive(request_id)
     return outcome, work_on(data, rounds)
 
 

@@ -221,26 +221,26 @@ def crunch(job: tuple[Kernel, int]) -> int | str:
     return crunch_job(job)
 
 
-def fetch(request_id: int) -> Outcome:
-    """http-get's task: GET one request with this interpreter's own session, and verify it."""
+def own_session() -> SyncClient:
+    """This interpreter's own HTTP client, made on its first request (the task's fault first)."""
     assert shared is not None and shared.target is not None
     if shared.fault:
         misbehave(shared.fault)
     if shared.session is None:
         shared.session = sync_client(shared.library, shared.target)
-    return shared.session.get(request_id)
+    return shared.session
+
+
+def fetch(request_id: int) -> Outcome:
+    """http-get's task: GET one request with this interpreter's own session, and verify it."""
+    return own_session().get(request_id)
 
 
 def mix(item: tuple[int, int]) -> tuple[Outcome, int]:
     """mixed's task: GET one request with this interpreter's own session, then compute on its
     body, in parallel with the other interpreters."""
-    assert shared is not None and shared.target is not None
-    if shared.fault:
-        misbehave(shared.fault)
-    if shared.session is None:
-        shared.session = sync_client(shared.library, shared.target)
     request_id, rounds = item
-    outcome, data = shared.session.receive(request_id)
+    outcome, data = own_session().receive(request_id)
     return outcome, work_on(data, rounds)
 
 

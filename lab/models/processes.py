@@ -105,27 +105,28 @@ def crunch(job: tuple[Kernel, int], sleep: float, fault: Fault | None) -> int | 
     return crunch_job(job)
 
 
-def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:
-    """http-get's task: GET one request with this process's own session, and verify the response."""
+def own_session() -> SyncClient:
+    """This process's own HTTP client, made on its first request."""
     global session
-    assert shared is not None and shared.target is not None, "fetch runs in a worker started by join_pool"
-    if fault:
-        misbehave(fault)
+    assert shared is not None and shared.target is not None, "a request runs in a worker started by join_pool"
     if session is None:
         session = sync_client(shared.library, shared.target)
-    return session.get(request_id)
+    return session
+
+
+def fetch(request_id: int, sleep: float, fault: Fault | None) -> Outcome:
+    """http-get's task: GET one request with this process's own session, and verify the response."""
+    if fault:
+        misbehave(fault)
+    return own_session().get(request_id)
 
 
 def mix(item: tuple[int, int], sleep: float, fault: Fault | None) -> tuple[Outcome, int]:
     """mixed's task: GET one request, then compute on its body, in parallel with the other processes."""
-    global session
-    assert shared is not None and shared.target is not None, "mix runs in a worker started by join_pool"
     if fault:
         misbehave(fault)
-    if session is None:
-        session = sync_client(shared.library, shared.target)
     request_id, rounds = item
-    outcome, data = session.receive(request_id)
+    outcome, data = own_session().receive(request_id)
     return outcome, work_on(data, rounds)
 
 
