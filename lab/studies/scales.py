@@ -100,6 +100,7 @@ SCALES = {
             ),
             "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], cheap_and_sync),
             "racy-counter": ([{"workers": 5, "increments": 200}], cheap),
+            "mixed": ([{"tasks": 8, "latency": 0.02, "rounds": 200_000, "workers": 4}], cheap),
         },
         # A costly model (a cluster per run) sweeps cpu-bound only, where its cost per task shows.
         {"pool-map": cheap, "http-get": cheap},
@@ -139,6 +140,7 @@ SCALES = {
             ),
             "cpu-bound": ([{"tasks": 2, "workers": 2}], cheap_and_sync),
             "racy-counter": ([{"workers": 5, "increments": 1, "sleep": 1.0}], cheap),
+            "mixed": ([{"tasks": 16, "latency": 0.05, "rounds": 300_000, "workers": 8}], cheap),
         },
         {},
         # The article's own size, 5 x 1 (without its 5 s wait), in every variant: 100 trials give
@@ -174,6 +176,7 @@ SCALES = {
             "pool-map": ([{"tasks": 2, "sleep": 0.01, "workers": w} for w in (2, 1)], cheap),
             "cpu-bound": ([{"tasks": 2, "rounds": 20_000, "workers": 2}], cheap_and_sync),
             "racy-counter": ([{"workers": 2, "increments": 20}], cheap),
+            "mixed": ([{"tasks": 2, "latency": 0.001, "rounds": 2_000, "workers": 2}], cheap),
         },
         {"pool-map": cheap, "http-get": cheap},
         Races((10,), 3, cheap),
