@@ -46,9 +46,10 @@ def test_the_answer_follows_the_numbers_not_a_script() -> None:
     assert render(doc).index("## The answer on this machine") < render(doc).index("## 1. Execution time")
 
 
-def test_a_speedup_beyond_the_cores_is_marked_and_not_chosen() -> None:
+def test_a_speedup_beyond_the_cores_is_marked_and_held_to_them() -> None:
     # The same committed report, with processes' one-worker run made 3x slower than it was: a
-    # speedup of about 5 on 2 usable cores cannot be parallel work, whatever the records say.
+    # speedup of about 5 on 2 usable cores cannot be parallel work, whatever the records say. It
+    # is marked, and counts as using the cores (dropping it crowned asyncio's 1.0x in one report).
     doc = ResultsFile.load(COMMITTED / "lab-report-article-2026-11-25-142927.json")
     cores = dict(doc.environment)["cpus_usable"]
     slowed = [
@@ -60,4 +61,4 @@ def test_a_speedup_beyond_the_cores_is_marked_and_not_chosen() -> None:
     found = {a.job.split(" (")[0]: a for a in answers(replace(doc, results=tuple(slowed)))}
     computing = found["pure-Python CPU work"]
     assert f"(above {cores} cores: not believed)" in computing.measured
-    assert not computing.use.startswith("processes")
+    assert computing.use.startswith("processes")  # held to the cores, it still used them best
