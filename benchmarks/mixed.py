@@ -1,6 +1,7 @@
 """mixed: each variant's time and heartbeat, beside a hand-written asyncio script, on one server.
 
     python benchmarks/mixed.py [--trials 5] [--out FILE]
+    python benchmarks/mixed.py --sweep-rounds 0,50000,100000,200000,400000 [--trials 3] [--out FILE]
 
 Runs `lab run mixed` at its default sizes (32 items, each a GET with 0.05 s latency, then 300,000
 rounds of pure-Python work on the body, 8 in flight) in asyncio with each `offload`, and in the
@@ -8,6 +9,10 @@ other models, medians over `--trials`. Beside them, the same job hand-written: o
 `aiohttp.ClientSession`, `gather` under a `Semaphore(8)`, the CPU part inline or in a
 `ProcessPoolExecutor` started before the clock, with a heartbeat coroutine that sleeps 1 ms and
 records how late it woke. Everything runs against one `LocalServer`.
+
+With `--sweep-rounds`, only the lab's variants run, at each CPU share (`rounds` per item), and the
+table ends with each variant's break-even: the fewest rounds at which it beat the CPU inline in
+the coroutine (asyncio's default variant) by more than 10%.
 """
 
 from __future__ import annotations
@@ -76,11 +81,65 @@ def hand_written(url: str, *, offload: str) -> tuple[float, float]:
     return asyncio.run(main(None))
 
 
-def with_lab(model: str, options: dict[str, str], url: str) -> tuple[float, float]:
-    """(elapsed, worst heartbeat lateness) of `lab.run`."""
-    r = lab.run("mixed", model, **options, **(SIZES | {"server": url}))
+def with_lab(model: str, options: dict[str, str], url: str, rounds: int | None = None) -> tuple[float, float]:
+    """(elapsed, worst heartbeat lateness) of `lab.run` (at `rounds` per item, if given)."""
+    sizes = SIZES | {"server": url} | ({} if rounds is None else {"rounds": rounds})
+    r = lab.run("mixed", model, **options, **sizes)
     assert r.elapsed_s is not None and r.correct and r.outputs_ok and r.metrics, r.error
     return r.elapsed_s, float(r.metrics["heartbeat_max_s"])
+
+
+def runnable() -> list[tuple[str, str, dict[str, str]]]:
+    """(label, model, options) of every variant the report runs for mixed (asyncio: each offload)
+    that can run here; asyncio's default variant (the CPU inline) first."""
+    found = []
+    for name in MODELS:
+        declared = MODELS[name]
+        for variant in variants(name, "mixed"):
+            if declared.unavailable({**declared.default_options(), **variant.options}) is None:
+                found.append((variant.label, name, dict(variant.options)))
+    inline = [f for f in found if MODELS[f[1]].asynchronous and f[2] == MODELS[f[1]].default_options()]
+    return inline + [f for f in found if f not in inline]
+
+
+def sweep_rounds(
+    sides: list[tuple[str, str, dict[str, str]]], counts: list[int], trials: int, out: Path | None
+) -> int:
+    """Each variant at each CPU share; each one's break-even against the first (the CPU inline)."""
+    p = SIZES
+    lines = [
+        f"# mixed over the CPU share: the lab's variants (Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs)",
+        "",
+        f"{p['tasks']} items, {p['workers']} in flight, a GET with {p['latency']:g} s latency, then `rounds` "
+        f"on the body; medians of {trials} trials: seconds (the heartbeat's worst lateness, ms).",
+        "",
+        "| rounds | " + " | ".join(label for label, _, _ in sides) + " |",
+        "|---|" + "---|" * len(sides),
+    ]
+    print("\n".join(lines), flush=True)
+    medians: dict[tuple[str, int], float] = {}
+    with LocalServer() as server:
+        for rounds in counts:
+            cells = []
+            for label, name, options in sides:
+                got = [with_lab(name, options, server.url, rounds) for _ in range(trials)]
+                medians[label, rounds] = statistics.median(e for e, _ in got)
+                worst = statistics.median(w for _, w in got)
+                cells.append(f"{medians[label, rounds]:.3f} ({worst * 1000:.0f})")
+            lines.append(f"| {rounds:,} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    inline = sides[0][0]
+    lines += ["", f"Break-even against {inline} (faster by more than 10%):", ""]
+    for label, _, _ in sides[1:]:
+        wins = [r for r in counts if medians[label, r] * 1.10 < medians[inline, r]]
+        lines.append(
+            f"- {label}: " + (f"from {wins[0]:,} rounds per item" if wins else "never, in this range")
+        )
+    print("\n".join(lines[-len(sides) - 2 :]), flush=True)
+    if out:
+        out.write_text("\n".join(lines) + "\n")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,13 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--sweep-rounds", help="comma-separated rounds per item: the lab's variants at each")
     args = parser.parse_args(argv)
-    sides: list[tuple[str, Callable[[str], tuple[float, float]]]] = []
-    for name in MODELS:  # every variant the report runs (asyncio: each offload), where it can run here
-        for variant in variants(name, "mixed"):
-            declared = MODELS[name]
-            if declared.unavailable({**declared.default_options(), **variant.options}) is None:
-                sides.append((f"lab {variant.label}", partial(with_lab, name, dict(variant.options))))
+    lab_sides = runnable()
+    if args.sweep_rounds:
+        return sweep_rounds(lab_sides, [int(x) for x in args.sweep_rounds.split(",")], args.trials, args.out)
+    sides: list[tuple[str, Callable[[str], tuple[float, float]]]] = [
+        (f"lab {label}", partial(with_lab, name, options)) for label, name, options in lab_sides
+    ]
     sides.append(("hand-written asyncio, CPU inline", partial(hand_written, offload="none")))
     sides.append(("hand-written asyncio, CPU in a process pool", partial(hand_written, offload="process")))
     p = SIZES
