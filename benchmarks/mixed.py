@@ -34,6 +34,7 @@ import aiohttp
 import lab
 from lab.demos import MIXED
 from lab.http.server import LocalServer
+from lab.measure.environment import usable_cores
 from lab.models import MODELS
 from lab.models.tasks import work_on
 from lab.studies.suite import variants
@@ -74,7 +75,7 @@ def hand_written(url: str, *, offload: str) -> tuple[float, float]:
         return elapsed, worst[0]
 
     if offload == "process":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = usable_cores()
         with ProcessPoolExecutor(cores) as pool:
             list(pool.map(int, range(cores)))  # every process started before the clock
             return asyncio.run(main(pool))

@@ -9,7 +9,6 @@ and records its time, CPU use, memory and outputs.
 from __future__ import annotations
 
 import inspect
-import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from lab.benching.job import name_of, unpicklable
 from lab.benching.records import SERIAL, Bench, Row
 from lab.benching.verdict import verdict
 from lab.errors import BadJob, InvalidParameter, Unavailable, UnknownName
-from lab.measure.environment import collect
+from lab.measure.environment import collect, usable_cores
 from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
 from lab.models import MODELS
@@ -35,11 +34,6 @@ TO_THREAD = (
     "asyncio not run: no coroutine function was given (--async). A sync function run from asyncio "
     "goes through asyncio.to_thread, which is threads in disguise; the threads rows already show that."
 )
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def default_workers(model: str, items: int) -> list[int]:

@@ -37,10 +37,14 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cpu_metadata() -> dict[str, Any]:
     """The CPU model, the logical CPUs, and how many of them this process may use."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cpus_usable": usable}
+    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cpus_usable": usable_cores()}
 
 
 def system_metadata() -> dict[str, Any]:

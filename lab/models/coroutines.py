@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +30,7 @@ import anyio
 from lab._compat import kill_workers
 from lab.http.clients import ASYNC_CLIENTS, AsyncClient, Outcome, async_client
 from lab.measure import heartbeat
+from lab.measure.environment import usable_cores
 from lab.measure.heartbeat import Beats
 from lab.measure.locks import in_new_loop, median_us
 from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
@@ -289,11 +289,6 @@ def killing(pool: ProcessPoolExecutor) -> Callable[..., Awaitable[bool]]:
         return False
 
     return on_exit
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Coroutines(Model):
