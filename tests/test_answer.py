@@ -18,14 +18,22 @@ COMMITTED = Path(__file__).parent.parent / "reports"
 
 def test_a_report_opens_with_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["report", "--scale", "smoke", "--out", str(tmp_path), "--quiet", "--demos", "pool-map",
-            "cpu-bound", "racy-counter", "locked-counter", "--models", "threads", "processes"]  # fmt: skip
+            "cpu-bound", "racy-counter", "locked-counter", "mixed", "--models", "threads", "processes",
+            "asyncio"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
     text = next(tmp_path.glob("*.md")).read_text()
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     assert headings[0] == "The answer on this machine"
     answer = text.split("## The answer on this machine")[1].split("\n## ")[0]
-    for job in ("a few waits at once", "pure-Python CPU work", "CPU work in C", "shared state"):
+    jobs = (
+        "a few waits at once",
+        "pure-Python CPU work",
+        "CPU work in C",
+        "shared state",
+        "waiting and computing",
+    )
+    for job in jobs:
         assert job in answer and job.split(" (")[0] in out  # the terminal shows the same rows
     anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
     assert set(re.findall(r"\(#([\w-]+)\)", answer)) <= anchors

@@ -186,14 +186,14 @@ def in_flight(results: Sequence[Result], sweeps: Sequence[Result]) -> Answer | N
 def waiting_and_computing(results: Sequence[Result]) -> Answer | None:
     """mixed, in every variant (asyncio's `offload` is the lesson): among the fastest (within
     CLOSE), the one whose caller could not run for the shortest worst stretch (its heartbeat)."""
-    found = [row for row in mixed.rows(results) if row[1] is not None and row[4]]
+    found = [row for row in mixed.rows(results) if row.median is not None and row.right]
     if not found:
         return None
-    found.sort(key=lambda row: row[1] or 0.0)
-    best = found[0][1] or 0.0
+    found.sort(key=lambda row: row.median or 0.0)
+    best = found[0].median or 0.0
     # Among the fastest (within CLOSE), the one whose caller was blocked least.
-    fastest = [row for row in found if (row[1] or 0.0) <= best * CLOSE]
-    chosen = min(fastest, key=lambda row: row[2] if row[2] is not None else float("inf"))[0]
+    fastest = [row for row in found if (row.median or 0.0) <= best * CLOSE]
+    chosen = min(fastest, key=lambda row: row.worst if row.worst is not None else float("inf")).variant
     first = next(r for r in results if r.demo == mixed.DEMO)
     numbers = " · ".join(
         f"{variant} {median:.3f} s (caller blocked up to {mixed.ms(worst)} ms)"

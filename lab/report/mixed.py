@@ -8,6 +8,7 @@ a percentile of beats hides (`lab.measure.heartbeat`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from lab.measure import stats
 from lab.report.common import by_workers, note, s, table
@@ -27,16 +28,26 @@ def ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.1f}"
 
 
-def rows(results: Sequence[Result]) -> list[tuple[str, float | None, float | None, float | None, bool]]:
-    """(variant, median elapsed, median worst lateness, median blocked share, all right) per variant."""
+class Row(NamedTuple):
+    """One variant's medians over its trials, and whether every trial was right."""
+
+    variant: str
+    median: float | None
+    worst: float | None  # the heartbeat's worst lateness, s
+    blocked: float | None  # the share of the run in gaps over 10 ms
+    right: bool
+
+
+def rows(results: Sequence[Result]) -> list[Row]:
+    """One `Row` per variant that ran mixed."""
     found = []
     for (job, variant, _), group in by_workers(results).items():
         if job != DEMO:
             continue
         spread = stats.elapsed(group)
         right = all(r.correct and r.outputs_ok for r in group)
-        found.append((variant, spread.median if spread else None, metric(group, "heartbeat_max_s"),
-                      metric(group, "heartbeat_blocked_share"), right))  # fmt: skip
+        found.append(Row(variant, spread.median if spread else None, metric(group, "heartbeat_max_s"),
+                         metric(group, "heartbeat_blocked_share"), right))  # fmt: skip
     return found
 
 
