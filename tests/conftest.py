@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,17 @@ import pytest
 
 import lab
 from lab.models.interpreters import Interpreters
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C handled as at a terminal, in pytest and so in every process it starts.
+
+    A non-interactive shell starts a background job with SIGINT ignored, and an ignored signal
+    stays ignored across exec: the lab started by a Ctrl-C test then never raised
+    KeyboardInterrupt, and 9 such tests failed in a backgrounded run while passing in the
+    foreground. A handler, unlike SIG_IGN, is reset to the default in a child."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass(frozen=True)

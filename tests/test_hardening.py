@@ -167,7 +167,8 @@ STARTED: list[subprocess.Popen[str]] = []
 
 
 def start_lab(*argv: str, cwd: Path | None = None) -> subprocess.Popen[str]:
-    """`lab ARGV` in its own process group, as a terminal would run a foreground job."""
+    """`lab ARGV` in its own process group, as a terminal would run a foreground job (with Ctrl-C's
+    default disposition: see `conftest.pytest_configure`)."""
     process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True, cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     STARTED.append(process)
