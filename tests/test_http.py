@@ -24,7 +24,6 @@ from lab.cli import main
 from lab.http.clients import Target, body
 from lab.http.server import LocalServer
 from tests.conftest import Variant
-from tests.test_hardening import start_lab
 
 
 def free_port() -> int:
@@ -215,7 +214,8 @@ def test_a_sweep_skips_what_a_model_cannot_run(tmp_path: Any, capsys: pytest.Cap
 @pytest.mark.parametrize("model", ["asyncio", "processes"])
 def test_ctrl_c_stops_the_run_and_its_server(model: str) -> None:
     argv = ["run", "http-get", "--model", model, "--latency", "2", "--requests", "20", "--workers", "5"]
-    process = start_lab(*argv)
+    process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 20
     while not any("lab.http.server" in " ".join(c.cmdline()) for c in psutil.Process(process.pid).children()):
         assert time.monotonic() < deadline, "the server never started"
