@@ -113,7 +113,8 @@ def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
 
 
 def http_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
-    """http-get's requests/s, per-request latency (median, p99) and failures by kind."""
+    """http-get's requests/s, per-request latency (median, p99), the mean number of requests in
+    flight and failures by kind."""
     if not measured.outputs:
         return None
     seconds = sorted(t for _, t in measured.outputs)
@@ -125,6 +126,9 @@ def http_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
         "requests_per_s": round(len(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
         "latency_p50_s": statistics.median(seconds),
         "latency_p99_s": seconds[min(len(seconds) - 1, math.ceil(0.99 * len(seconds)) - 1)],
+        # Little's law: the requests' own times over the batch's is how many were in flight on
+        # average, whatever the machine's speed; the workers asked for are only the ceiling.
+        "in_flight_mean": round(sum(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
         "failures": failures,
     }
 

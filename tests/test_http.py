@@ -88,16 +88,18 @@ def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.Capture
     assert {r["model"] for r in rows} == {"asyncio", "threads", "processes"}  # dask runs at most 32
     for row in rows:
         assert row["correct"] and row["observed"] == 200 and row["ideal_s"] == pytest.approx(0.2)
-        # 50 in flight: at least ten times faster than one at a time (10 s of waits), a margin that a
-        # machine several times slower keeps; benchmarks/http_get.py measures how close to 0.2 s.
-        assert row["ideal_s"] <= row["elapsed_s"] and 10 * row["elapsed_s"] < 200 * 0.05, row
+        # 50 allowed in flight: on average at least 5 were (about 25 here), a ratio within the run
+        # that a slower or busier machine keeps, where a time limit did not (a CI machine took 2.4 s
+        # for what takes 0.4-0.8 s here); benchmarks/http_get.py measures how close to 0.2 s.
+        assert row["ideal_s"] <= row["elapsed_s"] and row["metrics"]["in_flight_mean"] >= 5, row
 
 
 def test_ten_thousand_requests_in_flight_in_asyncio() -> None:
     r = lab.run("http-get", "asyncio", requests=10_000, workers=10_000, latency=1.0)
     assert r.error is None and r.observed == 10_000 and r.correct
-    # At least the one wait; far less than the 10,000 waits back to back (a ratio, not a limit).
-    assert r.elapsed_s is not None and r.elapsed_s >= 1.0 and 100 * r.elapsed_s < 10_000 * 1.0
+    # At least the one wait, with thousands of requests in flight on average (a ratio within the run).
+    assert r.elapsed_s is not None and r.elapsed_s >= 1.0 and r.metrics is not None
+    assert r.metrics["in_flight_mean"] >= 1000, r.metrics
 
 
 class WrongBody(BaseHTTPRequestHandler):

@@ -69,7 +69,7 @@ def fixed_results() -> list[Result]:
                               memory={"baseline_bytes": 10**7, "peak_bytes": 10**7 + 20 * per_worker,
                                       "per_worker_bytes": per_worker},
                               metrics={"requests_per_s": rate, "latency_p50_s": 0.021, "latency_p99_s": 0.04,
-                                       "failures": {}}))  # fmt: skip
+                                       "in_flight_mean": 17.5, "failures": {}}))  # fmt: skip
     out.append(result("cpu-bound", "threads", {}, None, params={"tasks": 4, "workers": 4}, outputs_ok=None,
                       error="RuntimeError: injected fault: the task raised"))  # fmt: skip
     return out

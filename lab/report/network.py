@@ -38,19 +38,23 @@ def network_table(results: Sequence[Result], ceiling: Mapping[str, Any] | None) 
         rate = median_metric(group, requests_per_s)
         verified = f"{sum(r.observed or 0 for r in group)}/{sum(r.expected or 0 for r in group)}"
         flag = "server-bound" if server_bound(rate, ceiling) else note(spread)
+        held = median_metric(group, lambda r: r.metrics.get("in_flight_mean") if r.metrics else None)
         rows.append((
-            variant, workers, p["requests"], f"{p['latency']:g}", s(group[0].ideal_s),
+            variant, workers, "-" if held is None else f"{held:.1f}", p["requests"], f"{p['latency']:g}",
+            s(group[0].ideal_s),
             s(spread.median if spread else None), "-" if rate is None else f"{rate:.0f}",
             latency_ms(group, "latency_p50_s"), latency_ms(group, "latency_p99_s"), verified,
             size(median_metric(group, per_worker_bytes)), flag,
         ))  # fmt: skip
-    headers = ["variant", "in flight", "requests", "latency s", "ideal s", "median s", "requests/s",
+    headers = ["variant", "in flight", "held", "requests", "latency s", "ideal s", "median s", "requests/s",
                "p50 ms", "p99 ms", "verified", "memory per worker", "note"]  # fmt: skip
     explain = (
         "Every response is checked: status, length and content (`verified`, over all trials). "
         "`median s` is the whole batch, connections opened inside it; `p50` and `p99` are one "
-        "request's time, medians over the trials; memory per worker is (peak - baseline) / requests "
-        "in flight, the PSS of the lab and its workers, the server's left out."
+        "request's time, medians over the trials; `held` is how many were in flight on average "
+        "(the requests' own times over the batch's, Little's law), `in flight` the most allowed; "
+        "memory per worker is (peak - baseline) / requests in flight, the PSS of the lab and its "
+        "workers, the server's left out."
     )
     return table(rows, headers) + "\n\n" + explain
 
