@@ -175,10 +175,24 @@ def test_unavailable_variant_is_listed_as_skipped(monkeypatch: pytest.MonkeyPatc
 
 
 def test_every_variant_available_here_is_planned() -> None:
-    runs, _ = plan_suite(SCALES["quick"])
+    runs, _ = plan_suite(SCALES["article"])
     labels = {(r.demo, r.variant.label) for r in runs}
     assert ("locked-counter", "processes+spawn+manager") in labels
+    assert ("racy-counter", "processes+forkserver") in labels and ("http-get", "processes+httpx") in labels
     assert ("pool-map", "asyncio+uvloop") in labels and ("serial-counter", "serial") in labels
+
+
+def test_a_lean_scale_varies_one_option_at_a_time_where_it_shows() -> None:
+    runs, _ = plan_suite(SCALES["quick"], models=["asyncio", "threads", "processes"])
+    labels = {(r.demo, r.variant.label) for r in runs if not (r.sweep or r.timeline or r.race)}
+    assert {("locked-counter", "processes+fork+manager"), ("locked-counter", "processes+fork+mp"),
+            ("pool-map", "processes+spawn"), ("pool-map", "processes+forkserver"),
+            ("http-get", "asyncio+uvloop+aiohttp"), ("http-get", "asyncio+httpx"),
+            ("http-get", "threads+httpx")} <= labels  # fmt: skip
+    assert ("locked-counter", "processes+spawn+manager") not in labels  # two options off their defaults
+    assert ("http-get", "asyncio+uvloop+httpx") not in labels
+    assert ("racy-counter", "processes+spawn") not in labels  # start methods show on pool-map
+    assert ("http-get", "processes+httpx") not in labels  # libraries show in threads
 
 
 def test_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -150,7 +150,8 @@ class Option:
     beyond `choices` (dask's scheduler address), returning the value or raising InvalidParameter;
     `only_locked`: a report varies it only where the demo locks (the lock kind); `fixed_for`:
     tasks for which a report keeps its default (a start method changes start-up, which http-get
-    does not time)."""
+    does not time); `shown_by`: the tasks whose runs show what it changes, where a lean scale
+    (the quick report's) varies it (None: every task it applies to)."""
 
     name: str
     choices: tuple[str, ...]
@@ -159,6 +160,7 @@ class Option:
     free: Callable[[str], str] | None = None
     only_locked: bool = False
     fixed_for: tuple[TaskName, ...] = ()
+    shown_by: tuple[TaskName, ...] | None = None
 
     def applies_to(self, task: TaskName | None) -> bool:
         """Whether the option means anything for `task`."""

@@ -188,6 +188,10 @@ class Processes(Model):
             tuple(dict.fromkeys([*multiprocessing.get_all_start_methods(), *START_METHODS])),
             "how worker processes start",
             fixed_for=NETWORK_TASKS,
+            # What a start method changes is start-up and memory per worker, the same for every
+            # demo: the quick report shows it on pool-map, the article's demo (the article scale
+            # runs it everywhere, race rates included).
+            shown_by=("echo",),
         ),
         Option(
             "lock", ("mp", "manager"), "the lock: multiprocessing.Lock, or Manager().Lock()", only_locked=True
@@ -198,6 +202,9 @@ class Processes(Model):
             "the HTTP library (http-get, mixed)",
             tasks=NETWORK_TASKS,
             fixed_for=("mix",),
+            # The same synchronous libraries as threads', one per process: the quick report
+            # compares them in threads only.
+            shown_by=(),
         ),
     )
     max_workers: ClassVar[int] = 64

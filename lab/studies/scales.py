@@ -44,12 +44,14 @@ class Scale:
     timelines: Mapping[str, tuple[Sequence[Mapping[str, Any]], Chooses]] = field(default_factory=dict)
     sweep_models: Mapping[str, Chooses] = field(default_factory=dict)  # demo -> which models, if not all
     races: Races | None = None  # race statistics: the racy counter over many trials (`lab.studies.races`)
-    # Whether a variant other than a model's default, or a costly model (a cluster per trial),
-    # runs every parameter set of a demo, or only the first: a loop, start method or lock kind
-    # changes start-up and the map the same way in each row, so one row per demo shows it (the
-    # others, a worker count or a kernel, are the model's lesson, which its default variant
-    # teaches, and a costly model's worker counts are in its sweep).
-    every_row_per_variant: bool = True
+    # A lean scale (the quick report's, meant for a first run) runs a variant other than a
+    # model's default, or a costly model (a cluster per trial), on a demo's first parameter set
+    # only: a loop, start method or lock kind changes start-up and the map the same way in each
+    # row (the others, a worker count or a kernel, are the model's lesson, which its default
+    # variant teaches, and a costly model's worker counts are in its sweep). It changes one
+    # option at a time, and each only on the demos that show what it changes (`Option.shown_by`),
+    # where the full scale runs every combination everywhere (`lab.studies.suite.variants`).
+    lean: bool = False
 
     def sweeps_model(self, demo: str, model: type[Model]) -> bool:
         """Whether the demo's sweep at this scale runs `model`."""
@@ -89,7 +91,7 @@ SCALES = {
             "mixed": [{"tasks": 16, "latency": 0.02, "rounds": 200_000, "workers": 8}],
         },
         {
-            "pool-map": ({"tasks": 8, "sleep": 0.05}, (1, 2, 4, 8)),
+            "pool-map": ({"tasks": 8, "sleep": 0.025}, (1, 2, 4, 8)),
             "cpu-bound": ({"tasks": 4, "rounds": QUICK_ROUNDS}, (1, 2, 4)),
             "http-get": ({"requests": 50, "latency": 0.005}, (1, 10, 50)),
         },
@@ -105,7 +107,7 @@ SCALES = {
         # A costly model (a cluster per run) sweeps cpu-bound only, where its cost per task shows.
         {"pool-map": cheap, "http-get": cheap},
         Races((1, 1000), 20, cheap, ("sleep0", "none")),
-        every_row_per_variant=False,
+        lean=True,
     ),
     "article": Scale(
         "article",
@@ -180,7 +182,7 @@ SCALES = {
         },
         {"pool-map": cheap, "http-get": cheap},
         Races((10,), 3, cheap),
-        every_row_per_variant=False,
+        lean=True,
     ),
 }
 

@@ -41,17 +41,31 @@ class Variant:
         return variant_label(self.model, self.options)
 
 
-def variants(model: str, demo: str) -> list[Variant]:
+def variants(model: str, demo: str, lean: bool = False) -> list[Variant]:
     """Every variant of a model worth running for a demo: each choice of each option that applies
     to it, but those an option declares fixed there (the lock kind where nothing locks, a start
-    method where start-up is not what the demo shows)."""
-    work = DEMOS[demo]
-    found = [Variant(model)]
-    for option in MODELS[model].options_for(work.task):
-        if (option.only_locked and not work.locked) or work.task in option.fixed_for:
-            continue
-        found = [Variant(model, {**v.options, option.name: value}) for v in found for value in option.choices]
-    return found
+    method where start-up is not what the demo shows).
+
+    `lean` (a lean scale's): one option off its default at a time rather than every combination,
+    and each only for the tasks that show what it changes (`Option.shown_by`)."""
+    work, declared = DEMOS[demo], MODELS[model]
+    varied = [
+        option
+        for option in declared.options_for(work.task)
+        if not ((option.only_locked and not work.locked) or work.task in option.fixed_for)
+    ]
+    if not lean:
+        found = [Variant(model)]
+        for option in varied:
+            found = [Variant(model, {**v.options, option.name: c}) for v in found for c in option.choices]
+        return found
+    base = {option.name: option.choices[0] for option in varied}
+    return [Variant(model, base)] + [
+        Variant(model, {**base, option.name: value})
+        for option in varied
+        if option.shown_by is None or work.task in option.shown_by
+        for value in option.choices[1:]
+    ]
 
 
 @dataclass(frozen=True)
@@ -98,12 +112,8 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
             if DEMOS[demo].task is None:
                 runs.append(Run(demo, Variant(SERIAL), params))
                 continue
-            for variant in (v for model in models for v in variants(model, demo)):
-                if (
-                    row
-                    and not scale.every_row_per_variant
-                    and not (is_default(variant) and MODELS[variant.model].cheap)
-                ):
+            for variant in (v for model in models for v in variants(model, demo, scale.lean)):
+                if row and scale.lean and not (is_default(variant) and MODELS[variant.model].cheap):
                     continue
                 reason = MODELS[variant.model].unavailable(variant.options)
                 adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
