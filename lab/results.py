@@ -128,7 +128,8 @@ class RunInfo:
     the variants left out, each `{"variant", "reason"}`; `partial` and `interrupted`: whether
     (and by what) the run was stopped; `stem`: the files' common name; `lock_costs`: us per
     acquire and release, by lock; `server_ceiling`: the HTTP server's ceiling (`lab.http.ceiling`);
-    `charts`, `timeline_charts`, `race_charts`: per demo, `{"file": name}` or `{"skipped": why}`;
+    `charts`, `timeline_charts`, `race_charts`, `heartbeat_charts`: per demo, `{"file": name}` or
+    `{"skipped": why}`;
     `pythons`: in a report across several Pythons, each interpreter's own facts."""
 
     kind: str | None = None
@@ -144,6 +145,7 @@ class RunInfo:
     charts: dict[str, dict[str, str]] = field(default_factory=dict)
     timeline_charts: dict[str, dict[str, str]] = field(default_factory=dict)
     race_charts: dict[str, dict[str, str]] = field(default_factory=dict)
+    heartbeat_charts: dict[str, dict[str, str]] = field(default_factory=dict)
     pythons: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

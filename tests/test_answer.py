@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from lab.cli import main
-from lab.report import render
-from lab.report.answer import answer_text, answers
+from lab.render import render
+from lab.render.answer import answer_text, answers
 from lab.results import ResultsFile
 
 COMMITTED = Path(__file__).parent.parent / "reports"

@@ -49,3 +49,13 @@ def test_errors_form_one_hierarchy() -> None:
     for name in ("InvalidParameter", "UnknownName", "Unavailable", "BadResultsFile"):
         assert issubclass(getattr(lab, name), lab.LabError)
     assert issubclass(lab.InvalidParameter, ValueError) and issubclass(lab.UnknownName, LookupError)
+
+
+def test_the_library_calls_keep_their_names_once_their_modules_are_loaded() -> None:
+    # The markdown package was `lab/report/`: importing it (as `lab.report(...)` itself does)
+    # made `lab.report` the package, and a second call failed with "'module' object is not callable".
+    import lab.render  # noqa: PLC0415
+
+    for name in ("report", "publish", "run", "run_trials", "bench"):
+        assert callable(getattr(lab, name)), name
+    assert callable(lab.report) and lab.report.__module__ == "lab.studies.reporting"

@@ -28,7 +28,7 @@ def test_every_docs_page_is_linked_from_the_readme_and_the_index() -> None:
 
 def test_the_readme_answer_is_its_committed_report_s_first_section() -> None:
     # Written once: the README's table is `the_answer` of the report it names, not a copy by hand.
-    from lab.report import the_answer  # noqa: PLC0415
+    from lab.render import the_answer  # noqa: PLC0415
     from lab.results import ResultsFile  # noqa: PLC0415
 
     readme = (ROOT / "README.md").read_text()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import lab
 from lab.cli import main
-from lab.measure.heartbeat import BLOCKED_S, Beats
+from lab.measure.heartbeat import BLOCKED_S, SERIES_POINTS, Beats
 from lab.models import MODELS
 from lab.models.tasks import work_on
 from tests.conftest import Variant, variant
@@ -113,3 +118,51 @@ def test_offload_interpreter_where_it_cannot_run_says_why(capsys: pytest.Capture
     assert main(["run", "mixed", "--models", "asyncio", "--offload", "interpreter"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "3.13" in err
+
+
+def cpu_parts(r: lab.Result) -> list[Mapping[str, Any]]:
+    """A recorded asyncio run's spans of mixed's CPU part: the lanes after the coroutines' slots."""
+    slots = int(r.params["workers"])
+    return [t for t in r.timeline or () if int(str(t["lane"])) >= slots]
+
+
+@pytest.mark.parametrize("offload", ["none", "thread", "process"])
+def test_a_recorded_run_shows_where_each_cpu_part_ran(offload: str) -> None:
+    r = lab.run("mixed", "asyncio", offload=offload, timeline=True, **SMALL)
+    assert r.correct and r.outputs_ok and r.timeline is not None
+    coroutines, parts = [t for t in r.timeline if t not in cpu_parts(r)], cpu_parts(r)
+    items = list(range(8))
+    assert sorted(int(t["item"]) for t in coroutines) == sorted(int(t["item"]) for t in parts) == items
+    assert all(t["cpu_s"] is None for t in coroutines) and all(t["cpu_s"] is not None for t in parts)
+    workers = {str(t["worker"]) for t in parts}
+    lab_process = f"process {os.getpid()}"
+    if offload == "none":  # on the loop: the lab's own process, one part after another
+        assert workers == {lab_process}
+        ordered = sorted(parts, key=lambda t: float(str(t["start_s"])))
+        assert all(float(str(a["end_s"])) <= float(str(b["start_s"])) for a, b in itertools.pairwise(ordered))
+    elif offload == "thread":
+        assert all(w.startswith("thread ") for w in workers)
+    else:  # other processes than the lab's
+        assert all(w.startswith("process ") for w in workers) and lab_process not in workers
+    # The heartbeat's course over the run, kept in a recorded run for its chart, in time order.
+    assert r.metrics is not None
+    series = r.metrics["heartbeat_series"]
+    assert 0 < len(series) <= SERIES_POINTS and [t for t, _ in series] == sorted(t for t, _ in series)
+    assert max(late for _, late in series) == pytest.approx(r.metrics["heartbeat_max_s"], abs=0.002)
+
+
+def test_an_unrecorded_run_keeps_no_heartbeat_course() -> None:
+    r = lab.run("mixed", "asyncio", offload="none", **SMALL)
+    assert r.metrics is not None and "heartbeat_series" not in r.metrics and r.timeline is None
+
+
+def test_a_report_records_each_offload_and_draws_the_heartbeat(tmp_path: Path) -> None:
+    doc = lab.report("smoke", demos=["mixed"], models=["asyncio", "threads"])
+    recorded = {r.variant for r in doc.timelines}
+    assert {"asyncio+aiohttp+none", "asyncio+aiohttp+thread", "asyncio+aiohttp+process"} <= recorded
+    assert "threads+requests" in recorded
+    published = lab.publish(doc, tmp_path)
+    charts = published.doc.run.heartbeat_charts
+    assert set(charts) == {"mixed"} and "file" in charts["mixed"]  # the test extra has matplotlib
+    assert (tmp_path / charts["mixed"]["file"]).stat().st_size > 0
+    assert f"![mixed heartbeat]({charts['mixed']['file']})" in published.markdown.read_text(encoding="utf-8")

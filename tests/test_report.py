@@ -14,7 +14,7 @@ import pytest
 
 from lab.cli import main
 from lab.models.coroutines import Coroutines
-from lab.report import render
+from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, write_atomically
 from lab.studies.scales import SCALES
 from lab.studies.suite import plan_suite

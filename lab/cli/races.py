@@ -15,7 +15,7 @@ from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.models.base import YIELD_POINTS
 from lab.params import check_int
-from lab.report.races import races_section
+from lab.render.races import races_section
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder
 from lab.runner import choose, plan, run_trials
 from lab.studies import races

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lab.cli.common import Interrupted, whole
-from lab.report.answer import answer_text
+from lab.render.answer import answer_text
 from lab.results import ResultsFile, prepare_folder
 from lab.studies.reporting import Published, ReportInterrupted, publish, report
 

@@ -13,7 +13,7 @@ from lab.errors import InvalidParameter
 from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import PARAMS, check_int
-from lab.report import render_sweep
+from lab.render import render_sweep
 from lab.results import ResultsFile, RunInfo, prepare_folder
 from lab.runner import plan, run_trials
 from lab.studies import sweeps

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 PERIOD_S = 0.001
 BLOCKED_S = 0.010  # a gap between beats longer than this counts as time the caller could not run
+SERIES_POINTS = 200  # a recorded run's heartbeat course, for its chart: at most this many points
 
 
 @dataclass
@@ -55,6 +56,18 @@ class Beats:
             "heartbeat_blocked_share": min(1.0, blocked / watched),
             "heartbeat_beats": len(self.woke),
         }
+
+    def series(self, since: float, points: int = SERIES_POINTS) -> list[list[float]]:
+        """The course of the run for a chart: `[seconds since `since`, worst lateness]` per slice,
+        the watched time cut into at most `points` slices (a blocked stretch shows as the late
+        beat that ends it, at the time it woke)."""
+        end = self.end if self.end is not None else time.perf_counter()
+        width = max((end - since) / points, PERIOD_S)
+        worst: dict[int, float] = {}
+        for woke, late in zip(self.woke, self.late, strict=True):
+            key = int((woke - since) / width)
+            worst[key] = max(worst.get(key, 0.0), late)
+        return [[round((key + 1) * width, 6), round(late, 6)] for key, late in sorted(worst.items())]
 
 
 @contextmanager

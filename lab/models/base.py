@@ -119,7 +119,8 @@ class Measured:
     spans: list[Span] | None = None
     begin: float = 0.0
     cpu_s: float | None = None
-    heartbeat: dict[str, float | int] | None = None  # `lab.measure.heartbeat.Beats.summary`
+    # `lab.measure.heartbeat.Beats.summary`, and in a recorded run `heartbeat_series` (`Beats.series`)
+    heartbeat: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ class Option:
     `only_locked`: a report varies it only where the demo locks (the lock kind); `fixed_for`:
     tasks for which a report keeps its default (a start method changes start-up, which http-get
     does not time); `shown_by`: the tasks whose runs show what it changes, where a lean scale
-    (the quick report's) varies it (None: every task it applies to)."""
+    (the quick report's) varies it (None: every task it applies to); `recorded`: a report
+    records a timeline of each of its values, not the default's alone (its lesson is how the
+    work overlaps)."""
 
     name: str
     choices: tuple[str, ...]
@@ -161,6 +164,7 @@ class Option:
     only_locked: bool = False
     fixed_for: tuple[TaskName, ...] = ()
     shown_by: tuple[TaskName, ...] | None = None
+    recorded: bool = False
 
     def applies_to(self, task: TaskName | None) -> bool:
         """Whether the option means anything for `task`."""
@@ -193,6 +197,11 @@ class Workers(ABC):
     def cpu_seconds(self) -> float:
         """CPU seconds used so far by the lab process and these workers (see `cpu_seconds`)."""
         return cpu_seconds()
+
+    def side_spans(self) -> list[Span]:
+        """Spans of work that tasks handed elsewhere, recorded beside the tasks' own (asyncio's
+        mixed: the CPU part, on the thread, process or interpreter that computed it)."""
+        return []
 
     def watch(self) -> AbstractContextManager[Beats]:
         """The caller's heartbeat while the block runs: a thread of the lab's process, which the
@@ -293,10 +302,13 @@ class Model(ABC):
             elapsed = now() - begin
             cpu = workers.cpu_seconds() - cpu
             counter = workers.counter()
+            side = workers.side_spans()
         spans = None
         if work.record:
-            outputs, spans = [o for o, _ in outputs], [s for _, s in outputs]
-        pulse = beats.summary() if beats is not None else None
+            outputs, spans = [o for o, _ in outputs], [s for _, s in outputs] + side
+        pulse = None
+        if beats is not None:  # a recorded run keeps the heartbeat's course too, for its chart
+            pulse = {**beats.summary(), **({"heartbeat_series": beats.series(begin)} if work.record else {})}
         return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu, pulse)
 
 

@@ -35,6 +35,7 @@ from lab.measure.heartbeat import Beats
 from lab.measure.locks import in_new_loop, median_us
 from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
 from lab.models.tasks import Counter, crunch_job, failed, misbehave, work_on
+from lab.models.tasks import timed as timed_task
 
 OFFLOADS = ("none", "thread", "process", "interpreter")
 
@@ -58,6 +59,7 @@ class Shared:
     function: Callable[..., Any] | None = None  # bench's coroutine function
     pause: bool = True  # yield_point sleep0: an await between the counter's read and its write
     offload: Offload | None = None  # mixed: where the CPU part runs (option `offload`)
+    side: list[Span] | None = None  # when recording: the spans of work handed elsewhere (offload)
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -116,7 +118,13 @@ async def mix(
         assert shared.http is not None and shared.offload is not None, "mix runs with a session"
         request_id, rounds = item
         outcome, data = await shared.http.receive(request_id)
-        return outcome, await shared.offload(work_on, data, rounds)
+        if shared.side is None:
+            return outcome, await shared.offload(work_on, data, rounds)
+        # Recording: the CPU part is a span of its own, on whichever thread, process or
+        # interpreter computed it (request ids are the items' indexes).
+        value, span = await shared.offload(timed_task, partial(work_on, data), (request_id, rounds))
+        shared.side.append(span)
+        return outcome, value
 
 
 async def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
@@ -168,14 +176,19 @@ class LoopWorkers(Workers):
         self.runner, self.shared, self.work = runner, shared, work
 
     beats: Beats | None = None
+    side: list[Span] | None = None
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
         """Every item as a coroutine, `gather`ed on the loop, within the timeout (and, when watched,
         the heartbeat beside them on the same loop)."""
-        outputs: list[Any] = self.runner.run(
-            beating(gather(self.shared, self.work, items, record), self.beats)
-        )
+        self.side = [] if record else None
+        shared = replace(self.shared, side=self.side)
+        outputs: list[Any] = self.runner.run(beating(gather(shared, self.work, items, record), self.beats))
         return outputs
+
+    def side_spans(self) -> list[Span]:
+        """The CPU parts mixed handed to `offload` (or ran inline), when recording."""
+        return list(self.side or ())
 
     @contextmanager
     def watch(self) -> Iterator[Beats]:
@@ -305,7 +318,7 @@ class Coroutines(Model):
                fixed_for=("mix",)),
         Option("offload", OFFLOADS, "where mixed's CPU part runs: none (inline, on the loop), thread "
                "(asyncio.to_thread), process (run_in_executor), interpreter (anyio.to_interpreter, 3.13+)",
-               tasks=("mix",)),
+               tasks=("mix",), recorded=True),
     )  # fmt: skip
     max_workers: ClassVar[int] = 100_000
     asynchronous: ClassVar[bool] = True

@@ -21,7 +21,7 @@ from lab.measure import locks
 from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import check_int
-from lab.report import render
+from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atomically
 from lab.runner import choose
 from lab.studies import across, pythons, races, sweeps, timelines
@@ -120,8 +120,8 @@ def across_pythons(
 
 
 def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], str] = render) -> Published:
-    """Write `doc` into `out`: its charts (sweeps, timelines, race statistics, each beside the
-    report), then `<stem>.json`, then `<stem>.md` rendered from that JSON, each atomically."""
+    """Write `doc` into `out`: its charts (sweeps, timelines, race statistics, heartbeats, each
+    beside the report), then `<stem>.json`, then `<stem>.md` rendered from that JSON, each atomically."""
     prepare_folder(out)
     stem = doc.run.stem or "lab-report"
     run = replace(
@@ -129,13 +129,21 @@ def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], st
         charts=draw(out, f"{stem}-sweep", doc.sweeps, sweeps.chart, sweep_title),
         timeline_charts=draw(out, f"{stem}-timeline", doc.timelines, timelines.chart, timelines.title),
         race_charts=draw(out, f"{stem}-races", doc.races, races.chart, race_title),
+        heartbeat_charts=draw(
+            out,
+            f"{stem}-heartbeat",
+            timelines.beating(doc.timelines),
+            timelines.heartbeat_chart,
+            timelines.heartbeat_title,
+        ),
     )
     doc = replace(doc, run=run)
     js, md = out / f"{stem}.json", out / f"{stem}.md"
     text = doc.to_json()
     write_atomically(js, text)
     write_atomically(md, render_with(ResultsFile.from_json(text)))  # exactly as `--from` renders it
-    drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values()]
+    drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values(),
+             *run.heartbeat_charts.values()]  # fmt: skip
     return Published(md, js, tuple(out / c["file"] for c in drawn if "file" in c), doc)
 
 

@@ -147,14 +147,29 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
 
 
 def timeline_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
-    """The scale's recorded runs: each of its models (default options), once per parameter set."""
+    """The scale's recorded runs: each of its models once per parameter set, in its default
+    variant and in each value of an option whose lesson is how the work overlaps
+    (`Option.recorded`: asyncio's offload)."""
     return [
-        Run(demo, Variant(model), params, timeline=True)
+        Run(demo, variant, params, timeline=True)
         for demo, (sets, chosen) in scale.timelines.items()
         if demo in demos
         for params in sets
         for model in models
-        if chosen(MODELS[model]) and MODELS[model].unavailable(MODELS[model].default_options()) is None
+        if chosen(MODELS[model])
+        for variant in recorded_variants(model, demo)
+        if MODELS[model].unavailable({**MODELS[model].default_options(), **variant.options}) is None
+    ]
+
+
+def recorded_variants(model: str, demo: str) -> list[Variant]:
+    """A model's variants that a report records a timeline of, for a demo."""
+    declared = MODELS[model]
+    return [Variant(model)] + [
+        Variant(model, {option.name: value})
+        for option in declared.options_for(DEMOS[demo].task)
+        if option.recorded
+        for value in option.choices[1:]
     ]
 
 

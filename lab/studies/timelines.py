@@ -3,7 +3,8 @@
 A recorded run (`timeline=True`) keeps one record per task in `Result.timeline`:
 
     lane     the worker's row in a picture: 0, 1, ... in the order the workers first started a task
-             (the asyncio model's lane is the slot the coroutine held)
+             (the asyncio model's lane is the slot the coroutine held; work it handed elsewhere,
+             mixed's CPU part, is on the lanes after the slots, one per thread or process)
     worker   its real id: `thread 81234`, `process 4711`, or the asyncio task's name
     item     the task's index in the demo's items
     start_s  when it started, in seconds since the timed region began
@@ -28,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lab.measure.heartbeat import BLOCKED_S
 from lab.models import MODELS, Model
 from lab.models.base import Measured
 from lab.pictures import PLOT_HINT, pyplot, save
@@ -43,9 +45,12 @@ def records(measured: Measured) -> tuple[dict[str, Any], ...]:
     """A recorded run's spans as `Result.timeline` records, lanes numbered, times since begin."""
     assert measured.spans is not None
     lanes: dict[str, int] = {}
+    # Workers without a slot (threads, processes, or the thread or process asyncio handed work
+    # to) get the lanes after the slots, if any.
+    after = 1 + max((s[1] for s in measured.spans if s[1] is not None), default=-1)
     out = []
     for worker, slot, item, start, end, cpu in sorted(measured.spans, key=lambda s: s[3]):
-        lane = lanes.setdefault(worker, len(lanes)) if slot is None else slot
+        lane = after + lanes.setdefault(worker, len(lanes)) if slot is None else slot
         out.append({
             "lane": lane, "worker": worker, "item": item,
             "start_s": round(start - measured.begin, 7), "end_s": round(end - measured.begin, 7),
@@ -168,3 +173,41 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
     ax.set_ylim(lanes - 0.5, -0.5)
     ax.set_title(f"{label(result)}: {result.elapsed_s or 0:.3f} s", fontsize=9, loc="left")
     ax.grid(True, axis="x", alpha=0.3)
+
+
+def beating(results: Sequence[Result]) -> list[Result]:
+    """The recorded results that kept their heartbeat's course (`heartbeat_series`)."""
+    return [r for r in results if r.metrics and r.metrics.get("heartbeat_series")]
+
+
+def heartbeat_title(recorded: Sequence[Result]) -> str:
+    """A heartbeat picture's title."""
+    return f"{recorded[0].demo}: how late the caller's 1 ms heartbeat woke, over one recorded run per variant"
+
+
+def heartbeat_chart(results: Sequence[Result], path: Path, title: str) -> str | None:
+    """One line per recorded variant: the heartbeat's worst lateness in each slice of the run,
+    on a log scale (on-time beats are a fraction of a millisecond late, a blocked loop 100 times
+    more); None, or why skipped."""
+    plt = pyplot()
+    if plt is None:
+        return PLOT_HINT
+    shown = beating(results)
+    if not shown:
+        return "no recorded run kept its heartbeat"
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    for result in shown:
+        points = result.metrics["heartbeat_series"] if result.metrics else []
+        late_ms = [max(float(late), 1e-5) * 1000 for _, late in points]
+        name = f"{result.variant}: {result.elapsed_s or 0:.3f} s"
+        ax.step([float(t) for t, _ in points], late_ms, where="pre", linewidth=1.2, label=name)
+    ax.axhline(BLOCKED_S * 1000, color="grey", linestyle="--", linewidth=1)
+    ax.text(0, BLOCKED_S * 1000, " blocked beyond this", fontsize=7, color="grey", va="bottom")
+    ax.set_yscale("log")
+    ax.set_xlabel("seconds since the timed region began (time.perf_counter)")
+    ax.set_ylabel("worst lateness in the slice, ms")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: the lines fill the plot
+    ax.set_title(title, fontsize=10)
+    save(plt, fig, path)
+    return None

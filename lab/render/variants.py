@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from lab.demos import DEMOS
 from lab.measure import stats
 from lab.models import MODELS
-from lab.report.common import s, table
+from lab.render.common import s, table
 from lab.results import Result, RunInfo
 
 

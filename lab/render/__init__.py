@@ -11,20 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lab.report.answer import answer_section
-from lab.report.article import article_table, real_python_table
-from lab.report.common import TIMED, table
-from lab.report.counters import counter_table
-from lab.report.environment import environment_table
-from lab.report.findings import findings
-from lab.report.interpreters import interpreter_findings, interpreters_in, interpreters_section
-from lab.report.mixed import mixed_section
-from lab.report.network import network_table
-from lab.report.races import races_section
-from lab.report.sweeps import sweep_section
-from lab.report.timelines import timelines_section
-from lab.report.timing import time_table
-from lab.report.variants import variants_section
+from lab.render.answer import answer_section
+from lab.render.article import article_table, real_python_table
+from lab.render.common import TIMED, table
+from lab.render.counters import counter_table
+from lab.render.environment import environment_table
+from lab.render.findings import findings
+from lab.render.interpreters import interpreter_findings, interpreters_in, interpreters_section
+from lab.render.mixed import mixed_section
+from lab.render.network import network_table
+from lab.render.races import races_section
+from lab.render.sweeps import sweep_section
+from lab.render.timelines import timelines_section
+from lab.render.timing import time_table
+from lab.render.variants import variants_section
 from lab.results import ResultsFile
 
 
@@ -99,7 +99,7 @@ def render(doc: ResultsFile) -> str:
         (TITLES["counters"], lambda: counter_table(results)),
         ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
         (TITLES["network"], lambda: network_table(results, ceiling)),
-        (TITLES["mixed"], lambda: mixed_section(results)),
+        (TITLES["mixed"], lambda: mixed_section(results, dict(run.heartbeat_charts))),
         ("6. Against the article and Real Python", against),
         ("7. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
         ("8. Variants side by side", lambda: variants_section(results, run)),

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from lab import pictures
 from lab.measure import stats
-from lab.report.common import by_workers, note, s, table
+from lab.render.common import by_workers, note, s, table
 from lab.results import Result
 from lab.studies.sweeps import median_metric
 
@@ -51,9 +52,10 @@ def rows(results: Sequence[Result]) -> list[Row]:
     return found
 
 
-def mixed_section(results: Sequence[Result]) -> str:
+def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
     """One row per variant: time, the heartbeat's lateness (p50, p99, worst), the blocked share,
-    verified responses and computed values."""
+    verified responses and computed values; then the heartbeat's course over one recorded run
+    per variant (`charts`: the run's `heartbeat_charts`)."""
     groups = {k: g for k, g in by_workers(results).items() if k[0] == DEMO}
     if not groups:
         return "_mixed did not run._"
@@ -77,5 +79,9 @@ def mixed_section(results: Sequence[Result]) -> str:
         "process for the other models) asks to wake every 1 ms: *beat* columns say how late it "
         "woke; *blocked* is the share of the run spent in gaps over 10 ms, when the caller could "
         "not run at all. asyncio's option `offload` says where the CPU part went: `none` (in the "
-        "coroutine, on the loop), `thread`, `process` or `interpreter`.\n\n" + table(table_rows, headers)
+        "coroutine, on the loop), `thread`, `process` or `interpreter`.\n\n"
+        + table(table_rows, headers)
+        + "\n\nThe heartbeat over one recorded run per variant (its worst lateness in each slice of "
+        "the run; the same runs' timelines are in Timelines):\n\n"
+        + pictures.markdown(DEMO, charts, alt="heartbeat", noun="Picture")
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab.report.common import table
-from lab.report.network import ceiling_text
+from lab.render.common import table
+from lab.render.network import ceiling_text
 
 
 def environment_table(

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lab.measure import stats
-from lab.report.common import by_workers, note, s, table
+from lab.render.common import by_workers, note, s, table
 from lab.results import Result
 from lab.studies.sweeps import median_metric, per_worker_bytes, requests_per_s, size
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab.measure import stats
-from lab.report.common import by_workers, median_of, note, s, table
+from lab.render.common import by_workers, median_of, note, s, table
 from lab.results import Result
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab.measure import stats
-from lab.report.common import by_workers, defaults_of, median_of, model_for, s, table
+from lab.render.common import by_workers, defaults_of, median_of, model_for, s, table
 from lab.results import Result
 
 ARTICLE_SLEEP_S = 5.0

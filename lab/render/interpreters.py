@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lab.measure import stats
-from lab.report.common import defaults_of, model_for, table
+from lab.render.common import defaults_of, model_for, table
 from lab.results import Result, ResultsFile
 from lab.studies import races
 

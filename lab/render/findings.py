@@ -8,8 +8,8 @@ from typing import Any
 
 from lab.measure import stats
 from lab.models import MODELS
-from lab.report.common import by_workers, median_of
-from lab.report.network import network_findings
+from lab.render.common import by_workers, median_of
+from lab.render.network import network_findings
 from lab.results import Result
 from lab.studies import races
 from lab.studies.sweeps import median_metric, per_worker_bytes, size

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 
 from lab.measure import stats
-from lab.report.common import table
+from lab.render.common import table
 from lab.results import Result
 
 

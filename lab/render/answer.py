@@ -18,8 +18,8 @@ from tabulate import tabulate
 
 from lab.measure import stats
 from lab.models import MODELS
-from lab.report import mixed
-from lab.report.common import table
+from lab.render import mixed
+from lab.render.common import table
 from lab.results import Result, ResultsFile
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 

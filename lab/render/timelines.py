@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab import pictures
-from lab.report.common import table
+from lab.render.common import table
 from lab.results import Result
 
 CAPTIONS = {
@@ -14,6 +14,12 @@ CAPTIONS = {
     "half its time, so each lasts about twice as long), processes run on two cores at once.",
     "racy-counter": "The unlocked counter: where the bars overlap, read-modify-writes interleave and "
     "updates are lost.",
+    "mixed": "Wait, then compute, in each variant. asyncio's coroutines hold the first lanes (one "
+    "per slot, no CPU time of their own); the lanes after them are where each item's CPU part ran: "
+    "with `offload` none, the lab's own process, one bar after another while every coroutine waits; "
+    "with `thread`, asyncio's threads, each on a CPU about half its time (the GIL); with `process`, "
+    "a pool's processes, on both cores while the coroutines wait on the network. Threads and "
+    "processes run each item whole, wait and CPU in one bar.",
 }
 
 
@@ -26,10 +32,12 @@ def overlap_rows(recorded: Sequence[Result]) -> list[tuple[object, ...]]:
             continue
         first_end = min(float(t["end_s"]) for t in tasks)
         last_start = max(float(t["start_s"]) for t in tasks)
-        cpu = [float(t["cpu_s"]) for t in tasks if t.get("cpu_s") is not None]
-        wall = sum(float(t["end_s"]) - float(t["start_s"]) for t in tasks)
+        timed = [t for t in tasks if t.get("cpu_s") is not None]  # asyncio's coroutines: none
+        cpu = [float(t["cpu_s"]) for t in timed]
+        wall = sum(float(t["end_s"]) - float(t["start_s"]) for t in timed)
         rows.append((
-            r.demo, r.variant, r.params.get("workers"), len(tasks), len({t["lane"] for t in tasks}),
+            r.demo, r.variant, r.params.get("workers"), len({t["item"] for t in tasks}),
+            len({t["lane"] for t in tasks}),
             f"{(last_start - min(float(t['start_s']) for t in tasks)) * 1000:.1f}",
             "yes" if last_start < first_end else "no",
             f"{sum(cpu) / wall:.0%}" if cpu and wall else "-",
@@ -43,7 +51,8 @@ def timelines_section(recorded: Sequence[Result], charts: dict[str, dict[str, st
     if not recorded:
         return "No timeline in this run."
     parts = [
-        "One recorded trial per model (default options), every task's start and end on one clock "
+        "One recorded trial per model (default options, and each value of an option whose lesson "
+        "is how the work overlaps), every task's start and end on one clock "
         "(`time.perf_counter`, system-wide). The JSON beside this report holds the records; "
         "`lab timeline DEMO` draws them and writes a trace that opens in Perfetto."
     ]

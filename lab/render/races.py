@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lab import pictures
-from lab.report.common import table
+from lab.render.common import table
 from lab.results import Result
 from lab.studies import races
 
