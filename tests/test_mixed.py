@@ -16,7 +16,11 @@ from lab.cli import main
 from lab.measure.heartbeat import BLOCKED_S, SERIES_POINTS, Beats
 from lab.models import MODELS
 from lab.models.tasks import work_on
+from lab.render.mixed import mixed_section, rows
+from lab.studies.scales import SCALES
+from lab.studies.suite import plan_suite
 from tests.conftest import Variant, variant
+from tests.test_report import result
 
 SMALL = {"tasks": 8, "latency": 0.01, "rounds": 20_000, "workers": 4}
 
@@ -166,3 +170,31 @@ def test_a_report_records_each_offload_and_draws_the_heartbeat(tmp_path: Path) -
     assert set(charts) == {"mixed"} and "file" in charts["mixed"]  # the test extra has matplotlib
     assert (tmp_path / charts["mixed"]["file"]).stat().st_size > 0
     assert f"![mixed heartbeat]({charts['mixed']['file']})" in published.markdown.read_text(encoding="utf-8")
+
+
+def test_the_section_says_where_the_answer_flips_with_the_cpu_share() -> None:
+    # Made-up medians: inline fastest with no CPU part, the process pool from 20,000 rounds on.
+    times = {"none": (0.05, 0.10, 0.30), "process": (0.07, 0.08, 0.25), "thread": (0.06, 0.11, 0.40)}
+    shape = {"tasks": 16, "latency": 0.02, "workers": 8}
+    made = [
+        result("mixed", "asyncio", {"offload": offload}, elapsed + 0.001 * trial, trial=trial, correct=True,
+               params={**shape, "rounds": rounds}, expected=16, observed=16)
+        for offload, row in times.items()
+        for rounds, elapsed in zip((0, 20_000, 200_000), row, strict=True)
+        for trial in (1, 2, 3)
+    ]  # fmt: skip
+    text = mixed_section(made, {})
+    assert "Fastest: asyncio+none at 0, then asyncio+process from 20,000." in text
+    assert "| asyncio+process | 0.0720     | **0.0820**      | **0.2520**       |" in text, text
+    assert [row.variant for row in rows(made)] == ["asyncio+none", "asyncio+process", "asyncio+thread"]
+    assert [row.median for row in rows(made)] == pytest.approx([0.302, 0.252, 0.402])  # the most rounds only
+
+
+def test_a_lean_scale_runs_the_offloads_at_every_cpu_share() -> None:
+    runs, _ = plan_suite(SCALES["quick"], ["mixed"], ["asyncio", "processes"])
+    main = [r for r in runs if not (r.sweep or r.timeline or r.race)]
+    shares = {(r.variant.options.get("offload", "-"), r.params["rounds"]) for r in main}
+    assert {
+        (offload, rounds) for offload in ("none", "thread", "process") for rounds in (0, 20_000, 200_000)
+    } <= shares
+    assert {rounds for offload, rounds in shares if offload == "-"} == {0, 20_000, 200_000}  # processes

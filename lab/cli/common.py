@@ -64,6 +64,11 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def modelled_demos() -> str:
+    """The demos that run in a model (all but the serial counter), for a command's help."""
+    return ", ".join(name for name, demo in DEMOS.items() if demo.task is not None)
+
+
 def whole(text: str) -> int:
     """argparse type: a whole number, with a message that names the bad value."""
     try:

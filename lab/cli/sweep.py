@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab.cli.common import add_work_arguments, parse_counts, whole
+from lab.cli.common import add_work_arguments, modelled_demos, parse_counts, whole
 from lab.demos import DEMOS
 from lab.errors import InvalidParameter
 from lab.measure.environment import collect
@@ -23,7 +23,7 @@ from lab.studies.reporting import publish, stamp
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `sweep` subcommand's arguments."""
     sweeper = sub.add_parser("sweep", help="one demo at several worker counts: markdown, JSON and a chart")
-    sweeper.add_argument("demo", help="pool-map, racy-counter, locked-counter, cpu-bound or http-get")
+    sweeper.add_argument("demo", help=modelled_demos())
     sweeper.add_argument(
         "--workers", default="1,2,4,8", help="comma-separated worker counts (default 1,2,4,8)"
     )

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from lab import pictures
-from lab.cli.common import add_work_arguments
+from lab.cli.common import add_work_arguments, modelled_demos
 from lab.demos import DEMOS
 from lab.errors import InvalidParameter
 from lab.measure.environment import collect
@@ -20,7 +20,7 @@ from lab.studies import timelines
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `timeline` subcommand's arguments."""
     p = sub.add_parser("timeline", help="who ran which task, when: a PNG and a trace for Perfetto")
-    p.add_argument("demo", help="pool-map, racy-counter, locked-counter, cpu-bound or http-get")
+    p.add_argument("demo", help=modelled_demos())
     p.add_argument("--models", nargs="+", help="only these models (default: all, with default options)")
     add_work_arguments(p)
     p.add_argument("--out", default="reports", help="folder for the files (default: reports)")

@@ -154,7 +154,8 @@ class Option:
     does not time); `shown_by`: the tasks whose runs show what it changes, where a lean scale
     (the quick report's) varies it (None: every task it applies to); `recorded`: a report
     records a timeline of each of its values, not the default's alone (its lesson is how the
-    work overlaps)."""
+    work overlaps); `every_row`: what it changes depends on the demo's parameters (an offload
+    pays only from some CPU share on), so a lean scale runs it on every parameter set."""
 
     name: str
     choices: tuple[str, ...]
@@ -165,6 +166,7 @@ class Option:
     fixed_for: tuple[TaskName, ...] = ()
     shown_by: tuple[TaskName, ...] | None = None
     recorded: bool = False
+    every_row: bool = False
 
     def applies_to(self, task: TaskName | None) -> bool:
         """Whether the option means anything for `task`."""

@@ -318,7 +318,7 @@ class Coroutines(Model):
                fixed_for=("mix",)),
         Option("offload", OFFLOADS, "where mixed's CPU part runs: none (inline, on the loop), thread "
                "(asyncio.to_thread), process (run_in_executor), interpreter (anyio.to_interpreter, 3.13+)",
-               tasks=("mix",), recorded=True),
+               tasks=("mix",), recorded=True, every_row=True),
     )  # fmt: skip
     max_workers: ClassVar[int] = 100_000
     asynchronous: ClassVar[bool] = True

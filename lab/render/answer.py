@@ -194,7 +194,7 @@ def waiting_and_computing(results: Sequence[Result]) -> Answer | None:
     # Among the fastest (within CLOSE), the one whose caller was blocked least.
     fastest = [row for row in found if (row.median or 0.0) <= best * CLOSE]
     chosen = min(fastest, key=lambda row: row.worst if row.worst is not None else float("inf")).variant
-    first = next(r for r in results if r.demo == mixed.DEMO)
+    first = next(iter(mixed.main_groups(results).values()))[0]  # the most rounds
     numbers = " · ".join(
         f"{variant} {median:.3f} s (caller blocked up to {mixed.ms(worst)} ms)"
         for variant, median, worst, *_ in found

@@ -7,6 +7,7 @@ a percentile of beats hides (`lab.measure.heartbeat`)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -39,12 +40,25 @@ class Row(NamedTuple):
     right: bool
 
 
+def by_share(results: Sequence[Result]) -> dict[int, dict[tuple[str, str, int], list[Result]]]:
+    """mixed's results by rounds (the CPU part's size), most first, then as `by_workers`."""
+    ran = [r for r in results if r.job == DEMO]
+    return {
+        rounds: by_workers(r for r in ran if r.params["rounds"] == rounds)
+        for rounds in sorted({int(r.params["rounds"]) for r in ran}, reverse=True)
+    }
+
+
+def main_groups(results: Sequence[Result]) -> dict[tuple[str, str, int], list[Result]]:
+    """The groups at the most rounds: the job whose CPU part the section and the answer weigh."""
+    shares = by_share(results)
+    return next(iter(shares.values())) if shares else {}
+
+
 def rows(results: Sequence[Result]) -> list[Row]:
-    """One `Row` per variant that ran mixed."""
+    """One `Row` per variant that ran mixed, at the most rounds."""
     found = []
-    for (job, variant, _), group in by_workers(results).items():
-        if job != DEMO:
-            continue
+    for (_, variant, _), group in main_groups(results).items():
         spread = stats.elapsed(group)
         right = all(r.correct and r.outputs_ok for r in group)
         found.append(Row(variant, spread.median if spread else None, metric(group, "heartbeat_max_s"),
@@ -56,7 +70,7 @@ def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]]) 
     """One row per variant: time, the heartbeat's lateness (p50, p99, worst), the blocked share,
     verified responses and computed values; then the heartbeat's course over one recorded run
     per variant (`charts`: the run's `heartbeat_charts`)."""
-    groups = {k: g for k, g in by_workers(results).items() if k[0] == DEMO}
+    groups = main_groups(results)
     if not groups:
         return "_mixed did not run._"
     table_rows = []
@@ -84,4 +98,52 @@ def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]]) 
         + "\n\nThe heartbeat over one recorded run per variant (its worst lateness in each slice of "
         "the run; the same runs' timelines are in Timelines):\n\n"
         + pictures.markdown(DEMO, charts, alt="heartbeat", noun="Picture")
+        + share_section(results)
     )
+
+
+def share_section(results: Sequence[Result]) -> str:
+    """Each variant's median time at each CPU share (rounds an item) that ran, the fastest in
+    bold, and where the fastest changes: the break-even of each way of placing the CPU part.
+    Empty when one share ran."""
+    shares = by_share(results)
+    if len(shares) < 2:
+        return ""
+    ordered = sorted(shares)  # fewest rounds first
+    medians: dict[str, dict[int, float]] = {}
+    for rounds in ordered:
+        for (_, variant, _), group in shares[rounds].items():
+            spread = stats.elapsed(group)
+            if spread and all(r.correct and r.outputs_ok for r in group):
+                medians.setdefault(variant, {})[rounds] = spread.median
+    fastest = {
+        rounds: min((v for v in medians if rounds in medians[v]), key=lambda v: medians[v][rounds])
+        for rounds in ordered
+        if any(rounds in m for m in medians.values())
+    }
+    table_rows = [
+        (variant, *(cell(medians[variant].get(rounds), fastest.get(rounds) == variant) for rounds in ordered))
+        for variant in medians
+    ]
+    steps = list(fastest.items())
+    changes = [f"{steps[0][1]} at {steps[0][0]:,}"] + [
+        f"{variant} from {rounds:,}"
+        for (_, before), (rounds, variant) in itertools.pairwise(steps)
+        if variant != before
+    ]
+    return (
+        "\n\n### Where the answer flips: the CPU part's size\n\n"
+        "The same items with more or fewer rounds of work after each wait (0: waiting alone), "
+        "median seconds over the trials, the fastest in bold. Handing the CPU part elsewhere "
+        "costs a hand-over per item; it pays once the part is large enough. Fastest: "
+        + ", then ".join(changes)
+        + ".\n\n"
+        + table(table_rows, ["variant", *(f"{rounds:,} rounds" for rounds in ordered)])
+    )
+
+
+def cell(median: float | None, best: bool) -> str:
+    """A median time, in bold when it is the fastest of its column."""
+    if median is None:
+        return "-"
+    return f"**{median:.4f}**" if best else f"{median:.4f}"

@@ -88,7 +88,11 @@ SCALES = {
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1, "kernel": "hashlib"},
             ],
             "http-get": [{"requests": 160, "latency": 0.02, "workers": 20}],
-            "mixed": [{"tasks": 16, "latency": 0.02, "rounds": 200_000, "workers": 8}],
+            # The CPU share from none to most of the item (about 12 ms of CPU at 200,000 here):
+            # where offloading starts to pay (the section's last table).
+            "mixed": [
+                {"tasks": 16, "latency": 0.02, "rounds": r, "workers": 8} for r in (200_000, 0, 20_000)
+            ],
         },
         {
             "pool-map": ({"tasks": 8, "sleep": 0.025}, (1, 2, 4, 8)),
@@ -127,7 +131,10 @@ SCALES = {
             ],
             # Real Python's 160 pages; 0.09 s each is their synchronous 14.29 s / 160, over the internet.
             "http-get": [{"requests": 160, "latency": 0.09, "workers": 5}],
-            "mixed": [{"tasks": 32, "latency": 0.05, "rounds": 300_000, "workers": 8}],
+            "mixed": [
+                {"tasks": 32, "latency": 0.05, "rounds": r, "workers": 8}
+                for r in (300_000, 0, 30_000, 100_000)
+            ],
         },
         {
             "pool-map": ({"tasks": 8, "sleep": 1.0}, (1, 2, 4, 8)),

@@ -113,7 +113,7 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 runs.append(Run(demo, Variant(SERIAL), params))
                 continue
             for variant in (v for model in models for v in variants(model, demo, scale.lean)):
-                if row and scale.lean and not (is_default(variant) and MODELS[variant.model].cheap):
+                if row and scale.lean and not (every_row(variant) and MODELS[variant.model].cheap):
                     continue
                 reason = MODELS[variant.model].unavailable(variant.options)
                 adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
@@ -126,10 +126,14 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
     return runs, skipped
 
 
-def is_default(variant: Variant) -> bool:
-    """Whether every option of the variant is at its model's default."""
+def every_row(variant: Variant) -> bool:
+    """Whether a lean scale runs the variant on every parameter set: each of its options is at
+    its default or declares that what it changes depends on them (`Option.every_row`)."""
     declared = MODELS[variant.model]
-    return all(value == declared.option(name).choices[0] for name, value in variant.options.items())
+    return all(
+        value == declared.option(name).choices[0] or declared.option(name).every_row
+        for name, value in variant.options.items()
+    )
 
 
 def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
