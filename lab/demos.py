@@ -153,6 +153,25 @@ class Demo:
     metrics: Callable[[Params, Measured], dict[str, Any] | None] = field(default=no_metrics, repr=False)
     outputs_right: Callable[[Demo, Params, Measured], bool] | None = field(default=None, repr=False)
     heartbeat: bool = False  # measure the caller's responsiveness while the work runs
+    # Its own figures that `lab run` prints beside the time: (metric key, label, unit), the unit
+    # "ms" (a value in seconds), "%" (a share) or "" (a number).
+    headline: tuple[tuple[str, str, str], ...] = ()
+
+    def headline_of(self, metrics: Mapping[str, Any] | None) -> str:
+        """The `headline` figures of one result's metrics, e.g. `beat worst 155.3 ms · blocked 88%`."""
+        shown = []
+        for key, label, unit in self.headline:
+            value = (metrics or {}).get(key)
+            if isinstance(value, int | float):
+                number = (
+                    f"{value * 1000:.1f} ms"
+                    if unit == "ms"
+                    else f"{value:.0%}"
+                    if unit == "%"
+                    else f"{value:g}"
+                )
+                shown.append(f"{label} {number}")
+        return " · ".join(shown)
 
     @property
     def counts(self) -> bool:
@@ -263,6 +282,11 @@ HTTP_GET = Demo(
     expected=requests_count,
     observed_by=verified_observed,
     metrics=http_metrics,
+    headline=(
+        ("requests_per_s", "req/s", ""),
+        ("latency_p99_s", "p99", "ms"),
+        ("in_flight_mean", "held", ""),
+    ),
 )
 
 MIXED = Demo(
@@ -278,6 +302,7 @@ MIXED = Demo(
     metrics=mixed_metrics,
     outputs_right=mixed_values_right,
     heartbeat=True,
+    headline=(("heartbeat_max_s", "beat worst", "ms"), ("heartbeat_blocked_share", "blocked", "%")),
 )
 
 DEMOS: dict[str, Demo] = {

@@ -201,3 +201,10 @@ def test_a_lean_scale_runs_the_offloads_at_every_cpu_share() -> None:
         (offload, rounds) for offload in ("none", "thread", "process") for rounds in (0, 20_000, 200_000)
     } <= shares
     assert {rounds for offload, rounds in shares if offload == "-"} == {0, 20_000, 200_000}  # processes
+
+
+def test_lab_run_prints_the_heartbeat_beside_the_time(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "mixed", "--models", "asyncio", "--offload", "none", "--tasks", "4", "--rounds", "1000"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "figures" in out and "beat worst" in out and "blocked" in out

@@ -106,6 +106,7 @@ def show(results: list[Result], as_json: bool) -> None:
             r.lost,
             yes_no(r.correct),
             yes_no(r.outputs_ok),
+            DEMOS[r.demo].headline_of(r.metrics) if r.demo in DEMOS else "",
             r.error or "",
         )
         for r in results
@@ -122,6 +123,7 @@ def show(results: list[Result], as_json: bool) -> None:
         "lost",
         "correct",
         "outputs ok",
+        "figures",
         "error",
     ]
     print(tabulate(rows, headers, disable_numparse=True, missingval="-"))
