@@ -13,7 +13,6 @@ share: the part of the watched time spent in gaps between beats longer than `BLO
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import statistics
@@ -22,6 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 PERIOD_S = 0.001
 BLOCKED_S = 0.010  # a gap between beats longer than this counts as time the caller could not run
@@ -93,6 +96,9 @@ def in_a_thread() -> Iterator[Beats]:
 
 async def on_the_loop(beats: Beats, stop: asyncio.Event) -> None:
     """Beat as a coroutine on the running loop until `stop` is set."""
+    # Imported here: every process that runs a task imports this module (through lab.models),
+    # and asyncio is 40% of that import; a spawned worker process has no loop to beat on.
+    import asyncio  # noqa: PLC0415
     beats.begin = time.perf_counter()
     while not stop.is_set():
         asked = time.perf_counter() + PERIOD_S

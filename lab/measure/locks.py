@@ -7,7 +7,6 @@ every model asked for and keeps each lock once.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +35,8 @@ async def per_round_async(lock: Any, rounds: int) -> float:
 
 def in_new_loop(rounds: int) -> float:
     """`per_round_async` of an `asyncio.Lock`, on a new event loop."""
+    import asyncio  # noqa: PLC0415 (here: worker processes import this module, and need no loop)
+
     return asyncio.run(per_round_async(asyncio.Lock(), rounds))
 
 
