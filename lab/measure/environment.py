@@ -23,6 +23,9 @@ def python_metadata() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "build": " ".join(platform.python_build()) + f", {platform.python_compiler()}",
         "gil_enabled": True if is_gil_enabled is None else bool(is_gil_enabled()),
+        # Off (PYTHONDONTWRITEBYTECODE), every new process compiles the lab's modules from source
+        # again: here, 0.1 s more to spawn 5 workers (0.51 s against 0.41 s with bytecode cached).
+        "bytecode_written": not sys.dont_write_bytecode,
     }
 
 
