@@ -36,3 +36,12 @@ def test_the_readme_answer_is_its_committed_report_s_first_section() -> None:
     doc = ResultsFile.load(ROOT / "reports" / f"{stem}.json")
     assert the_answer(doc, f"reports/{stem}.md") in readme
     assert the_answer(doc) in (ROOT / "reports" / f"{stem}.md").read_text()
+
+
+def test_ci_runs_the_readme_s_test_commands_and_stops_at_any_failing_step() -> None:
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    block = readme.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line and not line.startswith("#")]
+    second, third = commands[1], commands[2]
+    assert f"{second} || exit" in ci  # exactly README's command 2: a lint failure ends CI too
+    assert f"{third} || exit" in ci

@@ -99,6 +99,7 @@ async def on_the_loop(beats: Beats, stop: asyncio.Event) -> None:
     # Imported here: every process that runs a task imports this module (through lab.models),
     # and asyncio is 40% of that import; a spawned worker process has no loop to beat on.
     import asyncio  # noqa: PLC0415
+
     beats.begin = time.perf_counter()
     while not stop.is_set():
         asked = time.perf_counter() + PERIOD_S
