@@ -119,6 +119,11 @@ class Result:
         """The inverse of `to_dict`."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its plain dict (a mappingproxy is not picklable): results drawn in a child
+        # process (`lab.pictures.draw_all`) travel this way.
+        return (Result.from_dict, (self.to_dict(),))
+
 
 @dataclass(frozen=True)
 class RunInfo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import time
 from dataclasses import replace
@@ -12,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from lab import pictures
+from lab import report as lab_report
 from lab.cli import main
 from lab.models.coroutines import Coroutines
+from lab.pictures import Picture
 from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, write_atomically
 from lab.studies.scales import SCALES
@@ -251,3 +255,41 @@ def test_a_run_never_overwrites_a_report_of_the_same_day(tmp_path: Path) -> None
     assert committed.read_text() == "committed\n"
     [new] = [p for p in tmp_path.glob("*.md") if p != committed]
     assert re.fullmatch(r"lab-report-quick-\d{4}-\d\d-\d\d-\d{6}\.md", new.name), new.name
+
+
+def test_a_sweep_point_that_is_a_main_run_is_measured_once() -> None:
+    runs, _ = plan_suite(SCALES["quick"], ["cpu-bound"], ["threads"])
+    assert {r.params["workers"] for r in runs if r.also_sweep} == {1, 4}  # the main rows at 1 and 4
+    assert {r.params["workers"] for r in runs if r.sweep} == {2}  # only the point no row measures
+
+
+def test_shared_trials_are_kept_in_the_table_and_the_sweep() -> None:
+    doc = lab_report("smoke", demos=["cpu-bound"], models=["threads"], trials=2)
+    python = [r for r in doc.results if r.params.get("kernel", "python") == "python"]
+    assert len(doc.sweeps) == 4 and sorted(doc.sweeps, key=repr) == sorted(python, key=repr)
+
+
+def written(results: list[Result], path: Path, title: str) -> str | None:
+    """A stand-in for a chart: the title and how many results, or why not (none)."""
+    if not results:
+        return "nothing to draw"
+    path.write_text(f"{title}: {len(results)} x {results[0].demo}")
+    return None
+
+
+def test_pictures_drawn_in_child_processes_come_back_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pictures, "usable_cores", lambda: 2)  # a pool even on one core,
+    monkeypatch.setattr(pictures, "pyplot_missing", lambda: False)  # and without matplotlib
+    one = result("pool-map", "threads", {}, 0.1, params={"tasks": 2}, timeline=({"lane": 0},))
+    assert pickle.loads(pickle.dumps(one)) == one  # results travel to the pool's processes
+    planned = [
+        Picture(written, [one], tmp_path / "a.png", "A"),
+        Picture(written, [], tmp_path / "b.png", "B"),
+        Picture(written, [one, one], tmp_path / "c.png", "C"),
+    ]
+    assert pictures.draw_all(planned) == [None, "nothing to draw", None]
+    assert (tmp_path / "a.png").read_text() == "A: 1 x pool-map" and not (tmp_path / "b.png").exists()
+    assert (tmp_path / "c.png").read_text() == "C: 2 x pool-map"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Mapping
 from typing import Any
 
-from lab.http.server import LocalServer
+from lab.http.server import KEEPER
 from lab.models import MODELS
 from lab.results import variant_label
 from lab.runner import run
@@ -47,9 +47,11 @@ def with_lab(url: str, model: str, options: Mapping[str, str]) -> float | None:
 
 def measure() -> dict[str, Any]:
     """Both measurements, and the ceiling the report compares runs with (the higher one); the
-    lab's side in the models that declare `ceiling_options` (asyncio with uvloop)."""
+    lab's side in the models that declare `ceiling_options` (asyncio with uvloop). Inside a
+    `KEEPER.keep()` block (a report's), it measures the server the runs used."""
     chosen = [(name, m.ceiling_options) for name, m in MODELS.items() if m.ceiling_options is not None]
-    with LocalServer() as server:
+    with KEEPER.keep() as keeper:
+        server = keeper.get()
         found = {"wrk": with_wrk(server.url)}
         for name, options in chosen:
             if MODELS[name].unavailable({**MODELS[name].default_options(), **options}) is None:

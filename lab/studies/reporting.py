@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lab import pictures
 from lab.http import ceiling
+from lab.http.server import KEEPER
 from lab.measure import locks
 from lab.measure.environment import collect
 from lab.models import MODELS
@@ -79,18 +80,19 @@ def report(
                               environment=environment)  # fmt: skip
     run = RunInfo(scale=chosen.name, trials=trials, warmup=warmup, skipped=tuple(skipped),
                   stem=f"lab-report-{chosen.name}-{stamp(environment)}")  # fmt: skip
-    try:
-        measured = run_suite(runs, trials, quiet, warmup)
-    except SuiteInterrupted as stop:
-        got = stop.measured
-        partial = replace(run, partial=True, interrupted=f"by {signal_name(stop.cause)}")
-        doc = ResultsFile(tuple(got.results), environment, partial, tuple(got.sweeps), tuple(got.timelines),
-                          tuple(got.races))  # fmt: skip
-        raise ReportInterrupted(doc, stop.cause) from None
-    ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
-    run = replace(run, lock_costs=locks.measure(ran))
-    if any(r.demo == "http-get" for r in runs):
-        run = replace(run, server_ceiling=ceiling.measure())
+    with KEEPER.keep():  # the runs and the server's ceiling measure one server, started once
+        try:
+            measured = run_suite(runs, trials, quiet, warmup)
+        except SuiteInterrupted as stop:
+            got = stop.measured
+            partial = replace(run, partial=True, interrupted=f"by {signal_name(stop.cause)}")
+            doc = ResultsFile(tuple(got.results), environment, partial, tuple(got.sweeps),
+                              tuple(got.timelines), tuple(got.races))  # fmt: skip
+            raise ReportInterrupted(doc, stop.cause) from None
+        ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
+        run = replace(run, lock_costs=locks.measure(ran))
+        if any(r.demo == "http-get" for r in runs):
+            run = replace(run, server_ceiling=ceiling.measure())
     return ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
                        tuple(measured.timelines), tuple(measured.races))  # fmt: skip
 
@@ -124,19 +126,18 @@ def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], st
     beside the report), then `<stem>.json`, then `<stem>.md` rendered from that JSON, each atomically."""
     prepare_folder(out)
     stem = doc.run.stem or "lab-report"
-    run = replace(
-        doc.run,
-        charts=draw(out, f"{stem}-sweep", doc.sweeps, sweeps.chart, sweep_title),
-        timeline_charts=draw(out, f"{stem}-timeline", doc.timelines, timelines.chart, timelines.title),
-        race_charts=draw(out, f"{stem}-races", doc.races, races.chart, race_title),
-        heartbeat_charts=draw(
-            out,
-            f"{stem}-heartbeat",
-            timelines.beating(doc.timelines),
-            timelines.heartbeat_chart,
-            timelines.heartbeat_title,
-        ),
-    )
+    charts, timeline_charts, race_charts, heartbeat_charts = pictures.per_demo(
+        out,
+        [
+            (f"{stem}-sweep", doc.sweeps, sweeps.chart, sweep_title),
+            (f"{stem}-timeline", doc.timelines, timelines.chart, timelines.title),
+            (f"{stem}-races", doc.races, races.chart, race_title),
+            (f"{stem}-heartbeat", timelines.beating(doc.timelines), timelines.heartbeat_chart,
+             timelines.heartbeat_title),
+        ],
+    )  # fmt: skip
+    run = replace(doc.run, charts=charts, timeline_charts=timeline_charts, race_charts=race_charts,
+                  heartbeat_charts=heartbeat_charts)  # fmt: skip
     doc = replace(doc, run=run)
     js, md = out / f"{stem}.json", out / f"{stem}.md"
     text = doc.to_json()
@@ -145,18 +146,6 @@ def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], st
     drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values(),
              *run.heartbeat_charts.values()]  # fmt: skip
     return Published(md, js, tuple(out / c["file"] for c in drawn if "file" in c), doc)
-
-
-def draw(
-    out: Path,
-    stem: str,
-    results: Sequence[Result],
-    chart: Callable[[Sequence[Result], Path, str], str | None],
-    title: Callable[[Sequence[Result]], str],
-) -> dict[str, dict[str, str]]:
-    """One picture per demo among `results` (none when there are none): {demo: {"file": name}
-    or {"skipped": why}}."""
-    return pictures.per_demo(out, stem, results, chart, title) if results else {}
 
 
 def sweep_title(group: Sequence[Result]) -> str:

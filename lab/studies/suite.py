@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rich.console import Console
@@ -76,6 +76,9 @@ class Run:
     variant: Variant
     params: Mapping[str, Any]
     sweep: bool = False  # part of a worker sweep (reported apart), not of the main tables
+    # A main-table run that is also a point of a sweep (the same demo, variant and parameters):
+    # measured once, its trials kept in both (the table and the chart then show the same trials).
+    also_sweep: bool = False
     timeline: bool = False  # one recorded trial, drawn in the Timelines section (reported apart)
     race: int = 0  # race statistics (reported apart): this many trials
 
@@ -93,7 +96,13 @@ def plan_suite(
     for demo, (_, counts) in scale.sweeps.items():  # a point above a model's limit, once
         swept = [m for m in models if demo in demos and scale.sweeps_model(demo, MODELS[m])]
         skipped += [point for point in sweeps.skipped(swept, counts) if point not in skipped]
-    for r in runs:  # validate everything before anything runs
+    return share_twins(runs), skipped
+
+
+def share_twins(runs: list[Run]) -> list[Run]:
+    """Validate every run (before anything runs), and measure a sweep's point once where a main
+    run is the same request: the sweep's run goes and the main run is marked `also_sweep`."""
+    planned = [
         plan(
             r.demo,
             r.variant.model,
@@ -101,7 +110,31 @@ def plan_suite(
             **r.params,
             **({"timeline": True} if r.timeline else {}),
         )
-    return runs, skipped
+        for r in runs
+    ]
+    keys = [
+        repr(
+            (
+                p.demo.name,
+                p.model and p.model.name,
+                sorted(p.options.items()),
+                sorted(p.params.items()),
+                p.timeline,
+            )
+        )
+        for p in planned
+    ]
+    main = {
+        key: i
+        for i, (r, key) in enumerate(zip(runs, keys, strict=True))
+        if not (r.sweep or r.timeline or r.race)
+    }
+    twins = {main[key] for r, key in zip(runs, keys, strict=True) if r.sweep and key in main}
+    return [
+        replace(r, also_sweep=True) if i in twins else r
+        for i, (r, key) in enumerate(zip(runs, keys, strict=True))
+        if not (r.sweep and key in main)
+    ]
 
 
 def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[Run], list[dict[str, str]]]:
@@ -266,6 +299,8 @@ def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: boo
                         run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options
                     )
                     into.append(with_trial(result, trial, warmup))
+                    if run.also_sweep:
+                        measured.sweeps.append(into[-1])
         except KeyboardInterrupt as exc:
             raise SuiteInterrupted(measured, exc) from None
     return measured
