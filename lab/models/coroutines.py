@@ -313,7 +313,10 @@ class Coroutines(Model):
         "locks with asyncio.Lock"
     )
     takes: ClassVar[tuple[Option, ...]] = (
-        Option("loop", ("asyncio", "uvloop"), "the event loop", fixed_for=("mix",)),
+        # A loop's own work is timers and sockets: a lean scale shows uvloop where the demo waits on
+        # them (pool-map, http-get), not where coroutines compute or count between sleep(0)s.
+        Option("loop", ("asyncio", "uvloop"), "the event loop", fixed_for=("mix",),
+               shown_by=("echo", "fetch")),
         Option("client", ASYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS,
                fixed_for=("mix",)),
         Option("offload", OFFLOADS, "where mixed's CPU part runs: none (inline, on the loop), thread "
