@@ -350,5 +350,5 @@ def test_bookkeeping_loses_nothing_over_50_trials(capsys: pytest.CaptureFixture[
     assert main(argv) == 0
     [js] = tmp_path.glob("*.json")
     results = json.loads(js.read_text())["results"]
-    assert len(results) == 50 * 3  # serial, asyncio, asyncio+uvloop
+    assert len(results) == 50 * 2  # serial and asyncio (the quick scale shows uvloop where it waits)
     assert "50/50" in next(tmp_path.glob("*.md")).read_text()
