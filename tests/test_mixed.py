@@ -197,10 +197,10 @@ def test_a_lean_scale_runs_the_offloads_at_every_cpu_share() -> None:
     runs, _ = plan_suite(SCALES["quick"], ["mixed"], ["asyncio", "processes"])
     main = [r for r in runs if not (r.sweep or r.timeline or r.race)]
     shares = {(r.variant.options.get("offload", "-"), r.params["rounds"]) for r in main}
-    assert {
-        (offload, rounds) for offload in ("none", "thread", "process") for rounds in (0, 20_000, 200_000)
-    } <= shares
-    assert {rounds for offload, rounds in shares if offload == "-"} == {0, 20_000, 200_000}  # processes
+    scale = {p["rounds"] for p in SCALES["quick"].params["mixed"]}
+    assert len(scale) >= 3 and 0 in scale  # from no CPU part on
+    assert {(offload, rounds) for offload in ("none", "thread", "process") for rounds in scale} <= shares
+    assert {rounds for offload, rounds in shares if offload == "-"} == scale  # processes
 
 
 def test_lab_run_prints_the_heartbeat_beside_the_time(capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,7 @@ class Races:
     workers: int = 5
 
 
-QUICK_ROUNDS = 500_000  # about 30 ms of arithmetic per task here
+QUICK_ROUNDS = 300_000  # about 18 ms of arithmetic per task here, many times the 5 ms GIL switch
 SCALES = {
     "quick": Scale(
         "quick",
@@ -93,10 +93,10 @@ SCALES = {
                 {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1, "kernel": "hashlib"},
             ],
             "http-get": [{"requests": 160, "latency": 0.02, "workers": 20}],
-            # The CPU share from none to most of the item (about 12 ms of CPU at 200,000 here):
-            # where offloading starts to pay (the section's last table).
+            # The CPU share from none to a quarter of the item (about 6 ms of CPU at 100,000 here,
+            # against the 20 ms wait): where offloading starts to pay (the section's last table).
             "mixed": [
-                {"tasks": 16, "latency": 0.02, "rounds": r, "workers": 8} for r in (200_000, 0, 20_000)
+                {"tasks": 16, "latency": 0.02, "rounds": r, "workers": 8} for r in (100_000, 0, 20_000)
             ],
         },
         {
@@ -112,7 +112,7 @@ SCALES = {
             ),
             "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], cheap_and_sync),
             "racy-counter": ([{"workers": 5, "increments": 200}], cheap),
-            "mixed": ([{"tasks": 8, "latency": 0.02, "rounds": 200_000, "workers": 4}], cheap),
+            "mixed": ([{"tasks": 8, "latency": 0.02, "rounds": 100_000, "workers": 4}], cheap),
         },
         # A costly model (a cluster per run) sweeps cpu-bound only, where its cost per task shows.
         {"pool-map": cheap, "http-get": cheap},
