@@ -7,6 +7,7 @@ import os
 import pickle
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from lab.pictures import Picture
 from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, write_atomically
 from lab.studies.scales import SCALES
-from lab.studies.suite import plan_suite
+from lab.studies.suite import plan_suite, schedule
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 ENV = {
@@ -269,7 +270,7 @@ def test_shared_trials_are_kept_in_the_table_and_the_sweep() -> None:
     assert len(doc.sweeps) == 4 and sorted(doc.sweeps, key=repr) == sorted(python, key=repr)
 
 
-def written(results: list[Result], path: Path, title: str) -> str | None:
+def written(results: Sequence[Result], path: Path, title: str) -> str | None:
     """A stand-in for a chart: the title and how many results, or why not (none)."""
     if not results:
         return "nothing to draw"
@@ -293,3 +294,19 @@ def test_pictures_drawn_in_child_processes_come_back_in_order(
     assert (tmp_path / "a.png").read_text() == "A: 1 x pool-map" and not (tmp_path / "b.png").exists()
     assert (tmp_path / "c.png").read_text() == "C: 2 x pool-map"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_a_demos_trials_run_in_rounds_so_that_a_drift_falls_on_every_variant() -> None:
+    runs, _ = plan_suite(SCALES["quick"], ["pool-map", "cpu-bound", "racy-counter"], ["threads", "processes"])
+    order = schedule(runs, 3)
+    repeated = [(run.demo, trial) for run, trial, _ in order if not (run.timeline or run.race)]
+    assert repeated == sorted(
+        repeated, key=lambda pair: (["pool-map", "cpu-bound", "racy-counter"].index(pair[0]), pair[1])
+    )
+    assert sorted(map(id, (run for run, _, _ in order))) == sorted(
+        id(run) for run in runs for _ in range(1 if run.timeline else run.race or 3)
+    )  # every run, as many times as it asks
+    races = [trial for run, trial, of in order if run.race]
+    assert races[:20] == list(range(1, 21)) and {of for run, _, of in order if run.race} == {
+        20
+    }  # back to back

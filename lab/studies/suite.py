@@ -259,13 +259,14 @@ class SuiteResults:
 
 
 def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> SuiteResults:
-    """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), showing progress."""
+    """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), in the order
+    of `schedule`, showing progress."""
     trials = check_int("trials", trials, 1)
     measured = SuiteResults()
-    total = sum(1 if run.timeline else run.race or trials for run in runs)  # a timeline: one recorded trial
-    with progress_display(total, quiet) as advance, KEEPER.keep():  # http-get runs share one server
+    order = schedule(runs, trials)
+    with progress_display(len(order), quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
-            for run in runs:
+            for run, trial, times in order:
                 into = (
                     measured.timelines
                     if run.timeline
@@ -275,35 +276,50 @@ def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: boo
                     if run.race
                     else measured.results
                 )
-                times = 1 if run.timeline else run.race or trials
-                for trial in range(1, times + 1):
-                    label = (
-                        f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}"
-                    )
-                    kind = (
-                        " · sweep"
-                        if run.sweep
-                        else " · timeline"
-                        if run.timeline
-                        else " · races"
-                        if run.race
-                        else ""
-                    )
-                    advance(label + kind)
-                    options = {
-                        **run.variant.options,
-                        **run.params,
-                        **({"timeline": True} if run.timeline else {}),
-                    }
-                    [result] = run_trials(
-                        run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options
-                    )
-                    into.append(with_trial(result, trial, warmup))
-                    if run.also_sweep:
-                        measured.sweeps.append(into[-1])
+                kind = (
+                    " · sweep"
+                    if run.sweep
+                    else " · timeline"
+                    if run.timeline
+                    else " · races"
+                    if run.race
+                    else ""
+                )
+                advance(
+                    f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}"
+                )
+                options = {
+                    **run.variant.options,
+                    **run.params,
+                    **({"timeline": True} if run.timeline else {}),
+                }
+                [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
+                into.append(with_trial(result, trial, warmup))
+                if run.also_sweep:
+                    measured.sweeps.append(into[-1])
         except KeyboardInterrupt as exc:
             raise SuiteInterrupted(measured, exc) from None
     return measured
+
+
+def schedule(runs: Sequence[Run], trials: int) -> list[tuple[Run, int, int]]:
+    """(run, trial, of how many) in the order they run. A demo's table and sweep runs go in rounds,
+    trial 1 of each, then trial 2 of each: a machine whose speed drifts (this project's varies by
+    half within minutes) then slows every variant's trials alike, instead of whichever ran last,
+    and a ratio between rows (a speedup) compares trials taken side by side. A recorded run (one
+    trial) and a race statistic (its own trials, back to back) follow."""
+    repeated = [r for r in runs if not (r.timeline or r.race)]
+    order = [
+        (run, trial, trials)
+        for demo in dict.fromkeys(r.demo for r in repeated)
+        for trial in range(1, trials + 1)
+        for run in repeated
+        if run.demo == demo
+    ]
+    for run in (r for r in runs if r.timeline or r.race):
+        times = 1 if run.timeline else run.race
+        order += [(run, trial, times) for trial in range(1, times + 1)]
+    return order
 
 
 def with_trial(result: Result, trial: int, warmup: bool) -> Result:
