@@ -17,17 +17,15 @@ import collections
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lab.http import ceiling
-from lab.http.server import KEEPER
-from lab.measure import locks
-from lab.measure.environment import collect
-from lab.models import MODELS
-from lab.results import Result, ResultsFile, RunInfo
-from lab.runner import run_trials
-from lab.studies.reporting import publish
-from lab.studies.scales import SCALES
-from lab.studies.suite import Run, plan_suite, schedule
+if TYPE_CHECKING:
+    from lab.results import Result
+    from lab.studies.suite import Run
+
+# The lab is imported in `main`: spawned and forkserver workers import this script as their
+# `__main__`, and what it imports at the top would count in their start-up, which a user's
+# `lab report` (whose `__main__` imports only `lab.cli`) does not pay.
 
 
 def section(run: Run) -> str:
@@ -36,7 +34,17 @@ def section(run: Run) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from lab.http import ceiling  # noqa: PLC0415
+    from lab.http.server import KEEPER  # noqa: PLC0415
+    from lab.measure import locks  # noqa: PLC0415
+    from lab.measure.environment import collect  # noqa: PLC0415
+    from lab.models import MODELS  # noqa: PLC0415
+    from lab.results import ResultsFile, RunInfo  # noqa: PLC0415
+    from lab.studies.reporting import publish  # noqa: PLC0415
+    from lab.studies.scales import SCALES  # noqa: PLC0415
+    from lab.studies.suite import plan_suite, run_suite  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", default="quick", choices=sorted(SCALES))
     parser.add_argument("--trials", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
@@ -48,17 +56,18 @@ def main() -> None:
     wall: dict[tuple[str, str], float] = collections.defaultdict(float)
     timed: dict[tuple[str, str], float] = collections.defaultdict(float)
     started: dict[tuple[str, str], float] = collections.defaultdict(float)
-    results: list[Result] = []
+
+    count = [0]
+
+    def observe(run: Run, result: Result, seconds: float) -> None:
+        count[0] += 1
+        key = (section(run), run.demo)
+        wall[key] += seconds
+        timed[key] += result.elapsed_s or 0.0
+        started[key] += result.startup_s or 0.0
+
     with KEEPER.keep():
-        for run, _, _ in schedule(runs, trials):
-            options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
-            clock = time.perf_counter()
-            [result] = run_trials(run.demo, run.variant.model, 1, **options)
-            key = (section(run), run.demo)
-            wall[key] += time.perf_counter() - clock
-            timed[key] += result.elapsed_s or 0.0
-            started[key] += result.startup_s or 0.0
-            results.append(result)
+        measured = run_suite(runs, trials, quiet=True, observe=observe)
         clock = time.perf_counter()
         ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
         locks.measure(ran)
@@ -66,16 +75,30 @@ def main() -> None:
         clock = time.perf_counter()
         ceiling.measure()
         wall[("server ceiling", "")] = time.perf_counter() - clock
-    doc = ResultsFile(tuple(results), collect(), RunInfo(scale=scale.name, trials=trials))
+    doc = ResultsFile(tuple(measured.results), collect(), RunInfo(scale=scale.name, trials=trials),
+                      tuple(measured.sweeps), tuple(measured.timelines), tuple(measured.races))  # fmt: skip
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         publish(doc, Path(folder))
     wall[("publishing", "")] = time.perf_counter() - clock
     total = time.perf_counter() - began
-
-    lines = [
+    header = (
         f"`python benchmarks/report_time.py --scale {scale.name}`: {total:.1f} s in all, "
-        f"{len(results)} trials ({trials} a row), each timed whole.",
+        f"{count[0]} trials ({trials} a row), each timed whole."
+    )
+    text = table(header, wall, timed, started)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+def table(
+    header: str, wall: dict[tuple[str, str], float], timed: dict[tuple[str, str], float],
+    started: dict[tuple[str, str], float],
+) -> str:  # fmt: skip
+    """Each section's seconds, and within it each demo's, with the shares of its time."""
+    lines = [
+        header,
         "",
         "| section | demo | s | timed region | start-up | neither |",
         "|---|---|---|---|---|---|",
@@ -93,10 +116,7 @@ def main() -> None:
                     f"| | {demo} | {seconds:.1f} | {timed[key] / seconds:.0%} | "
                     f"{started[key] / seconds:.0%} | {rest / seconds:.0%} |"
                 )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from time import perf_counter as now  # the lab's one clock (lab.models.base.now)
 from typing import Any
 
 from rich.console import Console
@@ -258,9 +259,17 @@ class SuiteResults:
     races: list[Result] = field(default_factory=list)
 
 
-def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: bool = False) -> SuiteResults:
+def run_suite(
+    runs: Sequence[Run],
+    trials: int,
+    quiet: bool = False,
+    warmup: bool = False,
+    observe: Callable[[Run, Result, float], None] | None = None,
+) -> SuiteResults:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), in the order
-    of `schedule`, showing progress."""
+    of `schedule`, showing progress. `observe(run, result, seconds)`, if given, hears of each
+    trial and how long it took whole, start-up and bookkeeping included
+    (`benchmarks/report_time.py`)."""
     trials = check_int("trials", trials, 1)
     measured = SuiteResults()
     order = schedule(runs, trials)
@@ -293,7 +302,10 @@ def run_suite(runs: Sequence[Run], trials: int, quiet: bool = False, warmup: boo
                     **run.params,
                     **({"timeline": True} if run.timeline else {}),
                 }
+                began = now()
                 [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
+                if observe is not None:
+                    observe(run, result, now() - began)
                 into.append(with_trial(result, trial, warmup))
                 if run.also_sweep:
                     measured.sweeps.append(into[-1])
