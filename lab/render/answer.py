@@ -66,6 +66,13 @@ def figures(group: Sequence[Result]) -> tuple[float | None, float | None, float 
     )
 
 
+def overlap(many: Sequence[Result], one: Sequence[Result]) -> bool:
+    """Whether the slowest trial with many workers took at least as long as the fastest with one:
+    the trials cannot tell the two apart (on a machine whose speed drifts, a median can)."""
+    spread_many, spread_one = stats.elapsed(many), stats.elapsed(one)
+    return spread_many is not None and spread_one is not None and spread_many.high >= spread_one.low
+
+
 def groups(results: Sequence[Result], job: str, workers: int) -> dict[str, list[Result]]:
     """The default variants' results of `job` at `workers`, by variant, in the order first seen."""
     found: dict[str, list[Result]] = {}
@@ -217,20 +224,25 @@ def computing(results: Sequence[Result], job: str, what: str, cores: int | None 
     if not workers or workers < 2:
         return None
     one, many = groups(results, job, 1), groups(results, job, workers)
-    timed = []
+    timed, noise = [], set()
     for variant, group in many.items():
         median, startup, memory = figures(group)
         single = figures(one.get(variant, []))[0]
         if median and single:
             timed.append(Timed(variant, single / median, startup, memory))
+            if overlap(group, one.get(variant, [])):
+                noise.add(variant)
     if not timed:
         return None
     limit = min(workers, cores or workers) * CLOSE
     # Chosen on speedups held to the limit: one above it is noise on top of using every core, so
-    # it ties with the others that reached the cores (dropping it would crown the slowest).
-    believable = [replace(t, value=min(t.value, limit)) for t in timed]
+    # it ties with the others that reached the cores (dropping it would crown the slowest). One
+    # whose trials overlap the one-worker trials is no speedup that the trials can tell: 1x.
+    believable = [replace(t, value=1.0 if t.variant in noise else min(t.value, limit)) for t in timed]
     numbers = " · ".join(
-        f"{t.variant} {t.value:.2f}x" + (f" (above {cores} cores: not believed)" if t.value > limit else "")
+        f"{t.variant} {t.value:.2f}x"
+        + (f" (above {cores} cores: not believed)" if t.value > limit else "")
+        + (" (its trials overlap the one worker's: noise)" if t.variant in noise and t.value > CLOSE else "")
         for t in sorted(timed, key=lambda t: -t.value)
     )
     return Answer(
