@@ -180,7 +180,12 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     if ideals:
         xs = sorted(ideals)
         left.plot(xs, [ideals[w] for w in xs], color="grey", linestyle="--", linewidth=1, label="ideal")
-    right.plot(counts, counts, color="grey", linestyle="--", linewidth=1, label="ideal (linear)")
+    if 1 in ideals and all(ideals.get(w) for w in counts):
+        # The ideals' own ratio: 5 waits on 2 workers take 3 rounds, a speedup of 5/3, not 2.
+        right.plot(counts, [ideals[1] / ideals[w] for w in counts], color="grey", linestyle="--", linewidth=1,
+                   label="ideal")  # fmt: skip
+    else:
+        right.plot(counts, counts, color="grey", linestyle="--", linewidth=1, label="ideal (linear)")
     if results[0].demo == "cpu-bound" and (cores := os.cpu_count()):
         right.axhline(cores, color="grey", linestyle=":", linewidth=1, label=f"cores here ({cores})")
     base = 10 if counts and counts[-1] / counts[0] > 100 else 2
