@@ -63,6 +63,7 @@ class Picture:
     title: str
 
     def __call__(self) -> str | None:
+        """Draw it: None, or why it was not drawn."""
         return draw_atomically(self.draw, self.results, self.path, self.title)
 
 

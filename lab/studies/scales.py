@@ -72,18 +72,16 @@ class Races:
 
 # About 30 ms of arithmetic per task here: at 300,000 the pool's fixed cost hid half the speedup.
 QUICK_ROUNDS = 500_000
+# The article's five letters, its 5 s waits at 0.05 s: long enough against start-up and the
+# sleep's own overshoot (well under 1 ms here), short enough for a first run. Rows and timelines.
+QUICK_WAITS = [{"tasks": 5, "sleep": 0.05, "workers": w} for w in (5, 1)]
 SCALES = {
     "quick": Scale(
         "quick",
         "waits shrunk to 0.05 s, counters large enough that races show in every model",
         3,
         {
-            # The article's five letters; its 5 s waits at 0.05 s, long enough against start-up and
-            # the sleep's own overshoot (well under 1 ms here), short enough for a first run.
-            "pool-map": [
-                {"tasks": 5, "sleep": 0.05, "workers": 5},
-                {"tasks": 5, "sleep": 0.05, "workers": 1},
-            ],
+            "pool-map": QUICK_WAITS,
             "serial-counter": [{"increments": 10}],
             "racy-counter": [{"workers": 5, "increments": 1000}],  # every model loses at 1,000 (section 3)
             "locked-counter": [{"workers": 5, "increments": 500}],
@@ -107,10 +105,7 @@ SCALES = {
             "http-get": ({"requests": 50, "latency": 0.005}, (1, 10, 50)),
         },
         {
-            "pool-map": (
-                [{"tasks": 5, "sleep": 0.05, "workers": 5}, {"tasks": 5, "sleep": 0.05, "workers": 1}],
-                cheap,
-            ),
+            "pool-map": (QUICK_WAITS, cheap),
             "cpu-bound": ([{"tasks": 2, "rounds": 2 * QUICK_ROUNDS, "workers": 2}], cheap_and_sync),
             "racy-counter": ([{"workers": 5, "increments": 200}], cheap),
             "mixed": ([{"tasks": 8, "latency": 0.02, "rounds": 100_000, "workers": 4}], cheap),
