@@ -236,6 +236,9 @@ async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack)
     """The run's shared objects, made on the loop: the lock, start line, slots, HTTP session, and
     where mixed's CPU part goes (a process pool started here, before the clock)."""
     lock = asyncio.Lock() if work.locked else nullcontext()
+    # anyio loads its asyncio backend (26 modules, 25 ms) on its first call on a loop: here, before
+    # the clock, rather than in `gather`'s `fail_after`, inside the first timed trial of a process.
+    anyio.current_time()
     http = None
     if work.target is not None:
         http = await stack.enter_async_context(async_client(options["client"], work.target, work.workers))
