@@ -21,9 +21,9 @@ from lab.errors import BadResultsFile, InvalidParameter
 
 SCHEMA = "lab.results"
 # 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`. 3: results gained
-# `cpu_s`, files `races`.
-SCHEMA_VERSION = 3
-READS = (1, 2, 3)  # the versions this lab reads; what a field's absence means is said on `Result`
+# `cpu_s`, files `races`. 4: files gained `noise` (the A/A pair).
+SCHEMA_VERSION = 4
+READS = (1, 2, 3, 4)  # the versions this lab reads; what a field's absence means is said on `Result`
 UMASK = os.umask(0o022)
 os.umask(UMASK)  # os.umask can only be read by setting it: put it back at once
 
@@ -169,6 +169,9 @@ class ResultsFile:
     sweeps: tuple[Result, ...] = ()  # the worker sweeps' results, apart from the main table's
     timelines: tuple[Result, ...] = ()  # the recorded runs the report draws, apart too
     races: tuple[Result, ...] = ()  # racy-counter trials for race statistics (`lab.studies.races`), apart too
+    # The A/A pair: one variant run twice a round (`timing["twin"]` "a" and "b"), whose ratio
+    # is the run's noise floor (`lab.render.answer.noise_floor`).
+    noise: tuple[Result, ...] = ()
 
     def to_json(self) -> str:
         """The file's text; keys keep their order, so a round trip gives the same text and report."""
@@ -181,6 +184,7 @@ class ResultsFile:
             "sweeps": [r.to_dict() for r in self.sweeps],
             "timelines": [r.to_dict() for r in self.timelines],
             "races": [r.to_dict() for r in self.races],
+            "noise": [r.to_dict() for r in self.noise],
         }
         return json.dumps(doc, indent=1) + "\n"
 
@@ -200,7 +204,7 @@ class ResultsFile:
             )
         found = decode(doc, FileSchema, source)
         return cls(tuple(found.results), found.environment, found.run, tuple(found.sweeps),
-                   tuple(found.timelines), tuple(found.races))  # fmt: skip
+                   tuple(found.timelines), tuple(found.races), tuple(found.noise))  # fmt: skip
 
     @classmethod
     def load(cls, path: str | Path) -> ResultsFile:
@@ -213,7 +217,7 @@ class ResultsFile:
 
 
 class FileSchema(msgspec.Struct):
-    """A results file's typed schema (versions 1-3: what a version lacks is absent, and defaults).
+    """A results file's typed schema (versions 1-4: what a version lacks is absent, and defaults).
 
     msgspec, rather than a check by hand or pydantic: it decodes into the lab's own frozen
     `Result` dataclass with every field's type checked, and names the exact field that is wrong
@@ -228,6 +232,7 @@ class FileSchema(msgspec.Struct):
     sweeps: list[Result] = msgspec.field(default_factory=list)
     timelines: list[Result] = msgspec.field(default_factory=list)
     races: list[Result] = msgspec.field(default_factory=list)
+    noise: list[Result] = msgspec.field(default_factory=list)
 
 
 def decode(data: Any, schema: Any, source: str) -> Any:

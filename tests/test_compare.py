@@ -17,7 +17,7 @@ V2 = Path(__file__).parent.parent / "reports" / "lab-report-quick-2026-11-25.jso
 
 
 def test_the_committed_files_are_of_the_versions_they_claim() -> None:
-    assert [json.loads(p.read_text())["version"] for p in (V1, V2, V3)] == [1, 2, 3] and SCHEMA_VERSION == 3
+    assert [json.loads(p.read_text())["version"] for p in (V1, V2, V3)] == [1, 2, 3] and SCHEMA_VERSION == 4
     doc = ResultsFile.load(V3)
     assert doc.races and all(r.cpu_s is not None for r in doc.results if r.model != "serial")
 

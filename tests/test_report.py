@@ -22,7 +22,7 @@ from lab.pictures import Picture
 from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, write_atomically
 from lab.studies.scales import SCALES
-from lab.studies.suite import plan_suite, schedule
+from lab.studies.suite import SuiteResults, plan_suite, run_suite, schedule
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 ENV = {
@@ -310,3 +310,46 @@ def test_a_demos_trials_run_in_rounds_so_that_a_drift_falls_on_every_variant() -
     assert races[:20] == list(range(1, 21)) and {of for run, _, of in order if run.race} == {
         20
     }  # back to back
+
+
+def test_the_quick_scale_measures_an_a_a_pair_in_the_rounds_of_its_demo() -> None:
+    runs, _ = plan_suite(SCALES["quick"], ["cpu-bound"], ["asyncio", "threads"])
+    twins = [r for r in runs if r.twin]
+    assert [(r.twin, r.variant.model, r.params["workers"]) for r in twins] == [
+        ("a", "threads", 1),
+        ("b", "threads", 1),
+    ]
+    order = schedule(runs, 3)
+    rounds = [trial for run, trial, _ in order if run.twin]
+    assert rounds == [1, 1, 2, 2, 3, 3]  # both, in every round, beside the rows they measure
+    assert not plan_suite(SCALES["quick"], ["pool-map"], ["threads"])[0][-1].twin  # no such row: none
+
+
+def test_an_undecided_demo_runs_more_rounds_within_its_budget() -> None:
+    runs, _ = plan_suite(SCALES["smoke"], ["pool-map", "serial-counter"], ["threads"])
+    runs = [r for r in runs if not (r.timeline or r.race)]
+    asked: list[int] = []
+
+    def undecided(measured: SuiteResults) -> list[str]:
+        asked.append(max(r.trial for r in measured.results if r.demo == "pool-map"))
+        return ["pool-map"]  # never decided: the rounds stop at the limit
+
+    measured = run_suite(runs, 1, quiet=True, undecided=undecided, extra=(2, 60.0))
+    trials = sorted({r.trial for r in measured.results if r.demo == "pool-map"})
+    assert trials == [1, 2, 3] and asked == [1, 2]
+    assert [r.trial for r in measured.results if r.demo == "serial-counter"] == [1]  # decided: no more
+    none = run_suite(runs, 1, quiet=True, undecided=undecided, extra=(2, 0.0))  # no budget: no rounds
+    assert {r.trial for r in none.results} == {1}
+
+
+def test_the_noise_floor_travels_in_the_file_and_shows_in_the_environment() -> None:
+    doc = fixed_doc()
+    [base] = [r for r in doc.results if r.demo == "pool-map"][:1]
+    noise = tuple(
+        replace(base, trial=t, elapsed_s=e, timing={**base.timing, "twin": w})
+        for t, (a, b) in enumerate([(0.100, 0.101), (0.102, 0.100), (0.099, 0.100)], 1)
+        for w, e in (("a", a), ("b", b))
+    )
+    again = ResultsFile.from_json(replace(doc, noise=noise).to_json())
+    assert again.noise == noise
+    assert "A/A pair (" in render(again) and "a floor of 1.0" in render(again)

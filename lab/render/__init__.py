@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lab.render.answer import answer_section
+from lab.render.answer import answer_section, noise_text
 from lab.render.article import article_table, real_python_table
 from lab.render.common import TIMED, table
 from lab.render.counters import counter_table
@@ -62,6 +62,7 @@ TITLES = {
     "counters": "2. Counter correctness",
     "network": "4. Network I/O (http-get)",
     "mixed": "5. Waiting and computing in one job (mixed)",
+    "decides": "11. Environment",  # where the noise floor and the rule the answer follows are
 }
 
 
@@ -105,7 +106,7 @@ def render(doc: ResultsFile) -> str:
         ("8. Variants side by side", lambda: variants_section(results, run)),
         ("9. Worker sweeps", lambda: sweep_section(doc.sweeps, dict(run.charts))),
         ("10. Timelines", lambda: timelines_section(doc.timelines, dict(run.timeline_charts))),
-        ("11. Environment", lambda: environment_table(env, list(run.skipped), ceiling)),
+        ("11. Environment", lambda: environment_table(env, list(run.skipped), ceiling, noise_text(doc))),
     ]
     if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
         sections.insert(9, ("Interpreters side by side", lambda: interpreters_section(doc)))

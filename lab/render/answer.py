@@ -2,9 +2,13 @@
 behind it, every figure read from the run's records (each model in its default variant; in a
 report across Pythons, each interpreter's rows apart).
 
-The rules, one per row: waiting and computing pick the fastest median (time, or speedup over one
-worker), and among those within `CLOSE` of it the cheapest to start (then the least memory per
-worker); shared state says whether each model lost updates without a lock and kept them all
+The rule, one for every timed row (`decide`): the fastest median, and every variant that the
+paired trials do not show to be slower than it (`lab.measure.stats.Ratio.verdict`, at the run's
+minimum effect: 5%, or its measured noise floor when larger) tie with it; among those, a variant
+whose start-up costs more than the cheapest's by over a tenth of the best time drops out, and the
+rest are named in the models' own order. Computing rows compare the times at the most workers,
+and show each speedup over one worker with its interval and the cores it used (CPU time over
+wall time). Shared state says whether each model lost updates without a lock and kept them all
 with one, and names the cheapest lock that was measured.
 """
 
@@ -12,38 +16,97 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
 from lab.measure import stats
+from lab.measure.heartbeat import BLOCKED_S
+from lab.measure.stats import MIN_EFFECT, Ratio
 from lab.models import MODELS
 from lab.render import mixed
 from lab.render.common import table
 from lab.results import Result, ResultsFile
+from lab.studies.scales import SCALES
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
-CLOSE = 1.10  # within 10% of the best counts as as good: the machine's noise is about that
+STARTUP_SHARE = 0.10  # a start-up dearer than the cheapest by this share of the best time counts
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One row: the job, what to use, the numbers behind it, and the section with the details."""
+    """One row: the job, what to use, the numbers behind it, and the section with the details.
+
+    `undecided` names the variants whose trials could not yet tell them from the fastest (nor
+    show them as good): more trials of `demo` may decide (`lab.studies.reporting`)."""
 
     job: str
     use: str
     measured: str
     section: str  # a key of the report's sections: "time", "network", "counters", "mixed"
+    demo: str = ""
+    undecided: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Timed:
-    """One variant's figures for one job: median seconds (or speedup), start-up, memory per worker."""
+    """One variant's trials for one job (lower is better), with its start-up and memory per worker."""
 
     variant: str
-    value: float
+    trials: Sequence[Result]
     startup: float | None
     per_worker: float | None
+
+    @property
+    def value(self) -> float:
+        """The median elapsed time."""
+        spread = stats.elapsed(self.trials)
+        return spread.median if spread else float("inf")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What `decide` found: the variants to use, in order, each other one's ratio to the fastest
+    and its verdict, and the ones still undecided."""
+
+    use: list[Timed]
+    ratios: dict[str, tuple[Ratio | None, str]]
+    undecided: tuple[str, ...]
+
+
+def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
+    """The fastest, the variants its paired trials tie with, and of those the ones whose
+    start-up does not cost more than a tenth of the best time over the cheapest's (`STARTUP_SHARE`)."""
+    best = min(timed, key=lambda t: t.value)
+    ratios: dict[str, tuple[Ratio | None, str]] = {}
+    for t in timed:
+        if t is not best:
+            ratio = Ratio.of(stats.paired(t.trials, best.trials))
+            ratios[t.variant] = (ratio, ratio.verdict(effect) if ratio else "undecided")
+    tied = [t for t in timed if t is best or ratios[t.variant][1] != "slower"]
+    cheapest = min((t.startup for t in tied if t.startup is not None), default=0.0)
+    use = [t for t in tied if (t.startup or 0.0) - cheapest <= STARTUP_SHARE * best.value]
+    undecided = tuple(v for v, (_, verdict) in ratios.items() if verdict == "undecided")
+    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided)
+
+
+def rank(variant: str) -> tuple[int, str]:
+    """Where a variant's model stands in the lab's lists (`Model.rank`), then its name."""
+    model = MODELS.get(model_of(variant))
+    return (model.rank if model else 1000, variant)
+
+
+def effect_of(doc: ResultsFile) -> float:
+    """The run's minimum effect: 5%, or its A/A pair's noise floor when that is larger."""
+    floor = noise_floor(doc)
+    return max(MIN_EFFECT, floor.floor) if floor else MIN_EFFECT
+
+
+def noise_floor(doc: ResultsFile) -> Ratio | None:
+    """The A/A pair's ratio: the same variant, twice a round (`ResultsFile.noise`)."""
+    first = [r for r in doc.noise if r.timing.get("twin") == "a"]
+    second = [r for r in doc.noise if r.timing.get("twin") == "b"]
+    return Ratio.of(stats.paired(first, second))
 
 
 def default_variant(r: Result) -> bool:
@@ -64,13 +127,6 @@ def figures(group: Sequence[Result]) -> tuple[float | None, float | None, float 
         start.median if start else None,
         median_metric(group, per_worker_bytes),
     )
-
-
-def overlap(many: Sequence[Result], one: Sequence[Result]) -> bool:
-    """Whether the slowest trial with many workers took at least as long as the fastest with one:
-    the trials cannot tell the two apart (on a machine whose speed drifts, a median can)."""
-    spread_many, spread_one = stats.elapsed(many), stats.elapsed(one)
-    return spread_many is not None and spread_one is not None and spread_many.high >= spread_one.low
 
 
 def groups(results: Sequence[Result], job: str, workers: int) -> dict[str, list[Result]]:
@@ -114,22 +170,30 @@ def most_workers(results: Sequence[Result], job: str) -> int | None:
     return max(counts, default=None)
 
 
-def pick(timed: Sequence[Timed], higher_is_better: bool) -> list[Timed]:
-    """The variants within `CLOSE` of the best, cheapest to start first (then least memory)."""
-    if not timed:
-        return []
-    best = max(t.value for t in timed) if higher_is_better else min(t.value for t in timed)
-    close = [t for t in timed if (t.value * CLOSE >= best if higher_is_better else t.value <= best * CLOSE)]
-    return sorted(close, key=lambda t: (t.startup or 0.0, t.per_worker or 0.0))
-
-
 def use(chosen: Sequence[Timed], everyone: Sequence[Timed]) -> str:
-    """`threads`, or `threads or asyncio`, and when all are as good, `any`: models, not variants
+    """`threads`, or `asyncio or threads`, and `any` when every model ties: models, not variants
     (in a report across Pythons, `asyncio@3.13.0` and `asyncio@3.11.7` are one answer)."""
     names = list(dict.fromkeys(model_of(t.variant) for t in chosen))
     if len(names) == len({model_of(t.variant) for t in everyone}) > 1:
-        return f"any; {names[0]} starts cheapest"
-    return " or ".join(names[:2])
+        return "any"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def verdicts(decision: Decision, timed: Sequence[Timed]) -> str:
+    """`; threads 1.31x the fastest (1.22-1.40), processes: start-up` for the variants not used."""
+    used = {t.variant for t in decision.use}
+    parts = []
+    for t in timed:
+        if t.variant in used:
+            continue
+        ratio, verdict = decision.ratios.get(t.variant, (None, "fastest"))
+        if verdict == "slower" and ratio:
+            parts.append(f"{t.variant} {ratio.text()} the time")
+        else:
+            parts.append(f"{t.variant}: {'tied, but ' if verdict == 'tie' else ''}dearer start-up")
+    undecided = [v for v in decision.undecided if v in used]
+    tail = f"; undecided: {', '.join(undecided)}" if undecided else ""
+    return (f"; not {', '.join(parts)}" if parts else "") + tail
 
 
 def model_of(variant: str) -> str:
@@ -137,119 +201,145 @@ def model_of(variant: str) -> str:
     return variant.split("@", maxsplit=1)[0].split("+", maxsplit=1)[0]
 
 
-def waiting(results: Sequence[Result]) -> Answer | None:
+def timed_of(found: Mapping[str, list[Result]]) -> list[Timed]:
+    """Each variant's trials, start-up and memory per worker (the ones with a time)."""
+    return [
+        Timed(variant, group, start, memory)
+        for variant, group in found.items()
+        for median, start, memory in [figures(group)]
+        if median is not None
+    ]
+
+
+def waiting(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | None:
     """pool-map at its most workers: a few waits at once."""
     workers = most_workers(results, "pool-map")
     if not workers:
         return None
-    timed = []
-    ideal = None
-    for variant, group in groups(results, "pool-map", workers).items():
-        median, startup, memory = figures(group)
-        ideal = group[0].ideal_s
-        if median is not None:
-            timed.append(Timed(variant, median, startup, memory))
+    timed = timed_of(groups(results, "pool-map", workers))
     if not timed:
         return None
-    first = next(r for r in results if r.job == "pool-map" and r.params.get("workers") == workers)
+    first = timed[0].trials[0]
+    decision = decide(timed, effect)
     numbers = " · ".join(
         f"{t.variant} {t.value:.3f} s"
         + (f" ({t.startup * 1000:.0f} ms start-up)" if t.startup is not None else "")
         for t in timed
     )
+    ideal = f" (ideal {first.ideal_s:.3f} s)" if first.ideal_s is not None else ""
     return Answer(
         f"a few waits at once (pool-map: {first.params['tasks']} x sleep({first.params['sleep']:g}), "
         f"{workers} workers)",
-        use(pick(timed, higher_is_better=False), timed),
-        f"{numbers} (ideal {ideal:.3f} s)" if ideal is not None else numbers,
+        use(decision.use, timed),
+        numbers + ideal + verdicts(decision, timed),
         "time",
+        "pool-map",
+        decision.undecided,
     )
 
 
-def in_flight(results: Sequence[Result], sweeps: Sequence[Result]) -> Answer | None:
+def in_flight(
+    results: Sequence[Result], sweeps: Sequence[Result], effect: float = MIN_EFFECT
+) -> Answer | None:
     """http-get at the most requests in flight that at least two models reached (the report's
     rows, and its sweep's)."""
     pool = [r for r in [*results, *sweeps] if r.job == "http-get"]
     counts = sorted({int(r.params["workers"]) for r in pool}, reverse=True)
     for workers in counts:
-        found = groups(pool, "http-get", workers)
-        timed = [
-            Timed(v, m, st, mem) for v, g in found.items() for m, st, mem in [figures(g)] if m is not None
-        ]
+        timed = timed_of(groups(pool, "http-get", workers))
         if len(timed) < 2:
             continue
-        first = next(g[0] for g in found.values())
+        first = timed[0].trials[0]
+        decision = decide(timed, effect)
         numbers = " · ".join(f"{t.variant} {t.value:.3f} s ({size(t.per_worker)} a request)" for t in timed)
+        ideal = f" (ideal {first.ideal_s:.3f} s)" if first.ideal_s is not None else ""
         return Answer(
             f"requests in flight (http-get: {first.params['requests']} requests, {workers} in flight, "
             f"{first.params['latency']:g} s each)",
-            use(pick(timed, higher_is_better=False), timed),
-            f"{numbers} (ideal {first.ideal_s:.3f} s)" if first.ideal_s is not None else numbers,
+            use(decision.use, timed),
+            numbers + ideal + verdicts(decision, timed),
             "network",
+            "http-get",
+            decision.undecided,
         )
     return None
 
 
-def waiting_and_computing(results: Sequence[Result]) -> Answer | None:
-    """mixed, in every variant (asyncio's `offload` is the lesson): among the fastest (within
-    CLOSE), the one whose caller could not run for the shortest worst stretch (its heartbeat)."""
-    found = [row for row in mixed.rows(results) if row.median is not None and row.right]
+def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | None:
+    """mixed, in every variant (asyncio's `offload` is the lesson): among the fastest and those
+    that tie with it (`decide`), the ones whose caller's worst stretch without running (its
+    heartbeat) is within `BLOCKED_S` of the least blocked one's, in the models' own order."""
+    groups_ = {variant: group for (_, variant, _), group in mixed.main_groups(results).items()}
+    found = {row.variant: row for row in mixed.rows(results) if row.median is not None and row.right}
     if not found:
         return None
-    found.sort(key=lambda row: row.median or 0.0)
-    best = found[0].median or 0.0
-    # Among the fastest (within CLOSE), the one whose caller was blocked least.
-    fastest = [row for row in found if (row.median or 0.0) <= best * CLOSE]
-    chosen = min(fastest, key=lambda row: row.worst if row.worst is not None else float("inf")).variant
+    timed = [Timed(v, groups_[v], None, None) for v in found]
+    decision = decide(timed, effect)
+    worst = {
+        t.variant: w if (w := found[t.variant].worst) is not None else float("inf") for t in decision.use
+    }
+    calm = min(worst.values())
+    # A heartbeat is noisy by a few milliseconds run to run: within the lab's own threshold for
+    # "blocked" of the calmest, two callers are as responsive.
+    chosen = [v for v in worst if worst[v] <= calm + BLOCKED_S]
     first = next(iter(mixed.main_groups(results).values()))[0]  # the most rounds
     numbers = " · ".join(
-        f"{variant} {median:.3f} s (caller blocked up to {mixed.ms(worst)} ms)"
-        for variant, median, worst, *_ in found
+        f"{row.variant} {row.median:.3f} s (caller blocked up to {mixed.ms(row.worst)} ms)"
+        for row in sorted(found.values(), key=lambda row: row.median or 0.0)
     )
+    tied = [v for v in worst if v not in chosen]
     p = first.params
     return Answer(
         f"waiting and computing in one job (mixed: {p['tasks']} x {p['latency']:g} s wait, then "
         f"{p['rounds']:,} rounds)",
-        chosen,
-        numbers,
+        " or ".join(chosen),
+        numbers + (f"; as fast, but its caller blocked longer: {', '.join(tied)}" if tied else ""),
         "mixed",
+        "mixed",
+        decision.undecided,
     )
 
 
-def computing(results: Sequence[Result], job: str, what: str, cores: int | None = None) -> Answer | None:
-    """cpu-bound (one kernel): each variant's speedup, its most workers over one. A speedup above
-    the `cores` (by more than CLOSE) cannot be parallel work: it is marked and not chosen (a
-    one-worker run that a busy moment or a first task's import slowed)."""
+def cores_used(group: Sequence[Result]) -> float | None:
+    """The median over trials of CPU time over wall time: the cores the work kept busy."""
+    return median_metric(
+        group, lambda r: r.cpu_s / r.elapsed_s if r.cpu_s is not None and r.elapsed_s else None
+    )
+
+
+def computing(
+    results: Sequence[Result], job: str, what: str, cores: int | None = None, effect: float = MIN_EFFECT
+) -> Answer | None:
+    """cpu-bound (one kernel): the variants' times at their most workers decide (`decide`); each
+    is shown with its speedup over one worker (paired by trial, with its interval) and the cores
+    it kept busy, a second witness that a machine's drifting speed cannot fake."""
     workers = most_workers(results, job)
     if not workers or workers < 2:
         return None
     one, many = groups(results, job, 1), groups(results, job, workers)
-    timed, noise = [], set()
-    for variant, group in many.items():
-        median, startup, memory = figures(group)
-        single = figures(one.get(variant, []))[0]
-        if median and single:
-            timed.append(Timed(variant, single / median, startup, memory))
-            if overlap(group, one.get(variant, [])):
-                noise.add(variant)
+    timed = timed_of(many)
     if not timed:
         return None
-    limit = min(workers, cores or workers) * CLOSE
-    # Chosen on speedups held to the limit: one above it is noise on top of using every core, so
-    # it ties with the others that reached the cores (dropping it would crown the slowest). One
-    # whose trials overlap the one-worker trials is no speedup that the trials can tell: 1x.
-    believable = [replace(t, value=1.0 if t.variant in noise else min(t.value, limit)) for t in timed]
-    numbers = " · ".join(
-        f"{t.variant} {t.value:.2f}x"
-        + (f" (above {cores} cores: not believed)" if t.value > limit else "")
-        + (" (its trials overlap the one worker's: noise)" if t.variant in noise and t.value > CLOSE else "")
-        for t in sorted(timed, key=lambda t: -t.value)
-    )
+    decision = decide(timed, effect)
+
+    def shown(t: Timed) -> str:
+        speedup = Ratio.of(stats.paired(one.get(t.variant, []), t.trials))
+        busy = cores_used(t.trials)
+        return (
+            f"{t.variant} {t.value:.3f} s"
+            + (f", {speedup.text()} over 1 worker" if speedup else "")
+            + (f", {busy:.1f} cores busy" if busy is not None else "")
+        )
+
+    numbers = " · ".join(shown(t) for t in sorted(timed, key=lambda t: t.value))
+    on = f" on {cores} cores" if cores else ""
     return Answer(
-        f"{what} ({job}, {workers} workers over 1)",
-        use(pick(believable, higher_is_better=True), believable),
-        numbers,
+        f"{what} ({job}, {workers} workers{on}; speedups over 1 worker with their 95% intervals)",
+        use(decision.use, timed),
+        numbers + verdicts(decision, timed),
         "time",
+        job.split(" (", maxsplit=1)[0],
+        decision.undecided,
     )
 
 
@@ -304,24 +394,28 @@ def shared_state(results: Sequence[Result], lock_costs: Mapping[str, float]) -> 
     )
 
 
-ROWS: tuple[Callable[[ResultsFile], Answer | None], ...] = (
-    lambda doc: waiting(doc.results),
-    lambda doc: in_flight(doc.results, doc.sweeps),
-    lambda doc: computing(with_sweep(doc, "cpu-bound"), "cpu-bound", "pure-Python CPU work", cores(doc)),
-    lambda doc: computing(
+ROWS: tuple[Callable[[ResultsFile, float], Answer | None], ...] = (
+    lambda doc, effect: waiting(doc.results, effect),
+    lambda doc, effect: in_flight(doc.results, doc.sweeps, effect),
+    lambda doc, effect: computing(
+        with_sweep(doc, "cpu-bound"), "cpu-bound", "pure-Python CPU work", cores(doc), effect
+    ),
+    lambda doc, effect: computing(
         with_sweep(doc, "cpu-bound (hashlib)"),
         "cpu-bound (hashlib)",
         "CPU work in C that lets go of the GIL",
         cores(doc),
+        effect,
     ),
-    lambda doc: shared_state(doc.results, doc.run.lock_costs),
-    lambda doc: waiting_and_computing(doc.results),
+    lambda doc, effect: shared_state(doc.results, doc.run.lock_costs),
+    lambda doc, effect: waiting_and_computing(doc.results, effect),
 )
 
 
 def answers(doc: ResultsFile) -> list[Answer]:
     """The rows the run has the records for (a job it did not run has no row)."""
-    return [a for a in (row(doc) for row in ROWS) if a is not None]
+    effect = effect_of(doc)
+    return [a for a in (row(doc, effect) for row in ROWS) if a is not None]
 
 
 def measured_on(doc: ResultsFile) -> str:
@@ -343,8 +437,48 @@ def answer_section(doc: ResultsFile, anchors: Mapping[str, str]) -> str:
     env = dict(doc.environment)
     return (
         f"Measured on {measured_on(doc)}, {env.get('cpu_count', '?')} CPUs: each model in its default "
-        f"variant, medians over {doc.run.trials} trials. *Use* is the fastest, or among those within "
-        f"{CLOSE - 1:.0%} of it the cheapest to start.\n\n" + table(rows, ["job", "use", "measured", "see"])
+        f"variant, medians over {trials_text(doc)} trials. *Use* names the fastest and every model "
+        f"whose paired trials do not show it {effect_of(doc) - 1:.0%} or more slower (95% intervals; "
+        f"[how the lab decides]({anchors.get('decides', '#how-the-lab-decides')})), but one whose "
+        f"start-up costs more than a tenth of the best time over the cheapest's.\n\n"
+        + table(rows, ["job", "use", "measured", "see"])
+    )
+
+
+def trials_text(doc: ResultsFile) -> str:
+    """`3`, or `3-6` when some rows ran extra trials to decide."""
+    planned = doc.run.trials or 1
+    most = max((r.trial for r in doc.results), default=planned)
+    return str(planned) if most <= planned else f"{planned}-{most}"
+
+
+def noise_text(doc: ResultsFile) -> str:
+    """The environment's row on how the run decided: its A/A pair, minimum effect, extra trials."""
+    floor = noise_floor(doc)
+    twin = next(iter(doc.noise), None)
+    aa = (
+        f"A/A pair ({twin.variant}, {twin.job}, {describe_params(twin)}, twice a round): "
+        f"{floor.text()} over {floor.n} rounds, a floor of {floor.floor:.3f}"
+        if floor and twin
+        else "no A/A pair measured"
+    )
+    scale = SCALES.get(doc.run.scale or "")
+    extra = (
+        f"; a verdict left undecided ran up to {scale.extra_rounds} more rounds of its demo, within "
+        f"{scale.extra_budget_s:g} s in all (it ran {trials_text(doc)} trials)"
+        if scale and scale.extra_rounds
+        else ""
+    )
+    return (
+        f"{aa}. Two variants tie unless every ratio in the 95% interval of their paired trials "
+        f"exceeds {effect_of(doc):.3f} (5%, or the floor when larger){extra}."
+    )
+
+
+def describe_params(r: Result) -> str:
+    """`tasks=4 rounds=500000 workers=1`: the parameters a result ran with, but its timeout."""
+    return " ".join(
+        f"{k}={v}" for k, v in r.params.items() if k not in ("timeout", "fault") and v is not None
     )
 
 

@@ -23,11 +23,12 @@ from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import check_int
 from lab.render import render
+from lab.render.answer import answers
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atomically
 from lab.runner import choose
 from lab.studies import across, pythons, races, sweeps, timelines
 from lab.studies.scales import SCALES
-from lab.studies.suite import SuiteInterrupted, plan_suite, run_suite
+from lab.studies.suite import SuiteInterrupted, SuiteResults, plan_suite, run_suite
 
 
 class ReportInterrupted(KeyboardInterrupt):
@@ -82,19 +83,31 @@ def report(
                   stem=f"lab-report-{chosen.name}-{stamp(environment)}")  # fmt: skip
     with KEEPER.keep():  # the runs and the server's ceiling measure one server, started once
         try:
-            measured = run_suite(runs, trials, quiet, warmup)
+            measured = run_suite(runs, trials, quiet, warmup, undecided=undecided_in(environment, run),
+                                 extra=(chosen.extra_rounds, chosen.extra_budget_s))  # fmt: skip
         except SuiteInterrupted as stop:
             got = stop.measured
             partial = replace(run, partial=True, interrupted=f"by {signal_name(stop.cause)}")
             doc = ResultsFile(tuple(got.results), environment, partial, tuple(got.sweeps),
-                              tuple(got.timelines), tuple(got.races))  # fmt: skip
+                              tuple(got.timelines), tuple(got.races), tuple(got.noise))  # fmt: skip
             raise ReportInterrupted(doc, stop.cause) from None
         ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
         run = replace(run, lock_costs=locks.measure(ran))
         if any(r.demo == "http-get" for r in runs):
             run = replace(run, server_ceiling=ceiling.measure())
     return ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
-                       tuple(measured.timelines), tuple(measured.races))  # fmt: skip
+                       tuple(measured.timelines), tuple(measured.races), tuple(measured.noise))  # fmt: skip
+
+
+def undecided_in(environment: dict[str, object], run: RunInfo) -> Callable[[SuiteResults], list[str]]:
+    """The demos whose answer rows the results so far leave undecided (`Answer.undecided`)."""
+
+    def demos(measured: SuiteResults) -> list[str]:
+        doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
+                          noise=tuple(measured.noise))  # fmt: skip
+        return list(dict.fromkeys(a.demo for a in answers(doc) if a.undecided and a.demo))
+
+    return demos
 
 
 def across_pythons(

@@ -52,6 +52,13 @@ class Scale:
     # option at a time, and each only on the demos that show what it changes (`Option.shown_by`),
     # where the full scale runs every combination everywhere (`lab.studies.suite.variants`).
     lean: bool = False
+    # The A/A pair (`lab.studies.suite.noise_runs`): a main run, in the first model chosen, twice
+    # a round; its ratio is the run's noise floor. Where no such run is planned, there is none.
+    noise: tuple[str, Mapping[str, Any], Chooses] | None = None
+    # Extra rounds for a demo whose verdict its trials leave undecided (`lab.studies.suite`):
+    # at most this many, within `extra_budget_s` in all.
+    extra_rounds: int = 0
+    extra_budget_s: float = 0.0
 
     def sweeps_model(self, demo: str, model: type[Model]) -> bool:
         """Whether the demo's sweep at this scale runs `model`."""
@@ -116,6 +123,10 @@ SCALES = {
         # processes race through shared memory): threads took 0.12 s a trial at 1,000.
         Races((1, 200), 20, cheap, ("sleep0", "none")),
         lean=True,
+        # CPU work in one thread: what a busy or drifting machine slows, at 0.1 s a trial.
+        noise=("cpu-bound", {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1}, cheap_and_sync),
+        extra_rounds=3,
+        extra_budget_s=12.0,
     ),
     "article": Scale(
         "article",
@@ -159,6 +170,9 @@ SCALES = {
         # The article's own size, 5 x 1 (without its 5 s wait), in every variant: 100 trials give
         # an interval within +-10 points.
         Races((1,), 100, every, all_variants=True),
+        noise=("cpu-bound", {"tasks": 4, "workers": 1}, cheap_and_sync),
+        extra_rounds=2,  # a round of the article's pool-map is minutes: the budget keeps it out
+        extra_budget_s=60.0,
     ),
     # Every section in seconds: for checking that a report (a plug-in's, a new demo's) runs
     # whole. Its waits and counts are too small for its numbers to teach anything.

@@ -82,6 +82,7 @@ class Run:
     also_sweep: bool = False
     timeline: bool = False  # one recorded trial, drawn in the Timelines section (reported apart)
     race: int = 0  # race statistics (reported apart): this many trials
+    twin: str = ""  # "a" or "b": the A/A pair, a main run measured twice a round (reported apart)
 
 
 def plan_suite(
@@ -94,6 +95,7 @@ def plan_suite(
     runs += sweep_runs(scale, demos, models)
     runs += timeline_runs(scale, demos, models)
     runs += race_runs(scale, demos, models)
+    runs += noise_runs(scale, runs)
     for demo, (_, counts) in scale.sweeps.items():  # a point above a model's limit, once
         swept = [m for m in models if demo in demos and scale.sweeps_model(demo, MODELS[m])]
         skipped += [point for point in sweeps.skipped(swept, counts) if point not in skipped]
@@ -128,7 +130,7 @@ def share_twins(runs: list[Run]) -> list[Run]:
     main = {
         key: i
         for i, (r, key) in enumerate(zip(runs, keys, strict=True))
-        if not (r.sweep or r.timeline or r.race)
+        if not (r.sweep or r.timeline or r.race or r.twin)
     }
     twins = {main[key] for r, key in zip(runs, keys, strict=True) if r.sweep and key in main}
     return [
@@ -158,6 +160,20 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 elif {"variant": variant.label, "reason": reason} not in skipped:
                     skipped.append({"variant": variant.label, "reason": reason})
     return runs, skipped
+
+
+def noise_runs(scale: Scale, runs: Sequence[Run]) -> list[Run]:
+    """The A/A pair: the scale's noise run (`Scale.noise`), in the first model planned that it
+    chooses, twice (`twin` "a" and "b"); none when no such run is planned."""
+    if scale.noise is None:
+        return []
+    demo, params, chooses = scale.noise
+    for r in (r for r in runs if r.demo == demo and r.variant.model in MODELS):
+        model = MODELS[r.variant.model]
+        planned = not (r.sweep or r.timeline or r.race) and dict(r.params) == dict(params)
+        if planned and chooses(model) and r.variant.options == model.default_options():
+            return [replace(r, twin="a"), replace(r, twin="b")]
+    return []
 
 
 def every_row(variant: Variant) -> bool:
@@ -257,6 +273,7 @@ class SuiteResults:
     sweeps: list[Result] = field(default_factory=list)
     timelines: list[Result] = field(default_factory=list)
     races: list[Result] = field(default_factory=list)
+    noise: list[Result] = field(default_factory=list)  # the A/A pair's trials
 
 
 def run_suite(
@@ -264,54 +281,81 @@ def run_suite(
     trials: int,
     quiet: bool = False,
     warmup: bool = False,
+    *,
     observe: Callable[[Run, Result, float], None] | None = None,
+    undecided: Callable[[SuiteResults], Sequence[str]] | None = None,
+    extra: tuple[int, float] = (0, 0.0),
 ) -> SuiteResults:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), in the order
     of `schedule`, showing progress. `observe(run, result, seconds)`, if given, hears of each
     trial and how long it took whole, start-up and bookkeeping included
-    (`benchmarks/report_time.py`)."""
+    (`benchmarks/report_time.py`).
+
+    `undecided(results)`, if given, names the demos whose verdicts the trials so far leave
+    undecided: each then runs more rounds, all its table and sweep runs side by side as before,
+    up to `extra` = (rounds, seconds in all: `Scale.extra_rounds`, `.extra_budget_s`), asking
+    again after each round; a round starts only while the time spent on extra rounds so far and
+    the demo's last round fit the budget."""
     trials = check_int("trials", trials, 1)
     measured = SuiteResults()
     order = schedule(runs, trials)
     with progress_display(len(order), quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
-            for run, trial, times in order:
-                into = (
-                    measured.timelines
-                    if run.timeline
-                    else measured.sweeps
-                    if run.sweep
-                    else measured.races
-                    if run.race
-                    else measured.results
-                )
-                kind = (
-                    " · sweep"
-                    if run.sweep
-                    else " · timeline"
-                    if run.timeline
-                    else " · races"
-                    if run.race
-                    else ""
-                )
-                advance(
-                    f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}"
-                )
-                options = {
-                    **run.variant.options,
-                    **run.params,
-                    **({"timeline": True} if run.timeline else {}),
-                }
+            took = perform(order, measured, advance, warmup, observe)
+            spent, added = 0.0, 0
+            while undecided is not None and added < extra[0]:
+                demos = [d for d in undecided(measured) if spent + took.get(d, 0.0) <= extra[1]]
+                if not demos:
+                    break
+                added += 1
+                more = [(run, trials + added, trials + added) for run, trial, _ in order
+                        if trial == 1 and run.demo in demos and not (run.timeline or run.race)]  # fmt: skip
                 began = now()
-                [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
-                if observe is not None:
-                    observe(run, result, now() - began)
-                into.append(with_trial(result, trial, warmup))
-                if run.also_sweep:
-                    measured.sweeps.append(into[-1])
+                took.update(perform(more, measured, advance, False, observe))
+                spent += now() - began
         except KeyboardInterrupt as exc:
             raise SuiteInterrupted(measured, exc) from None
     return measured
+
+
+def perform(
+    order: Sequence[tuple[Run, int, int]],
+    measured: SuiteResults,
+    advance: Callable[[str], None],
+    warmup: bool,
+    observe: Callable[[Run, Result, float], None] | None,
+) -> dict[str, float]:
+    """Run `order`'s trials into `measured`; how long each demo's last round took (seconds)."""
+    took: dict[str, float] = {}
+    last: dict[str, int] = {}
+    for run, trial, times in order:
+        into = (
+            measured.noise if run.twin
+            else measured.timelines if run.timeline
+            else measured.sweeps if run.sweep
+            else measured.races if run.race
+            else measured.results
+        )  # fmt: skip
+        kind = (
+            " · A/A" if run.twin
+            else " · sweep" if run.sweep
+            else " · timeline" if run.timeline
+            else " · races" if run.race
+            else ""
+        )  # fmt: skip
+        advance(f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}")
+        options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
+        began = now()
+        if last.get(run.demo) != trial:  # a new round of this demo begins
+            last[run.demo], took[run.demo] = trial, 0.0
+        [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
+        took[run.demo] += now() - began
+        if observe is not None:
+            observe(run, result, now() - began)
+        into.append(with_trial(result, trial, warmup, run.twin))
+        if run.also_sweep:
+            measured.sweeps.append(into[-1])
+    return took
 
 
 def schedule(runs: Sequence[Run], trials: int) -> list[tuple[Run, int, int]]:
@@ -334,11 +378,12 @@ def schedule(runs: Sequence[Run], trials: int) -> list[tuple[Run, int, int]]:
     return order
 
 
-def with_trial(result: Result, trial: int, warmup: bool) -> Result:
-    """The same result, numbered as trial `trial` (and saying whether its row was warmed up)."""
+def with_trial(result: Result, trial: int, warmup: bool, twin: str = "") -> Result:
+    """The same result, numbered as trial `trial` (and saying whether its row was warmed up, and
+    which of the A/A pair it is)."""
     data = result.to_dict()
     data["trial"] = trial
-    data["timing"] = {**data["timing"], "warmup": warmup}
+    data["timing"] = {**data["timing"], "warmup": warmup, **({"twin": twin} if twin else {})}
     return Result.from_dict(data)
 
 
