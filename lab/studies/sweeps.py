@@ -152,6 +152,44 @@ HEADERS = ["variant", "workers", "median s", "min-max s", "ideal s", "speedup", 
            "memory per worker"]  # fmt: skip
 
 
+def bars(values: Sequence[float], spans: Sequence[tuple[float, float] | None]) -> list[list[float]]:
+    """matplotlib's `yerr` for points `values` with intervals `spans` (none: no bar)."""
+    return [
+        [max(0.0, v - s[0]) if s else 0.0 for v, s in zip(values, spans, strict=True)],
+        [max(0.0, s[1] - v) if s else 0.0 for v, s in zip(values, spans, strict=True)],
+    ]
+
+
+def draw(
+    variant: str,
+    i: int,
+    axes: tuple[Any, Any, Any],
+    *,
+    times: Mapping[tuple[str, int], float],
+    by_point: Mapping[tuple[str, int], list[Result]],
+    memory: Mapping[tuple[str, int], float | None],
+) -> None:
+    """One variant's three lines: time and speedup with each point's 95% interval, and memory."""
+    left, right, third = axes
+    markers, lines = "osD^v<>p", ["-", "--", ":", "-."]
+    points = sorted((w, t) for (v, w), t in times.items() if v == variant)
+    xs, ys = [w for w, _ in points], [t for _, t in points]
+    # Variants often coincide (waiting tasks scale the same in every model): shrinking
+    # markers and different dashes keep each one visible on top of the others.
+    style = {"marker": markers[i % len(markers)], "markersize": max(3.0, 10 - 2.5 * i),
+             "linestyle": lines[i % len(lines)], "label": variant, "linewidth": 1.8}  # fmt: skip
+    bar = {"capsize": 3, "elinewidth": 1}
+    spans = [stats.interval([r.elapsed_s for r in by_point[variant, w] if r.elapsed_s]) for w in xs]
+    left.errorbar(xs, ys, yerr=bars(ys, spans), **style, **bar)
+    if (variant, 1) in times:  # the speedup's interval: its trials paired with one worker's
+        ratios = [stats.Ratio.of(stats.paired(by_point[variant, 1], by_point[variant, w])) for w in xs]
+        speedups = [times[(variant, 1)] / t for t in ys]
+        intervals = [(q.low, q.high) if q else None for q in ratios]
+        right.errorbar(xs, speedups, yerr=bars(speedups, intervals), **style, **bar)
+    kept = [(w, m / 1e3) for w in xs if (m := memory.get((variant, w))) is not None and m > 0]
+    third.plot([w for w, _ in kept], [m for _, m in kept], **style)
+
+
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     """Draw time, speedup and memory per worker against workers, one line per variant; None, or
     why it was skipped."""
@@ -162,19 +200,11 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     variants = list(dict.fromkeys(v for v, _ in times))
     memory = {(r.variant, int(r.params["workers"])): per_worker_bytes(r) for r in results}
     fig, (left, right, third) = plt.subplots(1, 3, figsize=(12, 3.6), dpi=100)
-    markers, lines = "osD^v<>p", ["-", "--", ":", "-."]
+    by_point: dict[tuple[str, int], list[Result]] = {}
+    for r in results:
+        by_point.setdefault((r.variant, int(r.params["workers"])), []).append(r)
     for i, variant in enumerate(variants):
-        points = sorted((w, t) for (v, w), t in times.items() if v == variant)
-        xs, ys = [w for w, _ in points], [t for _, t in points]
-        # Variants often coincide (waiting tasks scale the same in every model): shrinking
-        # markers and different dashes keep each one visible on top of the others.
-        style = {"marker": markers[i % len(markers)], "markersize": max(3.0, 10 - 2.5 * i),
-                 "linestyle": lines[i % len(lines)], "label": variant, "linewidth": 1.8}  # fmt: skip
-        left.plot(xs, ys, **style)
-        if (variant, 1) in times:
-            right.plot(xs, [times[(variant, 1)] / t for t in ys], **style)
-        kept = [(w, m / 1e3) for w in xs if (m := memory.get((variant, w))) is not None and m > 0]
-        third.plot([w for w, _ in kept], [m for _, m in kept], **style)
+        draw(variant, i, (left, right, third), times=times, by_point=by_point, memory=memory)
     counts = sorted({w for _, w in times})
     ideals = {int(r.params["workers"]): r.ideal_s for r in results if r.ideal_s is not None}
     if ideals:
@@ -194,7 +224,7 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
         ax.set_xticks(counts, [str(c) for c in counts])
         ax.set_xlabel("workers")
         ax.grid(True, alpha=0.3)
-    left.set_ylabel("median time (s)")
+    left.set_ylabel("median time (s), 95% interval")
     if times and max(times.values()) > 50 * min(times.values()):
         left.set_yscale("log")  # from one request at a time to thousands in flight
     else:
