@@ -82,6 +82,13 @@ def each(request: pytest.FixtureRequest) -> Variant:
     return variant
 
 
+@pytest.fixture(params=[v for v in VARIANTS if "lock" not in v.values[0].options])
+def each_unlocked(request: pytest.FixtureRequest) -> Variant:
+    """Every variant but the lock kinds: for demos where nothing locks, the kind changes nothing."""
+    variant: Variant = request.param
+    return variant
+
+
 # Helpers the stdlib keeps for the life of the parent process, by design, and that end with it.
 LONG_LIVED = ("resource_tracker", "forkserver")
 

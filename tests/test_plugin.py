@@ -43,7 +43,8 @@ def test_listed_with_the_broken_ones_named() -> None:
 
 @pytest.mark.parametrize("demo", ["pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-get"])
 def test_every_demo_runs_in_the_plug_in(demo: str) -> None:
-    [row] = rows(lab("run", demo, "--models", NAME, "--json", "--timeout", "60"))
+    short = ("--sleep", "0.1") if demo == "pool-map" else ()  # its default is the article's 5 s wait
+    [row] = rows(lab("run", demo, "--models", NAME, "--json", "--timeout", "60", *short))
     assert row["model"] == NAME and row["error"] is None and row["outputs_ok"]
     if demo == "locked-counter":
         assert row["correct"]

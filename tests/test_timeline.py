@@ -91,13 +91,15 @@ def test_cpu_bound_threads_share_the_gil_processes_do_not(tmp_path: Path) -> Non
     raise AssertionError(f"(threads, processes) CPU shares per task, in three runs: {shares}")
 
 
-def test_every_variant_records_its_tasks(each: Variant) -> None:
-    r = each.run("racy-counter", workers=3, increments=20, timeline=True)
+def test_every_variant_records_its_tasks(each_unlocked: Variant) -> None:
+    r = each_unlocked.run("racy-counter", workers=3, increments=20, timeline=True)
     assert r.timeline is not None and len(r.timeline) == 3
     assert sorted(t["item"] for t in r.timeline) == [0, 1, 2] and {t["lane"] for t in r.timeline} == {0, 1, 2}
     assert all(0 <= t["start_s"] <= t["end_s"] for t in r.timeline)
-    assert all((t["cpu_s"] is None) == (each.model == "asyncio") for t in r.timeline)
-    assert lab.run("racy-counter", each.model, **each.options).timeline is None  # off unless asked
+    assert all((t["cpu_s"] is None) == (each_unlocked.model == "asyncio") for t in r.timeline)
+    assert (
+        lab.run("racy-counter", each_unlocked.model, **each_unlocked.options).timeline is None
+    )  # off unless asked
 
 
 def test_records_survive_the_json_round_trip() -> None:
