@@ -324,8 +324,8 @@ def frozen_heap() -> Iterator[None]:
     their objects, 40% more than a script importing just its library, and the started workers)
     is moved out of its way (`gc.freeze`, O(1)), and back after. Without this, 1,000 requests
     in flight took 1.14x a plain aiohttp script alone, the difference being the collections
-    that scan the lab's heap (with the collector off: 0.84x); with it, 1.0x
-    (benchmarks/alone.py)."""
+    that scan the lab's heap (with the collector off: 0.84x); with it, 0.99x
+    (benchmarks/alone.py, reports/overhead.md)."""
     gc.freeze()
     try:
         yield

@@ -1,0 +1,261 @@
+"""Hand-written equivalents of the lab's demos: what the article, Real Python and the libraries'
+own documentation teach, one function per (demo, model), each timing its map alone.
+
+Run as a script, one side runs once in this fresh process and prints its timed region's seconds:
+
+    python benchmarks/handwritten.py alone DEMO MODEL '{"tasks": 4, ...}' [SERVER_URL]
+    python benchmarks/handwritten.py lab   DEMO MODEL '{"tasks": 4, ...}' [SERVER_URL]
+
+`alone` imports only what its code needs (asyncio, concurrent.futures, multiprocessing,
+aiohttp, requests) and nothing of the lab: the body each response must have is written again
+here (an earlier version borrowed `lab.http.clients.body`, and paid the lab's import inside its
+clock, in every worker process). `lab` is
+`lab.run(DEMO, MODEL, **params)` and prints its `elapsed_s`. Each side times the same region the
+lab does: workers (a pool, a loop, a session) are made before the clock, connections are opened
+inside it. `benchmarks/alone.py` runs the two in alternation and compares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import multiprocessing
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+Params = dict[str, Any]
+
+
+# --- the work itself, written again here rather than imported from the lab -------------------
+
+
+def crunch(rounds: int) -> int:
+    """Pure-Python multiply-adds modulo a prime (the lab's `crunch_rounds`)."""
+    x = 1
+    for i in range(rounds):
+        x = (x * 31 + i) % 1_000_003
+    return x
+
+
+BLOCK = bytes(1 << 20)
+
+
+def digest(rounds: int) -> str:
+    """SHA-256 over `rounds` x 64 zero bytes in 1 MiB blocks (the lab's `digest_rounds`)."""
+    h, left, block = hashlib.sha256(), rounds * 64, memoryview(BLOCK)
+    while left > 0:
+        h.update(block[: min(left, len(block))])
+        left -= len(block)
+    return h.hexdigest()
+
+
+def kernel(p: Params) -> Callable[[int], object]:
+    """The cpu-bound task the parameters ask for."""
+    return digest if p.get("kernel") == "hashlib" else crunch
+
+
+def address(url: str, p: Params, i: int) -> str:
+    """Request i's URL on the lab's server."""
+    return f"{url}/{i}?latency={p['latency']:g}&size={p.get('size', 2000)}"
+
+
+def expected(i: int, size: int) -> bytes:
+    """The body the lab's server answers request i with: `"<i>|"` repeated, cut to `size`."""
+    unit = f"{i}|".encode()
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+# --- asyncio: gather with a Semaphore ---------------------------------------------------------
+
+
+def asyncio_pool_map(p: Params, url: str) -> float:
+    """`asyncio.gather` of `tasks` sleeps, `workers` at a time."""
+
+    async def main() -> float:
+        limit = asyncio.Semaphore(p["workers"])
+
+        async def one(i: int) -> int:
+            async with limit:
+                await asyncio.sleep(p["sleep"])
+                return i
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(p["tasks"])))
+        return time.perf_counter() - begin
+
+    return asyncio.run(main())
+
+
+def asyncio_cpu_bound(p: Params, url: str) -> float:
+    """Coroutines that compute: one after another on the loop."""
+    work = kernel(p)
+
+    async def main() -> float:
+        async def one() -> object:
+            return work(p["rounds"])
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(p["tasks"])))
+        return time.perf_counter() - begin
+
+    return asyncio.run(main())
+
+
+def asyncio_http_get(p: Params, url: str) -> float:
+    """One `aiohttp.ClientSession` (aiohttp's docs), `gather` with a `Semaphore` (Real Python)."""
+    import aiohttp  # noqa: PLC0415
+
+    async def main() -> float:
+        limit = asyncio.Semaphore(p["workers"])
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=p["workers"])) as session:
+
+            async def get(i: int) -> bool:
+                async with limit, session.get(address(url, p, i)) as r:
+                    return r.status == 200 and await r.read() == expected(i, p.get("size", 2000))
+
+            begin = time.perf_counter()
+            ok = await asyncio.gather(*(get(i) for i in range(p["requests"])))
+            elapsed = time.perf_counter() - begin
+        assert all(ok)
+        return elapsed
+
+    return asyncio.run(main())
+
+
+# --- threads: a ThreadPoolExecutor ------------------------------------------------------------
+
+
+def thread_map(p: Params, task: Callable[[int], object], items: range) -> float:
+    """`ThreadPoolExecutor(workers).map`, the pool started before the clock."""
+    with ThreadPoolExecutor(p["workers"]) as pool:
+        list(pool.map(lambda _: None, range(p["workers"])))  # every thread started
+        begin = time.perf_counter()
+        list(pool.map(task, items))
+        return time.perf_counter() - begin
+
+
+def threads_pool_map(p: Params, url: str) -> float:
+    """The article's threads: `time.sleep` in a pool."""
+    return thread_map(p, lambda _: time.sleep(p["sleep"]), range(p["tasks"]))
+
+
+def threads_cpu_bound(p: Params, url: str) -> float:
+    """Threads that compute (the GIL lets one run at a time, but for hashlib)."""
+    work = kernel(p)
+    return thread_map(p, lambda _: work(p["rounds"]), range(p["tasks"]))
+
+
+local = threading.local()
+
+
+def threads_http_get(p: Params, url: str) -> float:
+    """Real Python's threads: a `requests.Session` per thread (thread-local)."""
+    import requests  # noqa: PLC0415
+
+    size = p.get("size", 2000)
+
+    def get(i: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        r = local.session.get(address(url, p, i))
+        assert r.status_code == 200 and r.content == expected(i, size)
+
+    return thread_map(p, get, range(p["requests"]))
+
+
+# --- processes: a multiprocessing.Pool --------------------------------------------------------
+
+
+def sleep_for(seconds: float) -> None:
+    """pool-map's task in a worker process."""
+    time.sleep(seconds)
+
+
+def crunch_for(job: tuple[str, int]) -> object:
+    """cpu-bound's task in a worker process."""
+    kind, rounds = job
+    return digest(rounds) if kind == "hashlib" else crunch(rounds)
+
+
+session: Any = None
+
+
+def open_session() -> None:
+    """The pool's initializer: one `requests.Session` per process (Real Python)."""
+    global session
+    import requests  # noqa: PLC0415
+
+    session = requests.Session()
+
+
+def get_in_process(job: tuple[str, int]) -> bool:
+    """http-get's task in a worker process."""
+    url, i = job
+    r = session.get(url)
+    return bool(r.status_code == 200 and r.content == expected(i, len(r.content)))
+
+
+def process_map(p: Params, task: Callable[[Any], object], items: list[Any], init: Any = None) -> float:
+    """`multiprocessing.Pool(workers).map`, every process started before the clock."""
+    with multiprocessing.Pool(p["workers"], initializer=init) as pool:
+        pool.map(abs, range(p["workers"]))  # every process up
+        begin = time.perf_counter()
+        pool.map(task, items, chunksize=1)
+        return time.perf_counter() - begin
+
+
+def processes_pool_map(p: Params, url: str) -> float:
+    """The article's processes: `time.sleep` in a `multiprocessing.Pool`."""
+    return process_map(p, sleep_for, [p["sleep"]] * p["tasks"])
+
+
+def processes_cpu_bound(p: Params, url: str) -> float:
+    """Processes that compute, one per task."""
+    return process_map(p, crunch_for, [(p.get("kernel", "python"), p["rounds"])] * p["tasks"])
+
+
+def processes_http_get(p: Params, url: str) -> float:
+    """A `multiprocessing.Pool` whose initializer opens a session per process."""
+    items = [(address(url, p, i), i) for i in range(p["requests"])]
+    return process_map(p, get_in_process, items, init=open_session)
+
+
+SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
+    ("pool-map", "asyncio"): asyncio_pool_map,
+    ("pool-map", "threads"): threads_pool_map,
+    ("pool-map", "processes"): processes_pool_map,
+    ("cpu-bound", "asyncio"): asyncio_cpu_bound,
+    ("cpu-bound", "threads"): threads_cpu_bound,
+    ("cpu-bound", "processes"): processes_cpu_bound,
+    ("http-get", "asyncio"): asyncio_http_get,
+    ("http-get", "threads"): threads_http_get,
+    ("http-get", "processes"): processes_http_get,
+}
+
+
+def with_lab(demo: str, model: str, p: Params, url: str) -> float:
+    """`lab.run`'s timed region, on the same server."""
+    import lab  # noqa: PLC0415
+
+    r = lab.run(demo, model, **p, **({"server": url} if url else {}))
+    assert r.elapsed_s is not None and r.correct is not False and not r.error, r.error
+    return r.elapsed_s
+
+
+def main(argv: list[str]) -> int:
+    """`alone|lab DEMO MODEL PARAMS_JSON [URL]`: run one side once, print its seconds."""
+    side, demo, model, params = argv[:4]
+    url = argv[4] if len(argv) > 4 else ""
+    p = json.loads(params)
+    seconds = with_lab(demo, model, p, url) if side == "lab" else SIDES[demo, model](p, url)
+    print(f"{seconds:.6f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
