@@ -325,19 +325,24 @@ def test_the_quick_scale_measures_an_a_a_pair_in_the_rounds_of_its_demo() -> Non
     assert not plan_suite(SCALES["quick"], ["pool-map"], ["threads"])[0][-1].twin  # no such row: none
 
 
-def test_an_undecided_demo_runs_more_rounds_within_its_budget() -> None:
-    runs, _ = plan_suite(SCALES["smoke"], ["pool-map", "serial-counter"], ["threads"])
+def test_an_undecided_comparison_runs_more_rounds_within_its_budget() -> None:
+    runs, _ = plan_suite(SCALES["smoke"], ["pool-map", "serial-counter"], ["threads", "asyncio"])
     runs = [r for r in runs if not (r.timeline or r.race)]
     asked: list[int] = []
 
-    def undecided(measured: SuiteResults) -> list[str]:
-        asked.append(max(r.trial for r in measured.results if r.demo == "pool-map"))
-        return ["pool-map"]  # never decided: the rounds stop at the limit
+    def undecided(measured: SuiteResults) -> list[tuple[str, str, int]]:
+        asked.append(max(r.trial for r in measured.results))
+        return [("pool-map", "threads", 2), ("pool-map", "asyncio", 2)]  # never decided
 
     measured = run_suite(runs, 1, quiet=True, undecided=undecided, extra=(2, 60.0))
-    trials = sorted({r.trial for r in measured.results if r.demo == "pool-map"})
-    assert trials == [1, 2, 3] and asked == [1, 2]
-    assert [r.trial for r in measured.results if r.demo == "serial-counter"] == [1]  # decided: no more
+    again = sorted((r.variant, r.params["workers"], r.trial) for r in measured.results if r.trial > 1)
+    assert again == [
+        ("asyncio", 2, 2),
+        ("asyncio", 2, 3),
+        ("threads", 2, 2),
+        ("threads", 2, 3),
+    ]
+    assert asked == [1, 2]  # asked before each extra round, two at most
     none = run_suite(runs, 1, quiet=True, undecided=undecided, extra=(2, 0.0))  # no budget: no rounds
     assert {r.trial for r in none.results} == {1}
 

@@ -37,15 +37,16 @@ STARTUP_SHARE = 0.10  # a start-up dearer than the cheapest by this share of the
 class Answer:
     """One row: the job, what to use, the numbers behind it, and the section with the details.
 
-    `undecided` names the variants whose trials could not yet tell them from the fastest (nor
-    show them as good): more trials of `demo` may decide (`lab.studies.reporting`)."""
+    `contested`: where the trials could not yet tell a variant from the fastest (nor show it as
+    good), the fastest and those, each with its worker count: more trials of them may decide
+    (`lab.studies.reporting`)."""
 
     job: str
     use: str
     measured: str
     section: str  # a key of the report's sections: "time", "network", "counters", "mixed"
     demo: str = ""
-    undecided: tuple[str, ...] = ()
+    contested: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ class Decision:
     use: list[Timed]
     ratios: dict[str, tuple[Ratio | None, str]]
     undecided: tuple[str, ...]
+    best: str
+
+    def contested(self, workers: int) -> tuple[tuple[str, int], ...]:
+        """The comparisons to measure again: the fastest and each undecided variant, at `workers`."""
+        return tuple((v, workers) for v in (self.best, *self.undecided)) if self.undecided else ()
 
 
 def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
@@ -87,7 +93,7 @@ def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
     cheapest = min((t.startup for t in tied if t.startup is not None), default=0.0)
     use = [t for t in tied if (t.startup or 0.0) - cheapest <= STARTUP_SHARE * best.value]
     undecided = tuple(v for v, (_, verdict) in ratios.items() if verdict == "undecided")
-    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided)
+    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided, best.variant)
 
 
 def rank(variant: str) -> tuple[int, str]:
@@ -234,7 +240,7 @@ def waiting(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | N
         numbers + ideal + verdicts(decision, timed),
         "time",
         "pool-map",
-        decision.undecided,
+        decision.contested(workers),
     )
 
 
@@ -260,7 +266,7 @@ def in_flight(
             numbers + ideal + verdicts(decision, timed),
             "network",
             "http-get",
-            decision.undecided,
+            decision.contested(workers),
         )
     return None
 
@@ -296,7 +302,7 @@ def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT)
         numbers + (f"; as fast, but its caller blocked longer: {', '.join(tied)}" if tied else ""),
         "mixed",
         "mixed",
-        decision.undecided,
+        decision.contested(int(first.params["workers"])),
     )
 
 
@@ -339,7 +345,7 @@ def computing(
         numbers + verdicts(decision, timed),
         "time",
         job.split(" (", maxsplit=1)[0],
-        decision.undecided,
+        decision.contested(workers),
     )
 
 
@@ -464,8 +470,8 @@ def noise_text(doc: ResultsFile) -> str:
     )
     scale = SCALES.get(doc.run.scale or "")
     extra = (
-        f"; a verdict left undecided ran up to {scale.extra_rounds} more rounds of its demo, within "
-        f"{scale.extra_budget_s:g} s in all (it ran {trials_text(doc)} trials)"
+        f"; a verdict left undecided ran up to {scale.extra_rounds} more rounds of the variants it "
+        f"compares, within {scale.extra_budget_s:g} s in all (it ran {trials_text(doc)} trials)"
         if scale and scale.extra_rounds
         else ""
     )

@@ -28,7 +28,7 @@ from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atom
 from lab.runner import choose
 from lab.studies import across, pythons, races, sweeps, timelines
 from lab.studies.scales import SCALES
-from lab.studies.suite import SuiteInterrupted, SuiteResults, plan_suite, run_suite
+from lab.studies.suite import Contest, SuiteInterrupted, SuiteResults, plan_suite, run_suite
 
 
 class ReportInterrupted(KeyboardInterrupt):
@@ -99,15 +99,15 @@ def report(
                        tuple(measured.timelines), tuple(measured.races), tuple(measured.noise))  # fmt: skip
 
 
-def undecided_in(environment: dict[str, object], run: RunInfo) -> Callable[[SuiteResults], list[str]]:
-    """The demos whose answer rows the results so far leave undecided (`Answer.undecided`)."""
+def undecided_in(environment: dict[str, object], run: RunInfo) -> Callable[[SuiteResults], list[Contest]]:
+    """The comparisons the answer rows leave undecided so far (`Answer.contested`)."""
 
-    def demos(measured: SuiteResults) -> list[str]:
+    def contests(measured: SuiteResults) -> list[Contest]:
         doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
                           noise=tuple(measured.noise))  # fmt: skip
-        return list(dict.fromkeys(a.demo for a in answers(doc) if a.undecided and a.demo))
+        return [(a.demo, variant, workers) for a in answers(doc) for variant, workers in a.contested]
 
-    return demos
+    return contests
 
 
 def across_pythons(

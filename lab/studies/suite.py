@@ -171,7 +171,8 @@ def noise_runs(scale: Scale, runs: Sequence[Run]) -> list[Run]:
     for r in (r for r in runs if r.demo == demo and r.variant.model in MODELS):
         model = MODELS[r.variant.model]
         planned = not (r.sweep or r.timeline or r.race) and dict(r.params) == dict(params)
-        if planned and chooses(model) and r.variant.options == model.default_options():
+        default = all(value == model.option(name).choices[0] for name, value in r.variant.options.items())
+        if planned and chooses(model) and default:
             return [replace(r, twin="a"), replace(r, twin="b")]
     return []
 
@@ -276,6 +277,9 @@ class SuiteResults:
     noise: list[Result] = field(default_factory=list)  # the A/A pair's trials
 
 
+Contest = tuple[str, str, int]  # a comparison to measure again: (demo, variant as results name it, workers)
+
+
 def run_suite(
     runs: Sequence[Run],
     trials: int,
@@ -283,7 +287,7 @@ def run_suite(
     warmup: bool = False,
     *,
     observe: Callable[[Run, Result, float], None] | None = None,
-    undecided: Callable[[SuiteResults], Sequence[str]] | None = None,
+    undecided: Callable[[SuiteResults], Sequence[Contest]] | None = None,
     extra: tuple[int, float] = (0, 0.0),
 ) -> SuiteResults:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), in the order
@@ -291,11 +295,12 @@ def run_suite(
     trial and how long it took whole, start-up and bookkeeping included
     (`benchmarks/report_time.py`).
 
-    `undecided(results)`, if given, names the demos whose verdicts the trials so far leave
-    undecided: each then runs more rounds, all its table and sweep runs side by side as before,
-    up to `extra` = (rounds, seconds in all: `Scale.extra_rounds`, `.extra_budget_s`), asking
-    again after each round; a round starts only while the time spent on extra rounds so far and
-    the demo's last round fit the budget."""
+    `undecided(results)`, if given, names the comparisons the trials so far leave undecided
+    (`Contest`s: the fastest and the variants not yet told from it): their runs then run more
+    rounds, side by side as before, up to `extra` = (rounds, seconds in all:
+    `Scale.extra_rounds`, `.extra_budget_s`), asking again after each round; a round starts
+    only while the time spent on extra rounds so far and the round's own (its runs' last
+    trials) fit the budget."""
     trials = check_int("trials", trials, 1)
     measured = SuiteResults()
     order = schedule(runs, trials)
@@ -304,14 +309,16 @@ def run_suite(
             took = perform(order, measured, advance, warmup, observe)
             spent, added = 0.0, 0
             while undecided is not None and added < extra[0]:
-                demos = [d for d in undecided(measured) if spent + took.get(d, 0.0) <= extra[1]]
-                if not demos:
+                wanted = set(undecided(measured))
+                again = [run for run, trial, _ in order
+                         if trial == 1 and not (run.timeline or run.race or run.twin) and id(run) in took
+                         and (run.demo, took[id(run)][0], run.params.get("workers")) in wanted]  # fmt: skip
+                if not again or spent + sum(took[id(run)][1] for run in again) > extra[1]:
                     break
                 added += 1
-                more = [(run, trials + added, trials + added) for run, trial, _ in order
-                        if trial == 1 and run.demo in demos and not (run.timeline or run.race)]  # fmt: skip
                 began = now()
-                took.update(perform(more, measured, advance, False, observe))
+                took.update(perform([(run, trials + added, trials + added) for run in again],
+                                    measured, advance, False, observe))  # fmt: skip
                 spent += now() - began
         except KeyboardInterrupt as exc:
             raise SuiteInterrupted(measured, exc) from None
@@ -324,10 +331,10 @@ def perform(
     advance: Callable[[str], None],
     warmup: bool,
     observe: Callable[[Run, Result, float], None] | None,
-) -> dict[str, float]:
-    """Run `order`'s trials into `measured`; how long each demo's last round took (seconds)."""
-    took: dict[str, float] = {}
-    last: dict[str, int] = {}
+) -> dict[int, tuple[str, float]]:
+    """Run `order`'s trials into `measured`; for each run (by `id`), the variant its results
+    name and how long its last trial took (seconds)."""
+    took: dict[int, tuple[str, float]] = {}
     for run, trial, times in order:
         into = (
             measured.noise if run.twin
@@ -346,10 +353,8 @@ def perform(
         advance(f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}")
         options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
         began = now()
-        if last.get(run.demo) != trial:  # a new round of this demo begins
-            last[run.demo], took[run.demo] = trial, 0.0
         [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
-        took[run.demo] += now() - began
+        took[id(run)] = (result.variant, now() - began)
         if observe is not None:
             observe(run, result, now() - began)
         into.append(with_trial(result, trial, warmup, run.twin))
