@@ -1,13 +1,14 @@
 """Where a report's time goes: the quick report's runs, timed one by one, by section and demo.
 
-    python benchmarks/report_time.py [--scale quick] [--trials 3] [--out FILE]
+    python benchmarks/report_time.py [--scale quick] [--trials 3] [--models M ...] [--out FILE]
 
-Runs what `lab report` runs, in its order (`lab.studies.suite.plan_suite` and `schedule`), and
-times each trial whole with `time.perf_counter` (the run's start-up and shutdown included, which
-the report's own `elapsed` leaves out), then the lock costs, the HTTP server's ceiling and the
-publishing (charts, JSON, markdown, into a temporary folder). It prints a markdown table: each
-section's seconds, and within it each demo's, with the share of the work that was the timed
-region, the start-up, or neither (the lab's own bookkeeping between runs).
+Runs what `lab report` runs (`lab.studies.reporting.report`, extra rounds included) and times
+each trial whole with `time.perf_counter` (the run's start-up and shutdown included, which the
+report's own `elapsed` leaves out), the rest of `report` (planning, the lock costs, the HTTP
+server's ceiling), and the publishing (charts, JSON, markdown, into a temporary folder). It
+prints a markdown table: each section's seconds, and within it each demo's, with the share of
+the work that was the timed region, the start-up, or neither (the lab's own bookkeeping between
+runs).
 """
 
 from __future__ import annotations
@@ -34,29 +35,18 @@ def section(run: Run) -> str:
 
 
 def main() -> None:
-    from lab.http import ceiling  # noqa: PLC0415
-    from lab.http.server import KEEPER  # noqa: PLC0415
-    from lab.measure import locks  # noqa: PLC0415
-    from lab.measure.environment import collect  # noqa: PLC0415
-    from lab.models import MODELS  # noqa: PLC0415
-    from lab.results import ResultsFile, RunInfo  # noqa: PLC0415
-    from lab.studies.reporting import publish  # noqa: PLC0415
+    from lab.studies.reporting import publish, report  # noqa: PLC0415
     from lab.studies.scales import SCALES  # noqa: PLC0415
-    from lab.studies.suite import plan_suite, run_suite  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", default="quick", choices=sorted(SCALES))
     parser.add_argument("--trials", type=int, default=None)
+    parser.add_argument("--models", nargs="+", default=None, help="only these models (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args()
-    scale = SCALES[args.scale]
-    trials = args.trials or scale.trials
-    began = time.perf_counter()
-    runs, _ = plan_suite(scale)
     wall: dict[tuple[str, str], float] = collections.defaultdict(float)
     timed: dict[tuple[str, str], float] = collections.defaultdict(float)
     started: dict[tuple[str, str], float] = collections.defaultdict(float)
-
     count = [0]
 
     def observe(run: Run, result: Result, seconds: float) -> None:
@@ -66,25 +56,19 @@ def main() -> None:
         timed[key] += result.elapsed_s or 0.0
         started[key] += result.startup_s or 0.0
 
-    with KEEPER.keep():
-        measured = run_suite(runs, trials, quiet=True, observe=observe)
-        clock = time.perf_counter()
-        ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
-        locks.measure(ran)
-        wall[("lock costs", "")] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        ceiling.measure()
-        wall[("server ceiling", "")] = time.perf_counter() - clock
-    doc = ResultsFile(tuple(measured.results), collect(), RunInfo(scale=scale.name, trials=trials),
-                      tuple(measured.sweeps), tuple(measured.timelines), tuple(measured.races))  # fmt: skip
+    began = time.perf_counter()
+    doc = report(args.scale, trials=args.trials, models=args.models, observe=observe)
+    # What `report` does besides the trials: planning, the lock costs, the server's ceiling.
+    wall[("lock costs, server ceiling, planning", "")] = time.perf_counter() - began - sum(wall.values())
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         publish(doc, Path(folder))
     wall[("publishing", "")] = time.perf_counter() - clock
     total = time.perf_counter() - began
+    models = f" --models {' '.join(args.models)}" if args.models else ""
     header = (
-        f"`python benchmarks/report_time.py --scale {scale.name}`: {total:.1f} s in all, "
-        f"{count[0]} trials ({trials} a row), each timed whole."
+        f"`python benchmarks/report_time.py --scale {args.scale}{models}`: {total:.1f} s in all, "
+        f"{count[0]} trials ({doc.run.trials} a row, extra rounds included), each timed whole."
     )
     text = table(header, wall, timed, started)
     print(text)

@@ -101,6 +101,11 @@ class Result:
         return self.demo if kernel == "python" else f"{self.demo} ({kernel})"
 
     @property
+    def shape(self) -> str:
+        """The parameters it ran with, as one comparable string: which row of its demo it is."""
+        return repr(sorted(self.params.items()))
+
+    @property
     def lost(self) -> int | None:
         """Lost updates: expected minus observed (counter demos only)."""
         if self.expected is None or self.observed is None:

@@ -307,9 +307,9 @@ def test_a_demos_trials_run_in_rounds_so_that_a_drift_falls_on_every_variant() -
         id(run) for run in runs for _ in range(1 if run.timeline else run.race or 3)
     )  # every run, as many times as it asks
     races = [trial for run, trial, of in order if run.race]
-    assert races[:20] == list(range(1, 21)) and {of for run, _, of in order if run.race} == {
-        20
-    }  # back to back
+    count = SCALES["quick"].races.trials  # type: ignore[union-attr]
+    assert races[:count] == list(range(1, count + 1))  # back to back
+    assert {of for run, _, of in order if run.race} == {count}
 
 
 def test_the_quick_scale_measures_an_a_a_pair_in_the_rounds_of_its_demo() -> None:
@@ -330,9 +330,13 @@ def test_an_undecided_comparison_runs_more_rounds_within_its_budget() -> None:
     runs = [r for r in runs if not (r.timeline or r.race)]
     asked: list[int] = []
 
-    def undecided(measured: SuiteResults) -> list[tuple[str, str, int]]:
+    def undecided(measured: SuiteResults) -> list[tuple[str, str, str]]:
         asked.append(max(r.trial for r in measured.results))
-        return [("pool-map", "threads", 2), ("pool-map", "asyncio", 2)]  # never decided
+        rows = [
+            r for r in measured.results
+            if r.demo == "pool-map" and r.params["workers"] == 2 and r.variant in ("threads", "asyncio")
+        ]  # fmt: skip
+        return [("pool-map", r.variant, r.shape) for r in rows]  # never decided
 
     measured = run_suite(runs, 1, quiet=True, undecided=undecided, extra=(2, 60.0))
     again = sorted((r.variant, r.params["workers"], r.trial) for r in measured.results if r.trial > 1)
@@ -357,4 +361,4 @@ def test_the_noise_floor_travels_in_the_file_and_shows_in_the_environment() -> N
     )
     again = ResultsFile.from_json(replace(doc, noise=noise).to_json())
     assert again.noise == noise
-    assert "A/A pair (" in render(again) and "a floor of 1.0" in render(again)
+    assert "A/A pair (" in render(again) and "a gap of 1.0" in render(again) and "holds 1" in render(again)

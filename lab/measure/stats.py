@@ -5,10 +5,10 @@ How the lab decides "A is faster than B" (pyperf's and hyperfine's way, on paire
 i of every variant of a demo runs in round i, side by side, so a ratio is taken per round, where
 a machine's drift slows both sides alike. A `Ratio` is the geometric mean of the paired ratios
 with a 95% Student-t interval on their logarithms. B is slower than A only when the whole
-interval of B/A lies above a minimum effect (`MIN_EFFECT`, or the run's own noise floor when
-larger: the interval of an A/A pair, one variant run twice a round); an interval that lies
+interval of B/A lies above a minimum effect (`MIN_EFFECT`); an interval that lies
 within the minimum effect is a tie, and one that straddles its edge is undecided (more trials
-may decide it).
+may decide it). An A/A pair (one variant run twice a round) checks the method: its interval
+should hold 1.
 """
 
 from __future__ import annotations
@@ -108,8 +108,9 @@ class Ratio:
 
     @property
     def floor(self) -> float:
-        """As a noise floor (an A/A pair): the largest ratio the interval allows either way."""
-        return max(self.high, 1 / self.low)
+        """For an A/A pair (one variant twice a round): the gap its geometric mean shows either
+        way, what a run's place in its round alone did to a ratio in this run."""
+        return max(self.mean, 1 / self.mean)
 
     def text(self, unit: str = "x") -> str:
         """`1.93x (1.85-2.01)`: the geometric mean and its interval."""

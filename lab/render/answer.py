@@ -3,8 +3,8 @@ behind it, every figure read from the run's records (each model in its default v
 report across Pythons, each interpreter's rows apart).
 
 The rule, one for every timed row (`decide`): the fastest median, and every variant that the
-paired trials do not show to be slower than it (`lab.measure.stats.Ratio.verdict`, at the run's
-minimum effect: 5%, or its measured noise floor when larger) tie with it; among those, a variant
+paired trials do not show to be slower than it (`lab.measure.stats.Ratio.verdict`, at the
+minimum effect: 5%) tie with it; among those, a variant
 whose start-up costs more than the cheapest's by over a tenth of the best time drops out, and the
 rest are named in the models' own order. Computing rows compare the times at the most workers,
 and show each speedup over one worker with its interval and the cores it used (CPU time over
@@ -38,15 +38,15 @@ class Answer:
     """One row: the job, what to use, the numbers behind it, and the section with the details.
 
     `contested`: where the trials could not yet tell a variant from the fastest (nor show it as
-    good), the fastest and those, each with its worker count: more trials of them may decide
-    (`lab.studies.reporting`)."""
+    good), the fastest and those, each with the parameters of its row (`Result.shape`): more
+    trials of them may decide (`lab.studies.reporting`)."""
 
     job: str
     use: str
     measured: str
     section: str  # a key of the report's sections: "time", "network", "counters", "mixed"
     demo: str = ""
-    contested: tuple[tuple[str, int], ...] = ()
+    contested: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,16 @@ class Decision:
     use: list[Timed]
     ratios: dict[str, tuple[Ratio | None, str]]
     undecided: tuple[str, ...]
-    best: str
+    best: Timed
+    timed: Sequence[Timed]
 
-    def contested(self, workers: int) -> tuple[tuple[str, int], ...]:
-        """The comparisons to measure again: the fastest and each undecided variant, at `workers`."""
-        return tuple((v, workers) for v in (self.best, *self.undecided)) if self.undecided else ()
+    @property
+    def contested(self) -> tuple[tuple[str, str], ...]:
+        """The rows to measure again: the fastest and each undecided variant, with their shapes."""
+        if not self.undecided:
+            return ()
+        rows = [self.best, *(t for t in self.timed if t.variant in self.undecided)]
+        return tuple((t.variant, t.trials[0].shape) for t in rows)
 
 
 def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
@@ -93,7 +98,7 @@ def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
     cheapest = min((t.startup for t in tied if t.startup is not None), default=0.0)
     use = [t for t in tied if (t.startup or 0.0) - cheapest <= STARTUP_SHARE * best.value]
     undecided = tuple(v for v, (_, verdict) in ratios.items() if verdict == "undecided")
-    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided, best.variant)
+    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided, best, timed)
 
 
 def rank(variant: str) -> tuple[int, str]:
@@ -102,14 +107,9 @@ def rank(variant: str) -> tuple[int, str]:
     return (model.rank if model else 1000, variant)
 
 
-def effect_of(doc: ResultsFile) -> float:
-    """The run's minimum effect: 5%, or its A/A pair's noise floor when that is larger."""
-    floor = noise_floor(doc)
-    return max(MIN_EFFECT, floor.floor) if floor else MIN_EFFECT
-
-
 def noise_floor(doc: ResultsFile) -> Ratio | None:
-    """The A/A pair's ratio: the same variant, twice a round (`ResultsFile.noise`)."""
+    """The A/A pair's ratio: the same variant, twice a round (`ResultsFile.noise`); its interval
+    is the scatter of a ratio between two runs that differ in nothing but their place."""
     first = [r for r in doc.noise if r.timing.get("twin") == "a"]
     second = [r for r in doc.noise if r.timing.get("twin") == "b"]
     return Ratio.of(stats.paired(first, second))
@@ -240,7 +240,7 @@ def waiting(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | N
         numbers + ideal + verdicts(decision, timed),
         "time",
         "pool-map",
-        decision.contested(workers),
+        decision.contested,
     )
 
 
@@ -266,7 +266,7 @@ def in_flight(
             numbers + ideal + verdicts(decision, timed),
             "network",
             "http-get",
-            decision.contested(workers),
+            decision.contested,
         )
     return None
 
@@ -302,7 +302,7 @@ def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT)
         numbers + (f"; as fast, but its caller blocked longer: {', '.join(tied)}" if tied else ""),
         "mixed",
         "mixed",
-        decision.contested(int(first.params["workers"])),
+        decision.contested,
     )
 
 
@@ -345,7 +345,7 @@ def computing(
         numbers + verdicts(decision, timed),
         "time",
         job.split(" (", maxsplit=1)[0],
-        decision.contested(workers),
+        decision.contested,
     )
 
 
@@ -420,8 +420,7 @@ ROWS: tuple[Callable[[ResultsFile, float], Answer | None], ...] = (
 
 def answers(doc: ResultsFile) -> list[Answer]:
     """The rows the run has the records for (a job it did not run has no row)."""
-    effect = effect_of(doc)
-    return [a for a in (row(doc, effect) for row in ROWS) if a is not None]
+    return [a for a in (row(doc, MIN_EFFECT) for row in ROWS) if a is not None]
 
 
 def measured_on(doc: ResultsFile) -> str:
@@ -444,7 +443,7 @@ def answer_section(doc: ResultsFile, anchors: Mapping[str, str]) -> str:
     return (
         f"Measured on {measured_on(doc)}, {env.get('cpu_count', '?')} CPUs: each model in its default "
         f"variant, medians over {trials_text(doc)} trials. *Use* names the fastest and every model "
-        f"whose paired trials do not show it {effect_of(doc) - 1:.0%} or more slower (95% intervals; "
+        f"whose paired trials do not show it {MIN_EFFECT - 1:.0%} or more slower (95% intervals; "
         f"[how the lab decides]({anchors.get('decides', '#how-the-lab-decides')})), but one whose "
         f"start-up costs more than a tenth of the best time over the cheapest's.\n\n"
         + table(rows, ["job", "use", "measured", "see"])
@@ -462,9 +461,21 @@ def noise_text(doc: ResultsFile) -> str:
     """The environment's row on how the run decided: its A/A pair, minimum effect, extra trials."""
     floor = noise_floor(doc)
     twin = next(iter(doc.noise), None)
+    # The pair's interval should hold 1: where it does not, a run's place in its round (what ran
+    # just before it) moves its time, and every comparison made in rounds is suspect.
+    biased = floor is not None and floor.n > 1 and (floor.low > 1 or floor.high < 1)
+    bias = (
+        "; its interval leaves out 1: a run's place in its round moves its time, and verdicts near "
+        "the edge are suspect"
+        if biased
+        else "; its interval holds 1, as it should"
+        if floor is not None and floor.n > 1
+        else ""
+    )
     aa = (
         f"A/A pair ({twin.variant}, {twin.job}, {describe_params(twin)}, twice a round): "
-        f"{floor.text()} over {floor.n} rounds, a floor of {floor.floor:.3f}"
+        f"{floor.text()} over {floor.n} rounds, a gap of {floor.floor:.3f} between two runs of one "
+        f"variant{bias}"
         if floor and twin
         else "no A/A pair measured"
     )
@@ -476,8 +487,9 @@ def noise_text(doc: ResultsFile) -> str:
         else ""
     )
     return (
-        f"{aa}. Two variants tie unless every ratio in the 95% interval of their paired trials "
-        f"exceeds {effect_of(doc):.3f} (5%, or the floor when larger){extra}."
+        f"{aa}. A variant is slower than the fastest only where the whole 95% interval of its "
+        f"paired trials' ratio lies above {MIN_EFFECT:.2f} (the minimum effect, as pyperf's), tied "
+        f"where it lies within that either way, undecided otherwise{extra}."
     )
 
 

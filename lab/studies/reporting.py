@@ -28,7 +28,7 @@ from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atom
 from lab.runner import choose
 from lab.studies import across, pythons, races, sweeps, timelines
 from lab.studies.scales import SCALES
-from lab.studies.suite import Contest, SuiteInterrupted, SuiteResults, plan_suite, run_suite
+from lab.studies.suite import Contest, Run, SuiteInterrupted, SuiteResults, plan_suite, run_suite
 
 
 class ReportInterrupted(KeyboardInterrupt):
@@ -64,6 +64,7 @@ def report(
     warmup: bool = False,
     quiet: bool = True,
     argv: Sequence[str] | None = None,
+    observe: Callable[[Run, Result, float], None] | None = None,
 ) -> ResultsFile:
     """Run every demo in every variant of `models` (default: all installed) at `scale`, with the
     scale's sweeps, timelines and race statistics, each lock's cost and the HTTP server's ceiling.
@@ -71,7 +72,7 @@ def report(
     With `python` (paths, `python3.12` or `3.13`), the same report runs in each of those
     interpreters and the results merge into one file, the interpreter as a dimension. Everything
     is checked before anything runs (LabError). Ctrl-C raises `ReportInterrupted` carrying the
-    results measured so far, marked partial."""
+    results measured so far, marked partial. `observe` hears of each trial (`run_suite`)."""
     chosen = SCALES[choose("scale", scale, SCALES)]
     trials = chosen.trials if trials is None else check_int("trials", trials, 1)
     runs, skipped = plan_suite(chosen, demos, models)
@@ -83,7 +84,8 @@ def report(
                   stem=f"lab-report-{chosen.name}-{stamp(environment)}")  # fmt: skip
     with KEEPER.keep():  # the runs and the server's ceiling measure one server, started once
         try:
-            measured = run_suite(runs, trials, quiet, warmup, undecided=undecided_in(environment, run),
+            measured = run_suite(runs, trials, quiet, warmup, observe=observe,
+                                 undecided=undecided_in(environment, run),
                                  extra=(chosen.extra_rounds, chosen.extra_budget_s))  # fmt: skip
         except SuiteInterrupted as stop:
             got = stop.measured
@@ -105,7 +107,7 @@ def undecided_in(environment: dict[str, object], run: RunInfo) -> Callable[[Suit
     def contests(measured: SuiteResults) -> list[Contest]:
         doc = ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
                           noise=tuple(measured.noise))  # fmt: skip
-        return [(a.demo, variant, workers) for a in answers(doc) for variant, workers in a.contested]
+        return [(a.demo, variant, shape) for a in answers(doc) for variant, shape in a.contested]
 
     return contests
 

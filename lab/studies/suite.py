@@ -277,7 +277,8 @@ class SuiteResults:
     noise: list[Result] = field(default_factory=list)  # the A/A pair's trials
 
 
-Contest = tuple[str, str, int]  # a comparison to measure again: (demo, variant as results name it, workers)
+# A row to measure again: (demo, variant as results name it, the row's parameters: `Result.shape`).
+Contest = tuple[str, str, str]
 
 
 def run_suite(
@@ -312,8 +313,8 @@ def run_suite(
                 wanted = set(undecided(measured))
                 again = [run for run, trial, _ in order
                          if trial == 1 and not (run.timeline or run.race or run.twin) and id(run) in took
-                         and (run.demo, took[id(run)][0], run.params.get("workers")) in wanted]  # fmt: skip
-                if not again or spent + sum(took[id(run)][1] for run in again) > extra[1]:
+                         and (run.demo, *took[id(run)][:2]) in wanted]  # fmt: skip
+                if not again or spent + sum(took[id(run)][2] for run in again) > extra[1]:
                     break
                 added += 1
                 began = now()
@@ -331,10 +332,10 @@ def perform(
     advance: Callable[[str], None],
     warmup: bool,
     observe: Callable[[Run, Result, float], None] | None,
-) -> dict[int, tuple[str, float]]:
-    """Run `order`'s trials into `measured`; for each run (by `id`), the variant its results
-    name and how long its last trial took (seconds)."""
-    took: dict[int, tuple[str, float]] = {}
+) -> dict[int, tuple[str, str, float]]:
+    """Run `order`'s trials into `measured`; for each run (by `id`), the variant and shape its
+    results name (`Result.shape`) and how long its last trial took (seconds)."""
+    took: dict[int, tuple[str, str, float]] = {}
     for run, trial, times in order:
         into = (
             measured.noise if run.twin
@@ -354,7 +355,7 @@ def perform(
         options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
         began = now()
         [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
-        took[id(run)] = (result.variant, now() - began)
+        took[id(run)] = (result.variant, result.shape, now() - began)
         if observe is not None:
             observe(run, result, now() - began)
         into.append(with_trial(result, trial, warmup, run.twin))
