@@ -70,7 +70,7 @@ def test_paired_ratios_decide_only_where_their_interval_does() -> None:
     assert same is not None and same.verdict() == "tie"
     straddling = Ratio.of([(1.02, 1.0), (1.10, 1.0), (1.05, 1.0)])
     assert straddling is not None and straddling.verdict() == "undecided"
-    assert straddling.verdict(effect=1.2) == "tie"  # a larger noise floor makes it a tie
+    assert straddling.verdict(effect=1.2) == "tie"  # a larger minimum effect makes it a tie
     one = Ratio.of([(2.0, 1.0)])
     assert one is not None and one.verdict() == "undecided" and one.text() == "2.00x"
 
@@ -89,6 +89,22 @@ def test_use_is_every_model_the_trials_cannot_tell_from_the_fastest() -> None:
     # As fast, but its start-up costs more than a tenth of the best time over the cheapest's.
     assert [t.variant for t in decide([fast, tied, dear]).use] == ["asyncio", "threads"]
     assert use(decide([fast, tied]).use, [fast, tied]) == "any"
+
+
+def test_more_trials_go_only_where_the_verdict_would_change_the_answer() -> None:
+    doc = ResultsFile.load(COMMITTED / "lab-report-quick-2026-12-01-084637.json")
+    base = {r.model: r for r in doc.results if r.job == "pool-map" and r.params["workers"] == 5}
+    fast = Timed("threads", trials(base["threads"], [0.050, 0.052, 0.051]), 0.001, None)
+    unsure = [0.050, 0.056, 0.0515]  # 1.04x (0.93-1.17): undecided
+    cheap = Timed("asyncio", trials(base["asyncio"], unsure), 0.001, None)
+    dear = Timed("processes+fork", trials(base["processes"], unsure), 0.040, None)
+    assert decide([fast, cheap]).undecided == ("asyncio",)
+    assert decide([fast, cheap]).contested == (
+        ("threads", fast.trials[0].shape),
+        ("asyncio", cheap.trials[0].shape),
+    )  # a tie keeps asyncio in the answer, "slower" drops it: worth more rounds
+    # Processes' start-up leaves them out, tied or not: their verdict decides nothing.
+    assert decide([fast, dear]).undecided == ("processes+fork",) and decide([fast, dear]).contested == ()
 
 
 def test_every_speedup_in_the_answer_has_its_interval_and_the_cores_it_used() -> None:

@@ -68,37 +68,53 @@ class Timed:
 @dataclass(frozen=True)
 class Decision:
     """What `decide` found: the variants to use, in order, each other one's ratio to the fastest
-    and its verdict, and the ones still undecided."""
+    and its verdict, the ones still undecided, and of those the ones whose verdict would change
+    the variants to use (`deciding`)."""
 
     use: list[Timed]
     ratios: dict[str, tuple[Ratio | None, str]]
     undecided: tuple[str, ...]
     best: Timed
     timed: Sequence[Timed]
+    deciding: tuple[str, ...] = ()
 
     @property
     def contested(self) -> tuple[tuple[str, str], ...]:
-        """The rows to measure again: the fastest and each undecided variant, with their shapes."""
-        if not self.undecided:
+        """The rows to measure again: the fastest and each undecided variant whose verdict would
+        change the answer, with their shapes (`Result.shape`)."""
+        if not self.deciding:
             return ()
-        rows = [self.best, *(t for t in self.timed if t.variant in self.undecided)]
+        rows = [self.best, *(t for t in self.timed if t.variant in self.deciding)]
         return tuple((t.variant, t.trials[0].shape) for t in rows)
 
 
 def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
-    """The fastest, the variants its paired trials tie with, and of those the ones whose
-    start-up does not cost more than a tenth of the best time over the cheapest's (`STARTUP_SHARE`)."""
+    """The fastest, the variants its paired trials do not show slower (a tie, or undecided), and
+    of those the ones whose start-up does not cost more than a tenth of the best time over the
+    cheapest's (`STARTUP_SHARE`)."""
     best = min(timed, key=lambda t: t.value)
     ratios: dict[str, tuple[Ratio | None, str]] = {}
     for t in timed:
         if t is not best:
             ratio = Ratio.of(stats.paired(t.trials, best.trials))
             ratios[t.variant] = (ratio, ratio.verdict(effect) if ratio else "undecided")
-    tied = [t for t in timed if t is best or ratios[t.variant][1] != "slower"]
+    slower = {v for v, (_, verdict) in ratios.items() if verdict == "slower"}
+    use = chosen(timed, best, slower)
+    undecided = tuple(v for v, (_, verdict) in ratios.items() if verdict == "undecided")
+    # More trials are worth their time only where the verdict matters: a variant that its
+    # start-up leaves out whether it ties or not (processes beside threads on hashlib) does not.
+    deciding = tuple(v for v in undecided if chosen(timed, best, slower | {v}) != use)
+    return Decision(use, ratios, undecided, best, timed, deciding)
+
+
+def chosen(timed: Sequence[Timed], best: Timed, slower: set[str]) -> list[Timed]:
+    """The variants to use, in the models' order, when those in `slower` are shown slower than
+    `best`: the others, but one whose start-up costs more than `STARTUP_SHARE` of the best time
+    over the cheapest's."""
+    tied = [t for t in timed if t is best or t.variant not in slower]
     cheapest = min((t.startup for t in tied if t.startup is not None), default=0.0)
     use = [t for t in tied if (t.startup or 0.0) - cheapest <= STARTUP_SHARE * best.value]
-    undecided = tuple(v for v, (_, verdict) in ratios.items() if verdict == "undecided")
-    return Decision(sorted(use, key=lambda t: rank(t.variant)), ratios, undecided, best, timed)
+    return sorted(use, key=lambda t: rank(t.variant))
 
 
 def rank(variant: str) -> tuple[int, str]:
