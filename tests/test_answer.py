@@ -43,12 +43,12 @@ def test_a_report_opens_with_the_answer(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_the_answer_follows_the_numbers_not_a_script() -> None:
     # The committed article-scale report (3.11, before hashlib was measured): pool-map at 5 x
-    # sleep(5) is a tie but for dask, whose cluster costs more than a tenth of 5 s to start;
-    # processes computed in parallel.
+    # sleep(5) is a tie, dask's cluster included (it started in 0.91 s and 0.49 s: not over a
+    # tenth of 5 s in every trial); processes computed in parallel.
     doc = ResultsFile.load(COMMITTED / "lab-report-article-2026-11-25-142927.json")
     found = {a.job.split(" (")[0]: a for a in answers(doc)}
-    assert found["a few waits at once"].use == "asyncio, threads or processes"
-    assert "dask+local: tied, but dearer start-up" in found["a few waits at once"].measured
+    assert found["a few waits at once"].use == "any"
+    assert "dearer start-up" not in found["a few waits at once"].measured
     assert found["pure-Python CPU work"].use.startswith("processes")
     assert "CPU work in C that lets go of the GIL" not in found  # not measured there: no row
     assert found["shared state"].use == "a lock, in every model"
@@ -78,10 +78,10 @@ def test_paired_ratios_decide_only_where_their_interval_does() -> None:
 def test_use_is_every_model_the_trials_cannot_tell_from_the_fastest() -> None:
     doc = ResultsFile.load(COMMITTED / "lab-report-quick-2026-12-01-084637.json")
     base = {r.model: r for r in doc.results if r.job == "pool-map" and r.params["workers"] == 5}
-    fast = Timed("asyncio", trials(base["asyncio"], [0.050, 0.052, 0.051]), 0.001, None)
-    tied = Timed("threads", trials(base["threads"], [0.0505, 0.0521, 0.0512]), 0.0005, None)
-    slow = Timed("processes+fork", trials(base["processes"], [0.060, 0.063, 0.061]), 0.001, None)
-    dear = Timed("processes+fork", trials(base["processes"], [0.050, 0.052, 0.051]), 0.040, None)
+    fast = Timed("asyncio", trials(base["asyncio"], [0.050, 0.052, 0.051], 0.001), 0.001, None)
+    tied = Timed("threads", trials(base["threads"], [0.0505, 0.0521, 0.0512], 0.0005), 0.0005, None)
+    slow = Timed("processes+fork", trials(base["processes"], [0.060, 0.063, 0.061], 0.001), 0.001, None)
+    dear = Timed("processes+fork", trials(base["processes"], [0.050, 0.052, 0.051], 0.040), 0.040, None)
     decision = decide([slow, tied, fast])
     assert [t.variant for t in decision.use] == ["asyncio", "threads"]  # the models' order, not luck
     assert decision.ratios["processes+fork"][1] == "slower" and not decision.undecided
@@ -94,10 +94,10 @@ def test_use_is_every_model_the_trials_cannot_tell_from_the_fastest() -> None:
 def test_more_trials_go_only_where_the_verdict_would_change_the_answer() -> None:
     doc = ResultsFile.load(COMMITTED / "lab-report-quick-2026-12-01-084637.json")
     base = {r.model: r for r in doc.results if r.job == "pool-map" and r.params["workers"] == 5}
-    fast = Timed("threads", trials(base["threads"], [0.050, 0.052, 0.051]), 0.001, None)
+    fast = Timed("threads", trials(base["threads"], [0.050, 0.052, 0.051], 0.001), 0.001, None)
     unsure = [0.050, 0.056, 0.0515]  # 1.04x (0.93-1.17): undecided
-    cheap = Timed("asyncio", trials(base["asyncio"], unsure), 0.001, None)
-    dear = Timed("processes+fork", trials(base["processes"], unsure), 0.040, None)
+    cheap = Timed("asyncio", trials(base["asyncio"], unsure, 0.001), 0.001, None)
+    dear = Timed("processes+fork", trials(base["processes"], unsure, 0.040), 0.040, None)
     assert decide([fast, cheap]).undecided == ("asyncio",)
     assert decide([fast, cheap]).contested == (
         ("threads", fast.trials[0].shape),
