@@ -5,7 +5,7 @@ report across Pythons, each interpreter's rows apart).
 The rule, one for every timed row (`decide`): the fastest median, and every variant that the
 paired trials do not show to be slower than it (`lab.measure.stats.Ratio.verdict`, at the
 minimum effect: 5%) tie with it; among those, a variant whose start-up costs more than the
-cheapest's by over a tenth of the best time, in every trial, drops out, and the rest are named
+cheapest's by over a tenth of the best time (and 10 ms), in every trial, drops out, and the rest are named
 in the models' own order. Computing rows compare the times at the most workers,
 and show each speedup over one worker with its interval and the cores it used (CPU time over
 wall time). Shared state says whether each model lost updates without a lock and kept them all
@@ -30,7 +30,10 @@ from lab.results import Result, ResultsFile
 from lab.studies.scales import SCALES
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
-STARTUP_SHARE = 0.10  # a start-up dearer than the cheapest by this share of the best time counts
+STARTUP_SHARE = 0.10  # a start-up dearer than the cheapest by this share of the best time counts,
+# and by at least this much: five threads took 1-9 ms to start here as the host took its CPUs back
+# (steal time), against asyncio's 1 ms; forked processes never under 27 ms.
+STARTUP_FLOOR_S = 0.010
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,13 @@ def decide(timed: Sequence[Timed], effect: float = MIN_EFFECT) -> Decision:
 def chosen(timed: Sequence[Timed], best: Timed, slower: set[str]) -> list[Timed]:
     """The variants to use, in the models' order, when those in `slower` are shown slower than
     `best`: the others, but one whose start-up costs more than `STARTUP_SHARE` of the best time
-    over the cheapest's median in every trial."""
+    (and `STARTUP_FLOOR_S`) over the cheapest's median in every trial."""
     tied = [t for t in timed if t is best or t.variant not in slower]
     cheapest = min((t.startup for t in tied if t.startup is not None), default=0.0)
     # Dearer in every trial, not by its median: five threads start in 2-20 ms here from trial to
     # trial, against asyncio's 1 ms and a limit of 5 ms, and a median would pick either.
-    use = [t for t in tied if min(starts(t), default=0.0) - cheapest <= STARTUP_SHARE * best.value]
+    limit = max(STARTUP_SHARE * best.value, STARTUP_FLOOR_S)
+    use = [t for t in tied if min(starts(t), default=0.0) - cheapest <= limit]
     return sorted(use, key=lambda t: rank(t.variant))
 
 
@@ -471,8 +475,8 @@ def answer_section(doc: ResultsFile, anchors: Mapping[str, str]) -> str:
         f"variant, medians over {trials_text(doc)} trials. *Use* names the fastest and every model "
         f"whose paired trials do not show it {MIN_EFFECT - 1:.0%} or more slower (95% intervals; "
         f"[how the lab decides]({anchors.get('decides', '#how-the-lab-decides')})), but one whose "
-        f"start-up costs more than a tenth of the best time over the cheapest's in every trial.\n\n"
-        + table(rows, ["job", "use", "measured", "see"])
+        f"start-up costs more than a tenth of the best time (and 10 ms) over the cheapest's in every "
+        "trial.\n\n" + table(rows, ["job", "use", "measured", "see"])
     )
 
 

@@ -129,7 +129,7 @@ SCALES = {
         lean=True,
         # CPU work in one thread: what a busy or drifting machine slows, at 0.1 s a trial.
         noise=("cpu-bound", {"tasks": 4, "rounds": QUICK_ROUNDS, "workers": 1}, cheap_and_sync),
-        extra_rounds=6,  # only the rows an undecided verdict that matters compares: 0.3-0.6 s a round
+        extra_rounds=10,  # only the rows an undecided verdict that matters compares: 0.3-0.6 s a round
         extra_budget_s=8.0,
     ),
     "article": Scale(
