@@ -58,10 +58,10 @@ MISSING = [v for v in ("3.12", "3.13") if not available(v)]
 
 @pytest.mark.skipif(bool(MISSING), reason=f"Python {', '.join(MISSING)} not installed here (pyenv or PATH)")
 def test_one_report_across_two_pythons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["report", "--python", "3.12", "--python", "3.13", "--demos", "pool-map", "--models", "threads",
-            "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
+    argv = ["report", "--python", "3.12", "--python", "3.13", "--scale", "smoke", "--demos", "pool-map",
+            "--models", "threads", "--trials", "1", "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
-    [js] = tmp_path.glob("lab-report-quick-pythons-*.json")
+    [js] = tmp_path.glob("lab-report-smoke-pythons-*.json")
     doc = ResultsFile.load(js)
     labels = {r.python["label"][:4] for r in doc.results if r.python}
     assert labels == {"3.12", "3.13"} and [p["label"][:4] for p in doc.run.pythons] == ["3.12", "3.13"]
