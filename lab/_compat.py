@@ -13,9 +13,10 @@ happens without it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
+from multiprocessing.process import BaseProcess
 
 
 def use_forkserver(preload: Sequence[str]) -> None:
@@ -42,9 +43,16 @@ def pool_pids(pool: ProcessPoolExecutor) -> list[int]:
     return list((getattr(pool, "_processes", None) or {}).keys())
 
 
-def kill_workers(pool: ProcessPoolExecutor) -> None:
+def pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """A process pool's worker processes, as the pool holds them now (none where it let go)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def kill_workers(pool: ProcessPoolExecutor, known: Iterable[BaseProcess] = ()) -> None:
     """Kill every worker of a process pool at once: a hung or sleeping task must not keep the lab
-    waiting (3.14 has `pool.kill_workers()`; before it the processes are only in `_processes`)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    waiting (3.14 has `pool.kill_workers()`; before it the processes are only in `_processes`).
+    `known`: the workers as they were once started; a pool that a worker's death broke has
+    already let go of the others, which would finish their task (a 2 s request) on their own."""
+    for process in dict.fromkeys([*pool_processes(pool), *known]):
         if process.is_alive():
             process.kill()

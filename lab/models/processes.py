@@ -27,9 +27,10 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar
 
-from lab._compat import kill_workers, pool_pids, use_forkserver
+from lab._compat import kill_workers, pool_pids, pool_processes, use_forkserver
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
 from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, Work, Workers, cpu_seconds
@@ -261,11 +262,13 @@ class Processes(Model):
                 work.workers, mp_context=context, initializer=join_pool, initargs=(what,)
             )
             stack.callback(pool.shutdown, cancel_futures=True)
-            stack.push(lambda kind, exc, tb: kill_workers(pool) if kind else None)
+            started: list[BaseProcess] = []  # after the barrier round: kill these too (kill_workers)
+            stack.push(lambda kind, exc, tb: kill_workers(pool, started) if kind else None)
             task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
             # The executor may start its processes lazily: one barrier round makes sure they all
             # exist and have run the initializer before the clock starts.
             mapped(pool, partial(invoke, ready), range(work.workers), timeout=work.timeout)
+            started.extend(pool_processes(pool))
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
             yield ProcessWorkers(pool, task, what, work)
 
