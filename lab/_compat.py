@@ -38,14 +38,14 @@ def use_forkserver(preload: Sequence[str]) -> None:
     forkserver.set_forkserver_preload(wanted)
 
 
-def pool_pids(pool: ProcessPoolExecutor) -> list[int]:
-    """The pids of a process pool's workers (none where the attribute is gone)."""
-    return list((getattr(pool, "_processes", None) or {}).keys())
-
-
 def pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
     """A process pool's worker processes, as the pool holds them now (none where it let go)."""
     return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def pool_pids(pool: ProcessPoolExecutor) -> list[int]:
+    """The pids of a process pool's workers (none where the attribute is gone)."""
+    return [process.pid for process in pool_processes(pool) if process.pid is not None]
 
 
 def kill_workers(pool: ProcessPoolExecutor, known: Iterable[BaseProcess] = ()) -> None:
