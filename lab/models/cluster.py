@@ -162,8 +162,14 @@ def ready(library: str | None) -> int:
     return os.getpid()
 
 
-def kill(pids: Iterable[int]) -> None:
-    """Kill the local cluster's worker processes at once."""
+def kill(client: Any, pids: Iterable[int]) -> None:
+    """Kill the local cluster's worker processes at once.
+
+    Each nanny is told first that the cluster is closing (`Nanny.close_gracefully`, which Dask's
+    own shutdown sends): otherwise a nanny that sees its worker die starts a new one, and closing
+    the cluster then waits for that worker to start (3.7-5.1 s here, against 0.1 s)."""
+    for nanny in client.cluster.workers.values():
+        nanny.close_gracefully(reason="lab-stop")
     for pid in pids:
         with suppress(psutil.Error):
             psutil.Process(pid).kill()
@@ -331,7 +337,7 @@ class Dask(Model):
             if scheduler == "local":
                 # A hung or dying worker makes closing the cluster wait for it (5 s and more): on
                 # the way out after a failure, its processes are killed first, as the processes model does.
-                stack.push(lambda kind, exc, tb: kill(pids.values()) if kind else None)
+                stack.push(lambda kind, exc, tb: kill(client, pids.values()) if kind else None)
             names = self.shared_state(client, work, stack)
             yield ClusterWorkers(client, addresses, names, work, self.options)
 
