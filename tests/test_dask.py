@@ -100,7 +100,10 @@ def test_an_address_that_does_not_answer_fails_within_the_timeout(capsys: pytest
 
 
 def test_a_dying_worker_is_rescheduled_then_given_up(capsys: pytest.CaptureFixture[str]) -> None:
-    status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0", "--fault", "exit")
+    # One task on one worker: each death is one worker to start again (with five, every task died
+    # at once and each of the four rounds restarted five workers: 10 s here, against 4-7 s).
+    status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0", "--fault", "exit",
+                             "--tasks", "1", "--workers", "1")  # fmt: skip
     assert status == 1
     assert (
         "rescheduled" in row["error"]
