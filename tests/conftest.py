@@ -40,6 +40,12 @@ class Variant:
     def run_trials(self, demo: str, trials: int, **params: Any) -> Any:
         return lab.run_trials(demo, self.model, trials, **self.options, **params)
 
+    @property
+    def starts_slowly(self) -> bool:
+        """Whether each run starts fresh interpreters (spawn, forkserver: 0.4-0.9 s) or a cluster:
+        tests that repeat a run give these fewer trials."""
+        return self.model == "dask" or self.options.get("start_method") in ("spawn", "forkserver")
+
 
 NO_UVLOOP = importlib.util.find_spec("uvloop") is None
 NO_DASK = importlib.util.find_spec("distributed") is None

@@ -44,10 +44,9 @@ def test_pool_map_records_what_it_ran(each_unlocked: Variant) -> None:
 
 def test_locked_counter_is_exact_every_time(each: Variant) -> None:
     increments = 50 if "manager" in each.options.values() else 200  # 80 us per manager round trip
-    # Under spawn and forkserver each trial starts fresh interpreters (0.4-0.9 s), and a manager
-    # is a process of its own: 3 trials there, 6 elsewhere (the stress test in test_hardening.py
-    # takes the large counts).
-    trials = 3 if each.options.get("start_method") in ("spawn", "forkserver") or "lock" in each.options else 6
+    # Where a trial starts fresh interpreters or a manager (a process of its own): 3 trials there,
+    # 6 elsewhere (the stress test in test_hardening.py takes the large counts).
+    trials = 3 if each.starts_slowly or "lock" in each.options else 6
     if each.model == "dask":  # a cluster per trial, and ~3 ms per locked increment (scheduler round trips)
         increments, trials = 20, 2
     results = each.run_trials("locked-counter", trials=trials, workers=5, increments=increments)
@@ -74,7 +73,7 @@ def test_racy_counter_loses_updates(each: Variant) -> None:
 
 
 def test_racy_counter_never_overcounts(each: Variant) -> None:
-    trials = 2 if each.model == "dask" or each.options.get("start_method") in ("spawn", "forkserver") else 3
+    trials = 2 if each.starts_slowly else 3
     for r in each.run_trials("racy-counter", trials=trials, workers=5, increments=1, sleep=0.01):
         assert r.observed is not None and 1 <= r.observed <= 5
 
