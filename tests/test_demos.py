@@ -11,7 +11,7 @@ import lab
 from lab.models.tasks import digest_rounds
 from tests.conftest import Variant
 
-SLEEP = 0.2
+SLEEP = 0.1  # five workers wait 0.1 s, one worker 0.5 s: the ratio is 0.2-0.26 here, asserted < 0.5
 
 
 def at_least_ideal(elapsed: float, ideal: float) -> bool:
@@ -20,7 +20,7 @@ def at_least_ideal(elapsed: float, ideal: float) -> bool:
     return ideal - 0.002 <= elapsed
 
 
-def test_pool_map_overlaps_waits_and_keeps_order(each_unlocked: Variant) -> None:
+def test_pool_map_overlaps_waits_and_keeps_order_and_records_what_it_ran(each_unlocked: Variant) -> None:
     five = each_unlocked.run("pool-map", sleep=SLEEP)
     one = each_unlocked.run("pool-map", sleep=SLEEP, workers=1)
     for r in (five, one):
@@ -31,27 +31,13 @@ def test_pool_map_overlaps_waits_and_keeps_order(each_unlocked: Variant) -> None
     assert five.ideal_s == pytest.approx(SLEEP) and one.ideal_s == pytest.approx(5 * SLEEP)
     assert five.elapsed_s is not None and one.elapsed_s is not None
     assert five.elapsed_s < 0.5 * one.elapsed_s
-
-
-def test_pool_map_records_what_it_ran(each_unlocked: Variant) -> None:
-    r = each_unlocked.run("pool-map", sleep=0, tasks=30, workers=3)
-    assert (r.demo, r.model, r.outputs_ok, r.ideal_s) == ("pool-map", each_unlocked.model, True, 0)
-    assert r.params["tasks"] == 30 and r.params["workers"] == 3
-    assert set(each_unlocked.options.items()) <= set(r.options.items())
-    assert r.startup_s is not None and r.startup_s >= 0
-    assert r.expected is r.observed is r.correct is None
-
-
-def test_locked_counter_is_exact_every_time(each: Variant) -> None:
-    increments = 50 if "manager" in each.options.values() else 200  # 80 us per manager round trip
-    # Where a trial starts fresh interpreters or a manager (a process of its own): 3 trials there,
-    # 6 elsewhere (the stress test in test_hardening.py takes the large counts).
-    trials = 3 if each.starts_slowly or "lock" in each.options else 6
-    if each.model == "dask":  # a cluster per trial, and ~3 ms per locked increment (scheduler round trips)
-        increments, trials = 20, 2
-    results = each.run_trials("locked-counter", trials=trials, workers=5, increments=increments)
-    assert [r.observed for r in results] == [5 * increments] * trials
-    assert all(r.correct and r.error is None for r in results)
+    # What the record keeps: the demo, the model and its options, the parameters, the start-up.
+    assert (five.demo, five.model, one.params["workers"]) == ("pool-map", each_unlocked.model, 1)
+    assert five.params["tasks"] == 5 and five.params["workers"] == 5
+    assert set(each_unlocked.options.items()) <= set(five.options.items())
+    assert five.startup_s is not None and five.startup_s >= 0
+    assert five.expected is five.observed is five.correct is None
+    assert five.timeline is None  # off unless asked
 
 
 # Where lost updates are certain enough to assert (measured 30/30 or 50/50 here, see docs/demos.md):
@@ -73,7 +59,7 @@ def test_racy_counter_loses_updates(each: Variant) -> None:
 
 
 def test_racy_counter_never_overcounts(each: Variant) -> None:
-    trials = 2 if each.starts_slowly else 3
+    trials = 1 if each.starts_slowly else 3
     for r in each.run_trials("racy-counter", trials=trials, workers=5, increments=1, sleep=0.01):
         assert r.observed is not None and 1 <= r.observed <= 5
 
