@@ -81,11 +81,13 @@ def test_cpu_bound_only_processes_compute_in_parallel() -> None:
     raise AssertionError(f"threads / processes: {ratios}; stdlib processes reach {possible:.2f}x")
 
 
-def test_lock_costs_show_the_manager_round_trip() -> None:
+def test_lock_costs_show_the_manager_and_scheduler_round_trips() -> None:
     costs = locks.measure(MODELS.values())
     names = {"threading.Lock", "asyncio.Lock", "multiprocessing.Lock", "Manager().Lock()"}
     assert set(costs) == names | ({"distributed.Lock"} if "distributed.Lock" in costs else set())
     assert costs["Manager().Lock()"] > 20 * costs["multiprocessing.Lock"]
+    if "distributed.Lock" in costs:  # with the dask extra: it lives in the scheduler, milliseconds
+        assert costs["distributed.Lock"] > 3 * costs["Manager().Lock()"] > 3 * costs["threading.Lock"]
 
 
 def test_sweep_writes_markdown_json_and_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
