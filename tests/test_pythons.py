@@ -103,3 +103,14 @@ def command_of(process: psutil.Process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:
         return ""
+
+
+def test_an_entry_point_keeps_the_environment_and_a_dependency_remakes_it() -> None:
+    here = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    stamp = pythons.dependencies_stamp(here.encode())
+    plugged = here.replace(
+        '[project.entry-points."lab.demos"]\n', '[project.entry-points."lab.demos"]\nx = "y:Z"\n'
+    )
+    assert plugged != here and pythons.dependencies_stamp(plugged.encode()) == stamp  # re-pointed only
+    needs = here.replace("dependencies = [\n", 'dependencies = [\n    "six",\n', 1)
+    assert needs != here and pythons.dependencies_stamp(needs.encode()) != stamp  # made anew

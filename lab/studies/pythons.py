@@ -7,8 +7,8 @@ what matters for the lab's claims: version, implementation, whether the build is
 (`Py_GIL_DISABLED`) and whether the GIL is on right now (`sys._is_gil_enabled()`, 3.13+).
 
 Each gets a virtual environment in the cache folder (`$LAB_CACHE`, else `~/.cache/lab`), made once
-and reused while this source's `pyproject.toml` is unchanged; the lab is installed editable, so
-the code it runs is this checkout's.
+and reused while the dependencies this source's `pyproject.toml` declares are unchanged; the lab
+is installed editable, so the code it runs is this checkout's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +112,24 @@ def environment(python: Path, source: Path, extras: str) -> Path:
     """The interpreter of a virtual environment made with `python`, with the lab installed from
     `source` (editable, with `extras`): made once, reused while `pyproject.toml` is unchanged.
 
-    One environment per interpreter and extras, whichever checkout asks: a fresh clone finds its
-    dependencies installed and only points the editable install at itself (`--no-deps`, 3 s,
-    where installing them all takes 50 s)."""
+    One environment per interpreter and extras, whichever checkout asks: a fresh clone, or a
+    `pyproject.toml` changed in anything but its dependencies (an entry point), finds them
+    installed and only points the editable install at itself (`--no-deps`, 3 s, where installing
+    them all takes 50 s)."""
     info = describe(python)
     if tuple(int(x) for x in info["python"].split(".")[:2]) < (3, 11):
         raise InvalidParameter(f"Python {info['python']} ({python}) is too old: the lab needs 3.11 or newer")
     digest = hashlib.sha256(f"{python.resolve()}|{extras}".encode()).hexdigest()[:12]
     folder = cache_folder() / f"{info['implementation'].lower()}-{info['label'].split()[0]}-{digest}"
-    stamp = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
+    pyproject = (source / "pyproject.toml").read_bytes()
+    stamp = dependencies_stamp(pyproject)
     marker, pointed = folder / ".lab-installed", folder / ".lab-source"
     venv_python = folder / "bin" / "python"
     here = str(source.resolve())
+    # the checkout, and its whole pyproject.toml: an entry point's change needs a new install too
+    source_stamp = f"{here}\n{hashlib.sha256(pyproject).hexdigest()}"
     if marker.is_file() and marker.read_text() == stamp and venv_python.is_file():
-        if pointed.is_file() and pointed.read_text() == here:
+        if pointed.is_file() and pointed.read_text() == source_stamp:
             return venv_python
         steps = [
             [str(venv_python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", here]
@@ -146,8 +151,16 @@ def environment(python: Path, source: Path, extras: str) -> Path:
                 f"making the environment for {python} failed at `{' '.join(step[:4])}`: {last}"
             )
     marker.write_text(stamp)
-    pointed.write_text(here)
+    pointed.write_text(source_stamp)
     return venv_python
+
+
+def dependencies_stamp(pyproject: bytes) -> str:
+    """A digest of what a `pyproject.toml` makes pip install: the Python it requires and its
+    dependencies, optional ones included."""
+    project = tomllib.loads(pyproject.decode())["project"]
+    declared = [project.get(k) for k in ("requires-python", "dependencies", "optional-dependencies")]
+    return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
 
 
 def current() -> dict[str, Any]:
