@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 
 import lab
-from lab.demos import MIXED
+from lab.demos.mixed import DEMO as MIXED
 from lab.http.server import LocalServer
 from lab.measure.environment import usable_cores
 from lab.models import MODELS

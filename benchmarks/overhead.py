@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lab
-from lab.demos import letters
+from lab.demos.pool_map import letters
 
 Timing = tuple[float, float]  # (the map alone, the whole call)
 

@@ -5,8 +5,8 @@
     >>> r.outputs_ok, round(r.elapsed_s, 1)
     (True, 0.1)
 
-`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists (models
-are plug-ins: `lab.models.registry`). `report` runs the whole report and returns its
+`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists (both
+are plug-ins: `lab.plugins`). `report` runs the whole report and returns its
 `ResultsFile`; `publish` writes it (charts, JSON, markdown). `bench` runs your own function
 serially and in each model, with a verdict (`lab.benching`). Errors the lab raises on purpose
 derive from `LabError` (see `lab.errors`).
@@ -49,7 +49,8 @@ else:
 
 
 def demos() -> dict[str, str]:
-    """Every demo's name with a one-line description."""
+    """Every demo's name with a one-line description (plug-ins included; a broken one is in
+    `lab.demos.BROKEN`, with why)."""
     return {name: demo.description for name, demo in _DEMOS.items()}
 
 

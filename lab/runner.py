@@ -53,7 +53,7 @@ def choose(what: str, name: str, valid: Mapping[str, Any] | tuple[str, ...]) -> 
 
 def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     """Validate a request in full, before anything runs."""
-    demo = DEMOS[choose("demo", demo_name, DEMOS)]
+    demo = DEMOS.find(demo_name)  # UnknownName, or Unavailable for a broken plug-in
     if model_name != SERIAL:
         MODELS.get_model(model_name)  # UnknownName, or Unavailable for a broken plug-in
     if demo.task is None:

@@ -13,6 +13,7 @@ import pytest
 
 import lab
 from lab.cli import main
+from lab.demos import DEMOS
 from lab.measure.heartbeat import BLOCKED_S, SERIES_POINTS, Beats
 from lab.models import MODELS
 from lab.models.tasks import work_on
@@ -197,7 +198,7 @@ def test_a_lean_scale_runs_the_offloads_at_every_cpu_share() -> None:
     runs, _ = plan_suite(SCALES["quick"], ["mixed"], ["asyncio", "processes"])
     main = [r for r in runs if not (r.sweep or r.timeline or r.race)]
     shares = {(r.variant.options.get("offload", "-"), r.params["rounds"]) for r in main}
-    scale = {p["rounds"] for p in SCALES["quick"].params["mixed"]}
+    scale = {p["rounds"] for p in DEMOS["mixed"].at("quick").rows}
     assert len(scale) >= 3 and 0 in scale  # from no CPU part on
     assert {(offload, rounds) for offload in ("none", "thread", "process") for rounds in scale} <= shares
     assert {rounds for offload, rounds in shares if offload == "-"} == scale  # processes

@@ -1,5 +1,5 @@
-"""A model from another package: registered by an entry point, it shows up in every command and
-every report section, with no change to the lab; broken plug-ins are one line each.
+"""A model and a demo from another package: registered by entry points, they show up in every
+command and every report section, with no change to the lab; broken plug-ins are one line each.
 
 The package lives in `tests/plugin/` (a module and its distribution's `.dist-info`, as pip would
 install it); putting that folder on the path is all it takes to install it. Each command runs
@@ -37,6 +37,12 @@ def test_listed_with_the_broken_ones_named() -> None:
     assert done.returncode == 0 and NAME in done.stdout
     assert "missing" in done.stdout and "labplug_not_installed" in done.stdout  # why it is unavailable
     assert "wrong" in done.stdout and "not a lab.models.Model subclass" in done.stdout
+    assert "words" in done.stdout.split("\n\n")[0]  # among the demos
+    assert (
+        "missing-demo" in done.stdout
+        and "wrong-demo" in done.stdout
+        and "is not a lab.demos.Demo" in done.stdout
+    )
 
 
 # The library, in one fresh process, runs every demo in the plug-in (a process per demo would
@@ -70,6 +76,10 @@ def test_a_broken_plug_in_asked_for_is_one_line_and_status_2() -> None:
         done = lab("run", "pool-map", "--models", name)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert f"model plug-in {name!r}" in done.stderr and why in done.stderr
+    for name, why in (("missing-demo", "failed to import"), ("wrong-demo", "is not a lab.demos.Demo")):
+        done = lab("run", name, "--models", "threads")
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"demo plug-in {name!r}" in done.stderr and why in done.stderr
 
 
 def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:
@@ -88,6 +98,10 @@ def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:
     doc = json.loads(next(out.glob("lab-report-*.json")).read_text())
     for part in ("results", "sweeps", "timelines", "races"):
         assert NAME in {r["model"] for r in doc[part]}, part
+    # The plug-in's demo names no scale: it ran at its defaults, in every model, judged by itself.
+    words = [r for r in doc["results"] if r["demo"] == "words"]
+    assert {r["model"] for r in words} == {NAME, "threads"} and all(r["outputs_ok"] for r in words)
+    assert "words" in text
     assert "threading.Lock" in doc["run"]["lock_costs"]
     assert "#9467bd" not in text  # colours are for charts: the timeline chart is drawn
     assert any(p.name.endswith(".png") for p in out.iterdir())

@@ -17,6 +17,7 @@ import pytest
 from lab import pictures
 from lab import report as lab_report
 from lab.cli import main
+from lab.demos import DEMOS
 from lab.models.coroutines import Coroutines
 from lab.pictures import Picture
 from lab.render import render
@@ -307,7 +308,9 @@ def test_a_demos_trials_run_in_rounds_so_that_a_drift_falls_on_every_variant() -
         id(run) for run in runs for _ in range(1 if run.timeline else run.race or 3)
     )  # every run, as many times as it asks
     races = [trial for run, trial, of in order if run.race]
-    count = SCALES["quick"].races.trials  # type: ignore[union-attr]
+    spec = DEMOS["racy-counter"].at("quick").races
+    assert spec is not None
+    count = spec.trials
     assert races[:count] == list(range(1, count + 1))  # back to back
     assert {of for run, _, of in order if run.race} == {count}
 

@@ -6,6 +6,7 @@ import argparse
 
 from tabulate import tabulate
 
+from lab.demos import BROKEN as BROKEN_DEMOS
 from lab.demos import DEMOS
 from lab.models import BROKEN, MODELS
 
@@ -20,7 +21,7 @@ def command(args: argparse.Namespace) -> int:
     print(tabulate([(n, d.description) for n, d in DEMOS.items()], ["demo", "what it shows"]))
     print()
     print(tabulate([(n, m.description) for n, m in MODELS.items()], ["model", "how it runs the work"]))
-    if BROKEN:
+    if broken := {**BROKEN_DEMOS, **BROKEN}:  # read after the listings above loaded them
         print()
-        print(tabulate(sorted(BROKEN.items()), ["unavailable", "why"]))
+        print(tabulate(sorted(broken.items()), ["unavailable", "why"]))
     return 0

@@ -51,11 +51,11 @@ def command(args: argparse.Namespace) -> int:
     points = [choose("yield point", p.strip(), YIELD_POINTS) for p in args.yield_point.split(",")]
     trials = check_int("trials", args.trials, 1)
     models = [MODELS.get_model(m).name for m in args.models or MODELS]
-    chosen = race_variants(models, not args.defaults_only)
+    chosen = race_variants(races.DEMO, models, not args.defaults_only)
     if not chosen:
         raise InvalidParameter(f"none of the models {', '.join(models)} can run here")
     for variant in chosen:  # every request is checked before anything runs
-        plan("racy-counter", variant.model, workers=args.workers, increments=max(sizes), **variant.options)
+        plan(races.DEMO, variant.model, workers=args.workers, increments=max(sizes), **variant.options)
     out = Path(args.out) if args.out else None
     if out:
         prepare_folder(out)

@@ -1,38 +1,23 @@
-"""The demo registry: the article's four demos, the CPU-bound one its sleeping tasks hide, and
-real network I/O against the lab's own HTTP server (http-get).
+"""What a demo is (`Demo`), its sizes at each report scale (`AtScale`), and the helpers demos share.
 
 A demo says which parameters it takes (with their defaults; the parameters themselves are
 declared in `lab.params`), turns them into the `Work` a model runs, and judges what came back:
 the ideal time, the expected counter (for http-get: the requests sent, against the responses
-verified), whether outputs are right, and its metrics. What differs per demo is a field of the
-demo, never an `if` on its name.
+verified), whether outputs are right, and its metrics; and, for each report scale, the sizes it
+runs at there. What differs per demo is a field of the demo, never an `if` on its name.
 """
 
 from __future__ import annotations
 
-import functools
-import math
-import statistics
-import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.http.clients import Target, body
-from lab.models.base import Measured, TaskName, Work
-from lab.models.tasks import verified, work_on
+from lab.http.clients import Target
+from lab.models.base import Measured, Model, TaskName, Work
 
 Params = Mapping[str, Any]
-
-
-@functools.lru_cache(maxsize=8)
-def letters(n: int) -> tuple[str, ...]:
-    """The article's items, 'a'..'e', continued as 'f'.. 'z', 'a1', 'b1', ... for larger n.
-
-    Cached (the tuple is immutable): building 10,000 of them takes 3 ms, which every trial and
-    every check of the outputs would otherwise pay again (a profile of `lab.run` found it)."""
-    abc = string.ascii_lowercase
-    return tuple(abc[i % 26] + (str(i // 26) if i >= 26 else "") for i in range(n))
+Chooses = Callable[[type[Model]], bool]  # which models join a study
 
 
 def no_ideal(params: Params) -> float | None:
@@ -40,61 +25,9 @@ def no_ideal(params: Params) -> float | None:
     return None
 
 
-def waits_ideal(params: Params) -> float:
-    """pool-map's ideal: the waits alone, `workers` at a time."""
-    return float(params["sleep"]) * math.ceil(int(params["tasks"]) / int(params["workers"]))
-
-
-def latency_ideal(params: Params) -> float:
-    """http-get's ideal: the server's latency alone, `workers` requests at a time."""
-    return float(params["latency"]) * math.ceil(int(params["requests"]) / int(params["workers"]))
-
-
 def no_count(params: Params) -> int | None:
     """A demo with no counter to check."""
     return None
-
-
-def increments_count(params: Params) -> int:
-    """The counters' right value: every increment of every worker."""
-    return int(params["increments"]) * int(params.get("workers", 1))
-
-
-def requests_count(params: Params) -> int:
-    """http-get's: every request sent."""
-    return int(params["requests"])
-
-
-def tasks_count(params: Params) -> int:
-    """mixed's: every item's request."""
-    return int(params["tasks"])
-
-
-def mixed_observed(measured: Measured) -> int:
-    """mixed's: the responses verified."""
-    return verified([outcome for outcome, _ in measured.outputs])
-
-
-def mixed_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
-    """mixed's: the caller's heartbeat (`lab.measure.heartbeat`) and the failed requests by kind."""
-    failures: dict[str, int] = {}
-    for (what, _), _ in measured.outputs:
-        if what:
-            failures[what] = failures.get(what, 0) + 1
-    return {**(measured.heartbeat or {}), "failures": failures}
-
-
-@functools.lru_cache(maxsize=4)
-def serial_values(tasks: int, size: int, rounds: int) -> tuple[int, ...]:
-    """What mixed's CPU part gives for each item, computed serially here, once per shape (it is
-    as much CPU as the run's, outside its clock)."""
-    return tuple(work_on(body(i, size), rounds) for i in range(tasks))
-
-
-def mixed_values_right(demo: Demo, params: Params, measured: Measured) -> bool:
-    """mixed's outputs: every computed value equal to the serial run's, in input order."""
-    values = tuple(value for _, value in measured.outputs)
-    return values == serial_values(params["tasks"], params["size"], params["rounds"])
 
 
 def counter_observed(measured: Measured) -> int | None:
@@ -102,35 +35,58 @@ def counter_observed(measured: Measured) -> int | None:
     return measured.counter
 
 
-def verified_observed(measured: Measured) -> int:
-    """http-get's: the responses verified."""
-    return verified(measured.outputs)
-
-
 def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
     """A demo with no figures of its own."""
     return None
 
 
-def http_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
-    """http-get's requests/s, per-request latency (median, p99), the mean number of requests in
-    flight and failures by kind."""
-    if not measured.outputs:
-        return None
-    seconds = sorted(t for _, t in measured.outputs)
-    failures: dict[str, int] = {}
-    for what, _ in measured.outputs:
-        if what:
-            failures[what] = failures.get(what, 0) + 1
-    return {
-        "requests_per_s": round(len(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
-        "latency_p50_s": statistics.median(seconds),
-        "latency_p99_s": seconds[min(len(seconds) - 1, math.ceil(0.99 * len(seconds)) - 1)],
-        # Little's law: the requests' own times over the batch's is how many were in flight on
-        # average, whatever the machine's speed; the workers asked for are only the ceiling.
-        "in_flight_mean": round(sum(seconds) / measured.elapsed_s, 1) if measured.elapsed_s else None,
-        "failures": failures,
-    }
+def every(model: type[Model]) -> bool:
+    """Every model."""
+    return True
+
+
+def cheap(model: type[Model]) -> bool:
+    """The models cheap enough for every study (no cluster to start per run)."""
+    return model.cheap
+
+
+def cheap_and_sync(model: type[Model]) -> bool:
+    """Cheap models that run plain functions: where computing shows the GIL (or its absence)."""
+    return model.cheap and not model.asynchronous
+
+
+@dataclass(frozen=True)
+class Races:
+    """Race statistics (`lab.studies.races`): the demo over many trials, at which sizes, yield
+    points and models."""
+
+    increments: tuple[int, ...]
+    trials: int
+    models: Chooses
+    yield_points: tuple[str, ...] = ("sleep0",)
+    all_variants: bool = False  # every variant (loops, start methods), or each model's default
+    workers: int = 5
+
+
+@dataclass(frozen=True)
+class AtScale:
+    """A demo's sizes at one report scale (`lab.studies.scales`). Which models join a study is a
+    rule over what models declare (`Model.cheap`, `.asynchronous`), never a list of names, so that
+    a plug-in model joins the studies its kind joins.
+
+    `rows`: one parameter set per row of the main tables (the demo's defaults: one row of `{}`);
+    `sweep`: the parameters and worker counts of its worker sweep, and `sweep_models` which models
+    it runs; `timelines`: parameter sets of one recorded trial each, in `timeline_models`;
+    `races`: race statistics; `noise`: the A/A pair's run (`lab.studies.suite.noise_runs`), its
+    parameters and which models."""
+
+    rows: Sequence[Params] = ({},)
+    sweep: tuple[Params, tuple[int, ...]] | None = None
+    sweep_models: Chooses = every
+    timelines: Sequence[Params] = ()
+    timeline_models: Chooses = cheap
+    races: Races | None = None
+    noise: tuple[Params, Chooses] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +95,9 @@ class Demo:
 
     `ideal`: the time a perfect pool would take; `expected` and `observed`: the counter's right
     and final values (None: the demo counts nothing); `metrics`: its own figures; `outputs_ok`:
-    whether every output came back right, in input order."""
+    whether every output came back right, in input order; `scales`: its sizes at each report
+    scale (a scale it does not name runs it at its defaults); `rank`: where it stands in lists
+    and reports (the built-ins: 10 to 70)."""
 
     name: str
     description: str
@@ -156,6 +114,12 @@ class Demo:
     # Its own figures that `lab run` prints beside the time: (metric key, label, unit), the unit
     # "ms" (a value in seconds), "%" (a share) or "" (a number).
     headline: tuple[tuple[str, str, str], ...] = ()
+    scales: Mapping[str, AtScale] = field(default_factory=dict, repr=False)
+    rank: int = 100
+
+    def at(self, scale: str) -> AtScale:
+        """Its sizes at the scale called `scale` (its defaults where it names none there)."""
+        return self.scales.get(scale, AtScale())
 
     def headline_of(self, metrics: Mapping[str, Any] | None) -> str:
         """The `headline` figures of one result's metrics, e.g. `beat worst 155.3 ms · blocked 88%`."""
@@ -211,100 +175,3 @@ class Demo:
         if self.outputs_right is not None:
             return self.outputs_right(self, params, measured)
         return len(measured.outputs) == len(self.items(params))
-
-
-def same_items(demo: Demo, params: Params, measured: Measured) -> bool:
-    """pool-map's outputs: its items, in order."""
-    return measured.outputs == list(demo.items(params))
-
-
-def one_answer(demo: Demo, params: Params, measured: Measured) -> bool:
-    """cpu-bound's outputs: one per task, all the same number."""
-    return len(measured.outputs) == params["tasks"] and len(set(measured.outputs)) <= 1
-
-
-def per_worker(params: Params) -> tuple[int, ...]:
-    """The counter demos' items: one task per worker, each of `increments` increments."""
-    return (int(params["increments"]),) * int(params["workers"])
-
-
-POOL_MAP = Demo(
-    "pool-map",
-    "article demo 1: `tasks` tasks each wait `sleep` s and return their letter; workers overlap the waits",
-    {"tasks": 5, "sleep": 5.0, "workers": None, "chunksize": None},
-    "echo",
-    lambda p: letters(p["tasks"]),
-    ideal=waits_ideal,
-    outputs_right=same_items,
-)
-SERIAL_COUNTER = Demo(
-    "serial-counter",
-    "article demo 2: a plain loop adds 1 `increments` times; no concurrency, the reference",
-    {"increments": 10, "sleep": 0.0},
-    None,
-    lambda p: (),
-    expected=increments_count,
-)
-RACY_COUNTER = Demo(
-    "racy-counter",
-    "article demo 3: `workers` workers add 1 to a shared counter with no lock; updates get lost",
-    {"workers": 5, "increments": 1, "sleep": 0.0, "yield_point": "sleep0"},
-    "count",
-    per_worker,
-    expected=increments_count,
-)
-LOCKED_COUNTER = Demo(
-    "locked-counter",
-    "article demo 4: the same, with the model's lock around the read and the write; always exact",
-    {"workers": 5, "increments": 1, "sleep": 0.0, "yield_point": "sleep0"},
-    "count",
-    per_worker,
-    locked=True,
-    expected=increments_count,
-)
-CPU_BOUND = Demo(
-    "cpu-bound",
-    "the article's two cooks: `tasks` tasks of `rounds` of CPU work, pure-Python arithmetic (which "
-    "holds the GIL) or, with `kernel` hashlib, SHA-256 in C (which lets go of it)",
-    {"tasks": 4, "rounds": 3_000_000, "kernel": "python", "workers": None, "sleep": 0.0, "chunksize": None},
-    "crunch",
-    lambda p: ((p["kernel"], p["rounds"]),) * p["tasks"],
-    outputs_right=one_answer,
-)
-HTTP_GET = Demo(
-    "http-get",
-    "real network I/O: `requests` GETs against the lab's local HTTP server, `workers` in flight; "
-    "each waits `latency` s on the server and brings back `size` verified bytes",
-    {"requests": 160, "latency": 0.05, "size": 2000, "workers": 5, "server": None},
-    "fetch",
-    lambda p: tuple(range(p["requests"])),
-    ideal=latency_ideal,
-    expected=requests_count,
-    observed_by=verified_observed,
-    metrics=http_metrics,
-    headline=(
-        ("requests_per_s", "req/s", ""),
-        ("latency_p99_s", "p99", "ms"),
-        ("in_flight_mean", "held", ""),
-    ),
-)
-
-MIXED = Demo(
-    "mixed",
-    "waiting, then computing, in one job: `tasks` items each GET a response (`latency` s on the "
-    "server) and then do `rounds` of pure-Python work on it; a heartbeat in the caller measures how "
-    "long it could not run",
-    {"tasks": 32, "latency": 0.05, "size": 2000, "rounds": 300_000, "workers": 8, "server": None},
-    "mix",
-    lambda p: tuple((i, p["rounds"]) for i in range(p["tasks"])),
-    expected=tasks_count,
-    observed_by=mixed_observed,
-    metrics=mixed_metrics,
-    outputs_right=mixed_values_right,
-    heartbeat=True,
-    headline=(("heartbeat_max_s", "beat worst", "ms"), ("heartbeat_blocked_share", "blocked", "%")),
-)
-
-DEMOS: dict[str, Demo] = {
-    d.name: d for d in (POOL_MAP, SERIAL_COUNTER, RACY_COUNTER, LOCKED_COUNTER, CPU_BOUND, HTTP_GET, MIXED)
-}

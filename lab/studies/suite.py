@@ -23,7 +23,7 @@ from lab.http.server import KEEPER
 from lab.models import MODELS
 from lab.params import check_int, describe
 from lab.results import Result, variant_label
-from lab.runner import SERIAL, choose, plan, run_trials
+from lab.runner import SERIAL, plan, run_trials
 from lab.signals import threads_without_sigint
 from lab.studies import sweeps
 from lab.studies.scales import Scale
@@ -89,16 +89,18 @@ def plan_suite(
     scale: Scale, demos: Sequence[str] | None = None, models: Sequence[str] | None = None
 ) -> tuple[list[Run], list[dict[str, str]]]:
     """The runs of a report (its sweeps last), and the variants skipped here with the reason."""
-    demos = [choose("demo", d, DEMOS) for d in demos or DEMOS]
+    demos = [DEMOS.find(d).name for d in demos or DEMOS]
     models = [MODELS.get_model(m).name for m in models or MODELS]
     runs, skipped = main_runs(scale, demos, models)
     runs += sweep_runs(scale, demos, models)
     runs += timeline_runs(scale, demos, models)
     runs += race_runs(scale, demos, models)
     runs += noise_runs(scale, runs)
-    for demo, (_, counts) in scale.sweeps.items():  # a point above a model's limit, once
-        swept = [m for m in models if demo in demos and scale.sweeps_model(demo, MODELS[m])]
-        skipped += [point for point in sweeps.skipped(swept, counts) if point not in skipped]
+    for demo in demos:  # a point above a model's limit, once
+        at = DEMOS[demo].at(scale.name)
+        if at.sweep is not None:
+            swept = [m for m in models if at.sweep_models(MODELS[m])]
+            skipped += [point for point in sweeps.skipped(swept, at.sweep[1]) if point not in skipped]
     return share_twins(runs), skipped
 
 
@@ -144,7 +146,7 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
     """Every demo in every variant available here, at the scale's parameters."""
     runs, skipped = [], []
     for demo in demos:
-        for row, params in enumerate(scale.params[demo]):
+        for row, params in enumerate(DEMOS[demo].at(scale.name).rows):
             if DEMOS[demo].task is None:
                 runs.append(Run(demo, Variant(SERIAL), params))
                 continue
@@ -163,11 +165,12 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
 
 
 def noise_runs(scale: Scale, runs: Sequence[Run]) -> list[Run]:
-    """The A/A pair: the scale's noise run (`Scale.noise`), in the first model planned that it
-    chooses, twice (`twin` "a" and "b"); none when no such run is planned."""
-    if scale.noise is None:
+    """The A/A pair: the first demo's noise run at this scale (`AtScale.noise`), in the first
+    model planned that it chooses, twice (`twin` "a" and "b"); none when no such run is planned."""
+    declared = [(d.name, noise) for d in DEMOS.values() if (noise := d.at(scale.name).noise)]
+    if not declared:
         return []
-    demo, params, chooses = scale.noise
+    demo, (params, chooses) = declared[0]
     for r in (r for r in runs if r.demo == demo and r.variant.model in MODELS):
         model = MODELS[r.variant.model]
         planned = not (r.sweep or r.timeline or r.race) and dict(r.params) == dict(params)
@@ -191,10 +194,11 @@ def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
     """The scale's worker sweeps: each model with its default options, at each worker count."""
     return [
         Run(demo, Variant(model), {**params, "workers": count}, sweep=True)
-        for demo, (params, counts) in scale.sweeps.items()
-        if demo in demos
+        for demo, at in ((d, DEMOS[d].at(scale.name)) for d in demos)
+        if at.sweep is not None
+        for params, counts in [at.sweep]
         for model in models
-        if scale.sweeps_model(demo, MODELS[model])
+        if at.sweep_models(MODELS[model])
         and MODELS[model].unavailable(MODELS[model].default_options()) is None
         for count in counts
         if count <= MODELS[model].max_workers  # the others are listed as skipped by `plan_suite`
@@ -207,11 +211,10 @@ def timeline_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run
     (`Option.recorded`: asyncio's offload)."""
     return [
         Run(demo, variant, params, timeline=True)
-        for demo, (sets, chosen) in scale.timelines.items()
-        if demo in demos
-        for params in sets
+        for demo, at in ((d, DEMOS[d].at(scale.name)) for d in demos)
+        for params in at.timelines
         for model in models
-        if chosen(MODELS[model])
+        if at.timeline_models(MODELS[model])
         for variant in recorded_variants(model, demo)
         if MODELS[model].unavailable({**MODELS[model].default_options(), **variant.options}) is None
     ]
@@ -228,33 +231,36 @@ def recorded_variants(model: str, demo: str) -> list[Variant]:
     ]
 
 
-def race_variants(models: Sequence[str], all_variants: bool = True) -> list[Variant]:
+def race_variants(demo: str, models: Sequence[str], all_variants: bool = True) -> list[Variant]:
     """The variants to race: every variant of each model (loops, start methods), or its default."""
     found: list[Variant] = []
     for model in models:
-        for variant in variants(model, "racy-counter") if all_variants else [Variant(model)]:
+        for variant in variants(model, demo) if all_variants else [Variant(model)]:
             if MODELS[model].unavailable({**MODELS[model].default_options(), **variant.options}) is None:
                 found.append(variant)
     return found
 
 
 def race_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
-    """The scale's race statistics (with the racy counter among the demos)."""
-    spec = scale.races
-    if spec is None or "racy-counter" not in demos:
-        return []
-    chosen = race_variants([m for m in models if spec.models(MODELS[m])], spec.all_variants)
-    return [
-        Run(
-            "racy-counter",
-            variant,
-            {"workers": spec.workers, "increments": count, "yield_point": point},
-            race=spec.trials,
-        )
-        for variant in chosen
-        for point in spec.yield_points
-        for count in spec.increments
-    ]
+    """The race statistics of each demo that declares them at this scale (`AtScale.races`)."""
+    runs = []
+    for demo in demos:
+        spec = DEMOS[demo].at(scale.name).races
+        if spec is None:
+            continue
+        chosen = race_variants(demo, [m for m in models if spec.models(MODELS[m])], spec.all_variants)
+        runs += [
+            Run(
+                demo,
+                variant,
+                {"workers": spec.workers, "increments": count, "yield_point": point},
+                race=spec.trials,
+            )
+            for variant in chosen
+            for point in spec.yield_points
+            for count in spec.increments
+        ]
+    return runs
 
 
 class SuiteInterrupted(KeyboardInterrupt):

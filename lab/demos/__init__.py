@@ -1,0 +1,31 @@
+"""The demos: what a demo is (`base`), and one module per built-in demo, each registered under
+the entry point group `lab.demos` in the lab's own `pyproject.toml`, exactly as a third party's
+would be (`lab.plugins`):
+
+    [project.entry-points."lab.demos"]
+    pool-map = "lab.demos.pool_map:DEMO"
+
+`DEMOS` maps each name to its `Demo`, in rank order; a plug-in that fails to load is in `BROKEN`
+with one line saying why. The built-ins: `pool_map`, `serial_counter`, `racy_counter`,
+`locked_counter` (the article's four), `cpu_bound`, `http_get` and `mixed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.demos.base import AtScale, Demo, Races
+from lab.plugins import Registry
+
+GROUP = "lab.demos"
+
+
+def not_a_demo(found: Any) -> str | None:
+    """Why a loaded object is not a demo (None: it is one)."""
+    return None if isinstance(found, Demo) else f"is not a lab.demos.Demo: {found!r}"
+
+
+DEMOS: Registry[Demo] = Registry(GROUP, "demo", not_a_demo, lambda demo: demo.rank)
+BROKEN = DEMOS.broken
+
+__all__ = ["BROKEN", "DEMOS", "AtScale", "Demo", "Races"]
