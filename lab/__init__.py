@@ -38,7 +38,7 @@ else:
             import importlib.metadata  # noqa: PLC0415
 
             try:
-                return importlib.metadata.version("lab")
+                return importlib.metadata.version("concurrency-lab")
             except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
                 return "0+unknown"
         if name in _LAZY:

@@ -12,7 +12,7 @@ from typing import Any
 from lab.measure.environment import usable_cores
 from lab.results import Result
 
-PLOT_HINT = "matplotlib is not installed (pip install 'lab[plot]')"
+PLOT_HINT = "matplotlib is not installed (pip install 'concurrency-lab[plot]')"
 Draw = Callable[[Sequence[Any], Path, str], "str | None"]  # draws records; None, or why not
 
 

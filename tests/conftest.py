@@ -58,7 +58,9 @@ def variant(model: str, id: str, **options: str) -> Any:
     if options.get("loop") == "uvloop" and NO_UVLOOP:
         marks.append(pytest.mark.skip(reason="uvloop is not installed"))
     if model == "dask" and NO_DASK:
-        marks.append(pytest.mark.skip(reason="the dask extra is not installed: pip install 'lab[dask]'"))
+        marks.append(
+            pytest.mark.skip(reason="the dask extra is not installed: pip install 'concurrency-lab[dask]'")
+        )
     if model == "interpreters" and (why := Interpreters.unavailable(options)):
         marks.append(pytest.mark.skip(reason=why))
     if options.get("start_method", METHODS[0]) not in METHODS:

@@ -66,7 +66,7 @@ def test_without_the_extra_it_says_how_to_install(
     )
     assert main(["run", "pool-map", "--model", "dask"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "pip install 'lab[dask]'" in err
+    assert err.count("\n") == 1 and "pip install 'concurrency-lab[dask]'" in err
     with pytest.raises(Unavailable):
         lab.run("pool-map", "dask")
     assert main(["run", "pool-map", "--sleep", "0", "--json"]) == 0  # `all`: the others run

@@ -28,7 +28,7 @@ needs = pytest.mark.skipif(WHY is not None, reason=WHY or "")
 def test_unavailable_is_one_line_naming_the_python_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "pool-map", "--models", "interpreters"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "3.12" in err and "lab[interpreters]" in err
+    assert err.count("\n") == 1 and "3.12" in err and "concurrency-lab[interpreters]" in err
     assert main(["run", "pool-map", "--sleep", "0", "--json"]) == 0  # --models all leaves it out
     out, err = capsys.readouterr()
     assert "interpreters" not in {r["model"] for r in json.loads(out)} and "needs Python 3.12" in err
@@ -175,7 +175,7 @@ def test_each_implementation_runs_where_it_exists_and_says_why_where_not(
             assert (
                 ("3.14" in why)
                 if implementation == "stdlib"
-                else ("backport" in why or "lab[interpreters]" in why)
+                else ("backport" in why or "concurrency-lab[interpreters]" in why)
             )
         else:
             assert main(argv) == 0

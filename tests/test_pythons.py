@@ -114,3 +114,5 @@ def test_an_entry_point_keeps_the_environment_and_a_dependency_remakes_it() -> N
     assert plugged != here and pythons.dependencies_stamp(plugged.encode()) == stamp  # re-pointed only
     needs = here.replace("dependencies = [\n", 'dependencies = [\n    "six",\n', 1)
     assert needs != here and pythons.dependencies_stamp(needs.encode()) != stamp  # made anew
+    renamed = here.replace('name = "concurrency-lab"', 'name = "other-lab"')
+    assert renamed != here and pythons.dependencies_stamp(renamed.encode()) != stamp

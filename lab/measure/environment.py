@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("lab", "anyio", "uvloop", "tabulate", "rich", "matplotlib")
+# The lab under its import name, read from its distribution's (PyPI's `lab` is another project).
+PACKAGES = {"lab": "concurrency-lab", **{p: p for p in ("anyio", "uvloop", "tabulate", "rich", "matplotlib")}}
 
 
 def python_metadata() -> dict[str, Any]:
@@ -73,9 +74,9 @@ def event_loops() -> list[str]:
 def package_versions() -> dict[str, str]:
     """Versions of lab and of its dependencies ('not installed' where missing)."""
     versions = {}
-    for name in PACKAGES:
+    for name, distribution in PACKAGES.items():
         try:
-            versions[name] = importlib.metadata.version(name)
+            versions[name] = importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions

@@ -19,7 +19,7 @@ Option `scheduler`:
                     of them and never shuts anything down. A task that hangs keeps running there:
                     Dask cannot stop a running task.
 
-The `distributed` package is an extra: `pip install 'lab[dask]'`.
+The `distributed` package is an extra: `pip install 'concurrency-lab[dask]'`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, 
 from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import sigint_deferred, threads_without_sigint
 
-INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'lab[dask]'"
+INSTALL = "model 'dask' needs the dask extra, not installed here: pip install 'concurrency-lab[dask]'"
 CONNECT_TIMEOUT_S = 10.0  # at most this long (or the run's timeout) for a scheduler to answer
 WORKER_START_METHOD = "forkserver"
 POLL_S = 0.002  # how often a counter task looks whether every worker has arrived
@@ -275,7 +275,7 @@ class Dask(Model):
     name: ClassVar[str] = "dask"
     description: ClassVar[str] = (
         "tasks on a Dask cluster's worker processes; shares a distributed.Variable, "
-        "locks with distributed.Lock (pip install 'lab[dask]')"
+        "locks with distributed.Lock (pip install 'concurrency-lab[dask]')"
     )
     takes: ClassVar[tuple[Option, ...]] = (
         Option("scheduler", ("local",), "local (a cluster per run) or tcp://HOST:PORT of a running one",

@@ -18,7 +18,7 @@ backport, which would add up to 10 ms to every task. The threads are a `ThreadPo
 so the pool, its timeout and its start line are the threads model's.
 
 Where it runs: Python 3.14's `concurrent.interpreters`; on 3.12 and 3.13 the PEP's backport
-(`pip install 'lab[interpreters]'`, `interpreters-pep-734`). Where both exist (3.14 with the
+(`pip install 'concurrency-lab[interpreters]'`, `interpreters-pep-734`). Where both exist (3.14 with the
 backport installed) the option `implementation` runs either: the backport is a pure-Python layer
 over the same private C modules (`_interpreters`, `_interpqueues`). Not `anyio.to_interpreter`: it
 runs one call per interpreter from a pool it keeps to itself (no shared memory reaches the
@@ -65,11 +65,10 @@ from lab.models.tasks import CallFailed, apply, crunch_job, misbehave, work_on
 
 NEEDS = (
     "model 'interpreters' needs Python 3.12 or newer (3.14 has concurrent.interpreters; on 3.12 and "
-    "3.13: pip install 'lab[interpreters]'); this is Python {version}"
+    "3.13: pip install 'concurrency-lab[interpreters]'); this is Python {version}"
 )
-INSTALL = (
-    "model 'interpreters' needs the PEP 734 backport on Python {version}: pip install 'lab[interpreters]'"
-)
+EXTRA = "pip install 'concurrency-lab[interpreters]'"  # the backport, on 3.12 and 3.13
+INSTALL = "model 'interpreters' needs the PEP 734 backport on Python {version}: " + EXTRA
 NO_STDLIB = "the standard library's concurrent.interpreters is Python 3.14+; this is Python {version}"
 # Where PEP 734's `interpreters` module comes from; the first is the default: the standard
 # library's from 3.14 on, the backport's before.

@@ -156,10 +156,12 @@ def environment(python: Path, source: Path, extras: str) -> Path:
 
 
 def dependencies_stamp(pyproject: bytes) -> str:
-    """A digest of what a `pyproject.toml` makes pip install: the Python it requires and its
-    dependencies, optional ones included."""
+    """A digest of what a `pyproject.toml` makes pip install: the distribution's name (a renamed
+    one would sit beside the old, both pointing the import package somewhere), the Python it
+    requires and its dependencies, optional ones included."""
     project = tomllib.loads(pyproject.decode())["project"]
-    declared = [project.get(k) for k in ("requires-python", "dependencies", "optional-dependencies")]
+    keys = ("name", "requires-python", "dependencies", "optional-dependencies")
+    declared = [project.get(k) for k in keys]
     return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
 
 

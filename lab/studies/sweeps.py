@@ -6,7 +6,7 @@ worker count above a model's limit (`Model.max_workers`) is skipped, with the re
 Efficiency is ideal / measured. For pool-map the ideal is the waits alone (sleep x ceil(tasks /
 workers)); for cpu-bound it is the model's own one-worker time divided by min(workers, tasks),
 that is, perfect parallelism with a core per worker (a 2-core machine cannot reach it past 2).
-The chart needs matplotlib (`pip install 'lab[plot]'`); without it the tables still come.
+The chart needs matplotlib (`pip install 'concurrency-lab[plot]'`); without it the tables still come.
 """
 
 from __future__ import annotations
