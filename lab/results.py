@@ -137,7 +137,7 @@ class RunInfo:
     `kind`: None for a report, else "sweep" or "races"; `scale` and `trials` as run; `skipped`:
     the variants left out, each `{"variant", "reason"}`; `partial` and `interrupted`: whether
     (and by what) the run was stopped; `stem`: the files' common name; `lock_costs`: us per
-    acquire and release, by lock; `server_ceiling`: the HTTP server's ceiling (`lab.http.ceiling`);
+    acquire and release, by lock; `server_ceiling`: the HTTP server's ceiling (`lab.studies.ceiling`);
     `charts`, `timeline_charts`, `race_charts`, `heartbeat_charts`: per demo, `{"file": name}` or
     `{"skipped": why}`;
     `pythons`: in a report across several Pythons, each interpreter's own facts."""

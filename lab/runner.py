@@ -23,7 +23,6 @@ from lab.models import MODELS, Model
 from lab.models.base import FAULTS, NETWORK_TASKS, Fault, Measured, Option, Work, now
 from lab.params import PARAMS, check_int, check_seconds
 from lab.results import Result
-from lab.studies import timelines
 
 SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
 COMMON = ("timeout", "fault", "timeline")  # parameters every concurrent demo takes
@@ -179,7 +178,7 @@ def execute(request: Plan, trial: int, warmup: bool) -> Result:
         timing=timing,
         memory=memory or None,
         metrics=metrics,
-        timeline=timelines.records(measured) if measured and measured.spans is not None else None,
+        timeline=timeline_records(measured) if measured and measured.spans is not None else None,
         cpu_s=measured.cpu_s if measured else None,
     )
 
@@ -240,3 +239,22 @@ def count_serially(increments: int, sleep: float) -> Measured:
     for _ in range(increments):
         counter += 1
     return Measured([], counter, now() - begin, 0.0)
+
+
+def timeline_records(measured: Measured) -> tuple[dict[str, Any], ...]:
+    """A recorded run's spans as `Result.timeline` records (`lab.studies.timelines` describes
+    them), lanes numbered, times since begin."""
+    assert measured.spans is not None
+    lanes: dict[str, int] = {}
+    # Workers without a slot (threads, processes, or the thread or process asyncio handed work
+    # to) get the lanes after the slots, if any.
+    after = 1 + max((s[1] for s in measured.spans if s[1] is not None), default=-1)
+    out = []
+    for worker, slot, item, start, end, cpu in sorted(measured.spans, key=lambda s: s[3]):
+        lane = after + lanes.setdefault(worker, len(lanes)) if slot is None else slot
+        out.append({
+            "lane": lane, "worker": worker, "item": item,
+            "start_s": round(start - measured.begin, 7), "end_s": round(end - measured.begin, 7),
+            "cpu_s": None if cpu is None else round(cpu, 7),
+        })  # fmt: skip
+    return tuple(out)

@@ -15,10 +15,10 @@ import pytest
 
 import lab
 from lab.cli import main, show
-from lab.measure import locks
 from lab.measure.stats import Spread
 from lab.models import MODELS
 from lab.models.tasks import crunch_rounds
+from lab.studies import lock_costs
 
 
 def test_spread_and_the_unstable_warning() -> None:
@@ -82,7 +82,7 @@ def test_cpu_bound_only_processes_compute_in_parallel() -> None:
 
 
 def test_lock_costs_show_the_manager_and_scheduler_round_trips() -> None:
-    costs = locks.measure(MODELS.values())
+    costs = lock_costs.measure(MODELS.values())
     names = {"threading.Lock", "asyncio.Lock", "multiprocessing.Lock", "Manager().Lock()"}
     assert set(costs) == names | ({"distributed.Lock"} if "distributed.Lock" in costs else set())
     assert costs["Manager().Lock()"] > 20 * costs["multiprocessing.Lock"]
@@ -113,7 +113,7 @@ def test_sweep_without_matplotlib_still_gives_tables(tmp_path: Path, monkeypatch
             "--models", "threads", "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
     text = next(tmp_path.glob("*.md")).read_text()
-    assert "Chart skipped: matplotlib is not installed (pip install 'lab[plot]')" in text
+    assert "Chart skipped: matplotlib is not installed (pip install 'concurrency-lab[plot]')" in text
     assert not list(tmp_path.glob("*.png"))
 
 

@@ -1,2 +1,2 @@
 """Real network I/O: the lab's HTTP server (uvicorn, in its own process), the verified clients
-every model uses, and the server's ceiling measured apart."""
+every model uses (its ceiling, a study, is `lab.studies.ceiling`)."""

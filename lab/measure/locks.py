@@ -1,18 +1,16 @@
 """What one acquire and release of each model's lock costs, uncontended, in the calling process.
 
 The counter demos' times mix the lock with everything else; this isolates it. Each model says
-which locks it uses and measures them with these helpers (`Model.lock_costs`); `measure` asks
-every model asked for and keeps each lock once.
+which locks it uses and measures them with these helpers (`Model.lock_costs`);
+`lab.studies.lock_costs` asks every model of a report and keeps each lock once.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
-
-from lab.models import Model
 
 
 def per_round(lock: Any, rounds: int) -> float:
@@ -43,12 +41,3 @@ def in_new_loop(rounds: int) -> float:
 def median_us(measure: Callable[[], float], repeats: int = 5) -> float:
     """The median of several measurements in seconds, in microseconds, rounded to a nanosecond."""
     return round(statistics.median(measure() for _ in range(repeats)) * 1e6, 3)
-
-
-def measure(models: Iterable[type[Model]]) -> dict[str, float]:
-    """Microseconds per acquire and release of each lock the models use (available ones only)."""
-    costs: dict[str, float] = {}
-    for model in models:
-        if model.unavailable(model.default_options()) is None:
-            costs |= {name: us for name, us in model.lock_costs().items() if name not in costs}
-    return costs

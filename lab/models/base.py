@@ -99,7 +99,7 @@ class Work:
 
 
 # One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).
-# The lane is the asyncio slot; threads and processes get theirs from `lab.studies.timelines.lanes`.
+# The lane is the asyncio slot; threads and processes get theirs from `lab.runner.timeline_records`.
 Span = tuple[str, int | None, int, float, float, float | None]
 
 

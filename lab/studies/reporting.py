@@ -16,9 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab import pictures
-from lab.http import ceiling
 from lab.http.server import KEEPER
-from lab.measure import locks
 from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import check_int
@@ -26,7 +24,7 @@ from lab.render import render
 from lab.render.answer import answers
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atomically
 from lab.runner import choose
-from lab.studies import across, pythons, races, sweeps, timelines
+from lab.studies import across, ceiling, lock_costs, pythons, races, sweeps, timelines
 from lab.studies.scales import SCALES
 from lab.studies.suite import Contest, Run, SuiteInterrupted, SuiteResults, plan_suite, run_suite
 
@@ -94,7 +92,7 @@ def report(
                               tuple(got.timelines), tuple(got.races), tuple(got.noise))  # fmt: skip
             raise ReportInterrupted(doc, stop.cause) from None
         ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
-        run = replace(run, lock_costs=locks.measure(ran))
+        run = replace(run, lock_costs=lock_costs.measure(ran))
         if any(r.demo == "http-get" for r in runs):
             run = replace(run, server_ceiling=ceiling.measure())
     return ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),

@@ -1,6 +1,7 @@
 """Timelines: who ran which task, when, as records, a Chrome trace (Perfetto) and a picture.
 
-A recorded run (`timeline=True`) keeps one record per task in `Result.timeline`:
+A recorded run (`timeline=True`) keeps one record per task in `Result.timeline`
+(`lab.runner.timeline_records` makes them from the model's spans):
 
     lane     the worker's row in a picture: 0, 1, ... in the order the workers first started a task
              (the asyncio model's lane is the slot the coroutine held; work it handed elsewhere,
@@ -31,7 +32,6 @@ from typing import Any
 
 from lab.measure.heartbeat import BLOCKED_S
 from lab.models import MODELS, Model
-from lab.models.base import Measured
 from lab.pictures import PLOT_HINT, pyplot, save
 from lab.results import Result, write_atomically
 
@@ -39,24 +39,6 @@ from lab.results import Result, write_atomically
 def clock() -> str:
     """What `time.perf_counter` is here, e.g. `clock_gettime(CLOCK_MONOTONIC)`."""
     return time.get_clock_info("perf_counter").implementation
-
-
-def records(measured: Measured) -> tuple[dict[str, Any], ...]:
-    """A recorded run's spans as `Result.timeline` records, lanes numbered, times since begin."""
-    assert measured.spans is not None
-    lanes: dict[str, int] = {}
-    # Workers without a slot (threads, processes, or the thread or process asyncio handed work
-    # to) get the lanes after the slots, if any.
-    after = 1 + max((s[1] for s in measured.spans if s[1] is not None), default=-1)
-    out = []
-    for worker, slot, item, start, end, cpu in sorted(measured.spans, key=lambda s: s[3]):
-        lane = after + lanes.setdefault(worker, len(lanes)) if slot is None else slot
-        out.append({
-            "lane": lane, "worker": worker, "item": item,
-            "start_s": round(start - measured.begin, 7), "end_s": round(end - measured.begin, 7),
-            "cpu_s": None if cpu is None else round(cpu, 7),
-        })  # fmt: skip
-    return tuple(out)
 
 
 def title(recorded: Sequence[Result]) -> str:
