@@ -2,7 +2,7 @@
 
     python benchmarks/report_time.py [--scale quick] [--trials 3] [--models M ...] [--out FILE]
 
-Runs what `lab report` runs (`lab.studies.reporting.report`, extra rounds included) and times
+Runs what `lab report` runs (`lab.reporting.report`, extra rounds included) and times
 each trial whole with `time.perf_counter` (the run's start-up and shutdown included, which the
 report's own `elapsed` leaves out), the rest of `report` (planning, the lock costs, the HTTP
 server's ceiling), and the publishing (charts, JSON, markdown, into a temporary folder). It
@@ -35,7 +35,7 @@ def section(run: Run) -> str:
 
 
 def main() -> None:
-    from lab.studies.reporting import publish, report  # noqa: PLC0415
+    from lab.reporting import publish, report  # noqa: PLC0415
     from lab.studies.scales import SCALES  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])

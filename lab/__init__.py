@@ -22,12 +22,12 @@ from lab.models import MODELS as _MODELS  # imported first: `models()` below the
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
+    from lab.reporting import publish, report
     from lab.results import Result, ResultsFile
     from lab.runner import run, run_trials
-    from lab.studies.reporting import publish, report
 else:
-    _LAZY = {"bench": "lab.benching", "Bench": "lab.benching", "report": "lab.studies.reporting",
-             "publish": "lab.studies.reporting", "run": "lab.runner", "run_trials": "lab.runner",
+    _LAZY = {"bench": "lab.benching", "Bench": "lab.benching", "report": "lab.reporting",
+             "publish": "lab.reporting", "run": "lab.runner", "run_trials": "lab.runner",
              "Result": "lab.results", "ResultsFile": "lab.results"}  # fmt: skip
 
     def __getattr__(name: str) -> _typing.Any:

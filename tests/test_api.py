@@ -58,4 +58,4 @@ def test_the_library_calls_keep_their_names_once_their_modules_are_loaded() -> N
 
     for name in ("report", "publish", "run", "run_trials", "bench"):
         assert callable(getattr(lab, name)), name
-    assert callable(lab.report) and lab.report.__module__ == "lab.studies.reporting"
+    assert callable(lab.report) and lab.report.__module__ == "lab.reporting"

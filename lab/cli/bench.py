@@ -16,8 +16,8 @@ from lab.cli.common import Interrupted, add_option_arguments, number, parse_coun
 from lab.models import MODELS
 from lab.params import check_int
 from lab.pictures import draw_atomically
+from lab.reporting import stamp
 from lab.results import prepare_folder, write_atomically
-from lab.studies.reporting import stamp
 
 BENCH_EXAMPLES = """examples:
   lab bench examples.jobs:arithmetic --range 8 --workers 1,2       holds the GIL: processes win

@@ -16,10 +16,10 @@ from lab.models import MODELS
 from lab.models.base import YIELD_POINTS
 from lab.params import check_int
 from lab.render.races import races_section
+from lab.reporting import publish, stamp
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder
 from lab.runner import choose, plan, run_trials
 from lab.studies import races
-from lab.studies.reporting import publish, stamp
 from lab.studies.suite import race_variants
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lab.cli.common import Interrupted, whole
 from lab.render.answer import answer_text
+from lab.reporting import Published, ReportInterrupted, publish, report
 from lab.results import ResultsFile, prepare_folder
-from lab.studies.reporting import Published, ReportInterrupted, publish, report
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

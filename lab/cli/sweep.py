@@ -14,10 +14,10 @@ from lab.measure.environment import collect
 from lab.models import MODELS
 from lab.params import PARAMS, check_int
 from lab.render import render_sweep
+from lab.reporting import publish, stamp
 from lab.results import ResultsFile, RunInfo, prepare_folder
 from lab.runner import plan, run_trials
 from lab.studies import sweeps
-from lab.studies.reporting import publish, stamp
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

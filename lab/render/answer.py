@@ -42,7 +42,7 @@ class Answer:
 
     `contested`: where the trials could not yet tell a variant from the fastest (nor show it as
     good), the fastest and those, each with the parameters of its row (`Result.shape`): more
-    trials of them may decide (`lab.studies.reporting`)."""
+    trials of them may decide (`lab.reporting`)."""
 
     job: str
     use: str

@@ -1,0 +1,68 @@
+"""Imports point down: every module of `lab` imports only from its own layer or the layers below.
+
+The layers, from the ground up (a module is in the layer of its package, or of itself):
+records and plumbing; the HTTP server and clients, the measuring helpers and pictures; the models;
+the parameters and the demos; the runner; the studies (runs that produce records); the views
+(the report's sections, `lab bench`); the report as one call (`lab.reporting`); the command line
+and the package's own face. Every import counts, those inside functions and under TYPE_CHECKING
+too: a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+LAB = Path(__file__).parent.parent / "lab"
+LAYERS = [
+    ("lab.errors", "lab.signals", "lab._compat"),
+    ("lab.results", "lab.plugins"),
+    ("lab.http", "lab.measure", "lab.pictures"),
+    ("lab.models",),
+    ("lab.params", "lab.demos"),
+    ("lab.runner",),
+    ("lab.studies",),
+    ("lab.render", "lab.benching"),
+    ("lab.reporting",),
+    ("lab.cli", "lab", "lab.__main__"),
+]
+
+
+def layer(module: str) -> int:
+    """The layer of a module of the lab: its longest declared prefix's."""
+    best = max((p for group in LAYERS for p in group if module == p or module.startswith(p + ".")), key=len)
+    return next(i for i, group in enumerate(LAYERS) if best in group)
+
+
+def module_of(path: Path) -> str:
+    parts = path.relative_to(LAB.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every module of the lab that a file imports (`from lab import x` as `lab.x` where x is one)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "lab"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lab":
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                is_module = (LAB.parent / sub.replace(".", "/")).with_suffix(".py").is_file() or (
+                    LAB.parent / sub.replace(".", "/") / "__init__.py"
+                ).is_file()
+                found.add(sub if is_module else node.module)
+    return found
+
+
+def test_every_import_points_down_or_sideways() -> None:
+    upward = []
+    for path in sorted(LAB.rglob("*.py")):
+        here = module_of(path)
+        upward += [f"{here} -> {other}" for other in sorted(imported(path)) if layer(other) > layer(here)]
+    assert not upward, upward
+
+
+def test_every_module_is_in_a_layer() -> None:
+    for path in LAB.rglob("*.py"):
+        layer(module_of(path))  # max() of nothing raises: a package no layer names
