@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab import pictures
+from lab.demos import DEMOS
 from lab.http.server import KEEPER
 from lab.measure.environment import collect
 from lab.models import MODELS
@@ -93,7 +94,7 @@ def report(
             raise ReportInterrupted(doc, stop.cause) from None
         ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
         run = replace(run, lock_costs=lock_costs.measure(ran))
-        if any(r.demo == "http-get" for r in runs):
+        if any(DEMOS[r.demo].ceiling for r in runs):
             run = replace(run, server_ceiling=ceiling.measure())
     return ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
                        tuple(measured.timelines), tuple(measured.races), tuple(measured.noise))  # fmt: skip

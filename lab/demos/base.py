@@ -116,6 +116,11 @@ class Demo:
     headline: tuple[tuple[str, str, str], ...] = ()
     scales: Mapping[str, AtScale] = field(default_factory=dict, repr=False)
     rank: int = 100
+    # A worker sweep's point at `workers` workers (the sweep's own parameters, `workers` set).
+    sweep_point: Callable[[Params, int], dict[str, Any]] = field(default=lambda p, w: {**p, "workers": w},
+                                                                 repr=False)  # fmt: skip
+    computes: bool = False  # its work is CPU work: a sweep's speedup chart marks the cores here
+    ceiling: bool = False  # its requests/s are compared with the server's ceiling (`lab.studies.ceiling`)
 
     def at(self, scale: str) -> AtScale:
         """Its sizes at the scale called `scale` (its defaults where it names none there)."""

@@ -57,4 +57,5 @@ DEMO = Demo(
         ),
     },
     rank=50,
+    computes=True,
 )

@@ -48,11 +48,21 @@ def http_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
     }
 
 
+def one_request_per_worker(params: Params, workers: int) -> dict[str, Any]:
+    """A sweep point: one request per worker (at least the default 160) where the sweep sets no
+    `requests`, so that every worker has a request in flight."""
+    if params.get("requests") is None:
+        return {**params, "workers": workers, "requests": max(DEFAULT_REQUESTS, workers)}
+    return {**params, "workers": workers}
+
+
+DEFAULT_REQUESTS = 160
+
 DEMO = Demo(
     "http-get",
     "real network I/O: `requests` GETs against the lab's local HTTP server, `workers` in flight; "
     "each waits `latency` s on the server and brings back `size` verified bytes",
-    {"requests": 160, "latency": 0.05, "size": 2000, "workers": 5, "server": None},
+    {"requests": DEFAULT_REQUESTS, "latency": 0.05, "size": 2000, "workers": 5, "server": None},
     "fetch",
     lambda p: tuple(range(p["requests"])),
     ideal=latency_ideal,
@@ -87,4 +97,6 @@ DEMO = Demo(
         ),
     },
     rank=60,
+    sweep_point=one_request_per_worker,
+    ceiling=True,
 )

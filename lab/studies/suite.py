@@ -193,7 +193,7 @@ def every_row(variant: Variant) -> bool:
 def sweep_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
     """The scale's worker sweeps: each model with its default options, at each worker count."""
     return [
-        Run(demo, Variant(model), {**params, "workers": count}, sweep=True)
+        Run(demo, Variant(model), DEMOS[demo].sweep_point(params, count), sweep=True)
         for demo, at in ((d, DEMOS[d].at(scale.name)) for d in demos)
         if at.sweep is not None
         for params, counts in [at.sweep]

@@ -43,11 +43,8 @@ def sweep(
 
 
 def point(demo: str, params: Mapping[str, Any], workers: int) -> dict[str, Any]:
-    """One sweep point's parameters. An http-get point without `requests` sends one request per
-    worker (at least the default 160), so that every worker has a request in flight."""
-    if demo == "http-get" and params.get("requests") is None:
-        return {**params, "workers": workers, "requests": max(DEMOS[demo].defaults["requests"], workers)}
-    return {**params, "workers": workers}
+    """One sweep point's parameters, as the demo makes them (`Demo.sweep_point`)."""
+    return DEMOS[demo].sweep_point(params, workers)
 
 
 def skipped(models: Sequence[str], workers: Sequence[int]) -> list[dict[str, Any]]:
@@ -216,7 +213,7 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
                    label="ideal")  # fmt: skip
     else:
         right.plot(counts, counts, color="grey", linestyle="--", linewidth=1, label="ideal (linear)")
-    if results[0].demo == "cpu-bound" and (cores := os.cpu_count()):
+    if results[0].demo in DEMOS and DEMOS[results[0].demo].computes and (cores := os.cpu_count()):
         right.axhline(cores, color="grey", linestyle=":", linewidth=1, label=f"cores here ({cores})")
     base = 10 if counts and counts[-1] / counts[0] > 100 else 2
     for ax in (left, right, third):
