@@ -268,7 +268,10 @@ def test_ctrl_c_keeps_the_completed_trials(tmp_path: Path) -> None:
     lab = start_lab("bench", "examples.jobs:wait", "--range", "40", "--workers", "1", "--trials", "5",
                     "--out", str(tmp_path), "--models", "processes", cwd=ROOT)  # fmt: skip
     children = descendants(lab.pid, workers=1)
-    time.sleep(1.0)
+    # Serial's trial is 40 sleeps of 50 ms; a pool worker can be seen before it ends (a child just
+    # forked still shows the lab's own command line), so the Ctrl-C waits out the trial itself:
+    # 4 s is two trials, and all ten of them would take 20 s.
+    time.sleep(4.0)
     os.killpg(lab.pid, signal.SIGINT)
     _, err = lab.communicate(timeout=15)
     assert lab.returncode == 130 and "interrupted by Ctrl-C: kept the completed trials in" in err, err

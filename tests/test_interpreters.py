@@ -67,6 +67,8 @@ def test_a_timeline_shows_each_interpreter_on_a_core() -> None:
     # Each task's share of its time on a CPU, against threads' in the same moment: threads take
     # turns on one GIL (about 0.5 each on 2 cores), interpreters each have their own (about 1.0;
     # about 0.67 with another program keeping a core busy, where threads fall to about 0.33).
+    # A host that lends its second core elsewhere (steal) gives every model one core for a while:
+    # up to six moments; after one that fails, processes' share says if it had two cores to give.
     def share(model: str) -> float:
         r = lab.run("cpu-bound", model, workers=2, tasks=2, rounds=1_000_000, timeline=True)
         assert r.timeline is not None and len(r.timeline) == 2
@@ -74,11 +76,13 @@ def test_a_timeline_shows_each_interpreter_on_a_core() -> None:
             assert {t["worker"].split()[0] for t in r.timeline} == {"interpreter"}
         return float(min(t["cpu_s"] / (t["end_s"] - t["start_s"]) for t in r.timeline))
 
-    for _ in range(3):  # a moment with one core for both can come: up to three runs
+    seen: list[tuple[float, float, float]] = []
+    for _ in range(6):
         mine, threads = share("interpreters"), share("threads")
         if mine > 1.3 * threads:
             break
-    assert mine > 1.3 * threads, (mine, threads)
+        seen.append((round(mine, 2), round(threads, 2), round(share("processes"), 2)))
+    assert mine > 1.3 * threads, f"(interpreters, threads, processes) shares: {seen}"
 
 
 @needs
