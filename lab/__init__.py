@@ -6,10 +6,12 @@
     (True, 0.1)
 
 `run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists (both
-are plug-ins: `lab.plugins`). `report` runs the whole report and returns its
-`ResultsFile`; `publish` writes it (charts, JSON, markdown). `bench` runs your own function
-serially and in each model, with a verdict (`lab.benching`). Errors the lab raises on purpose
-derive from `LabError` (see `lab.errors`).
+are plug-ins: `lab.plugins`). Each study is one call returning a `ResultsFile`: `report` (the
+whole report), `run_models` (one demo in each model), `sweep` (one demo at several worker
+counts), `races` (the racy counter's statistics); `publish` writes any of them (charts, JSON,
+markdown). `bench` runs your own function serially and in each model, with a verdict
+(`lab.benching`). Errors the lab raises on purpose derive from `LabError`; Ctrl-C stops a study
+with `StudyInterrupted`, carrying what it measured (see `lab.errors`).
 """
 
 from __future__ import annotations
@@ -17,17 +19,26 @@ from __future__ import annotations
 import typing as _typing
 
 from lab.demos import DEMOS as _DEMOS
-from lab.errors import BadJob, BadResultsFile, InvalidParameter, LabError, Unavailable, UnknownName
+from lab.errors import (
+    BadJob,
+    BadResultsFile,
+    InvalidParameter,
+    LabError,
+    StudyInterrupted,
+    Unavailable,
+    UnknownName,
+)
 from lab.models import MODELS as _MODELS  # imported first: `models()` below then wins the name
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
-    from lab.reporting import publish, report
+    from lab.reporting import publish, races, report, run_models, sweep
     from lab.results import Result, ResultsFile
     from lab.runner import run, run_trials
 else:
     _LAZY = {"bench": "lab.benching", "Bench": "lab.benching", "report": "lab.reporting",
-             "publish": "lab.reporting", "run": "lab.runner", "run_trials": "lab.runner",
+             "publish": "lab.reporting", "run_models": "lab.reporting", "sweep": "lab.reporting",
+             "races": "lab.reporting", "run": "lab.runner", "run_trials": "lab.runner",
              "Result": "lab.results", "ResultsFile": "lab.results"}  # fmt: skip
 
     def __getattr__(name: str) -> _typing.Any:
@@ -68,6 +79,7 @@ __all__ = [
     "LabError",
     "Result",
     "ResultsFile",
+    "StudyInterrupted",
     "Unavailable",
     "UnknownName",
     "__version__",
@@ -75,7 +87,10 @@ __all__ = [
     "demos",
     "models",
     "publish",
+    "races",
     "report",
     "run",
+    "run_models",
     "run_trials",
+    "sweep",
 ]

@@ -7,6 +7,10 @@
     ├── BadResultsFile            (also ValueError) `--from` is missing, not JSON or of another kind
     └── BadJob                    (also ValueError) `lab bench`'s function or items cannot be used
 
+    Interrupted                   (a KeyboardInterrupt) Ctrl-C; as its subclass Terminated, SIGTERM
+    StudyInterrupted              (a KeyboardInterrupt) Ctrl-C or SIGTERM stopped a study; it
+                                  carries what was measured, marked partial
+
 A task that fails while a demo runs is not an exception of the lab: it is recorded in the
 `Result.error` of that run, so the other models still run.
 """
@@ -15,6 +19,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class LabError(Exception):
@@ -50,3 +57,47 @@ class BadResultsFile(LabError, ValueError):
 class BadJob(LabError, ValueError):
     """`lab bench` cannot use the function or items it was given (no such module, an async
     function given as the sync one, no items, ...)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (status 130) or, as a subclass, SIGTERM (status 143)."""
+
+    status = 130
+    signal_name = "Ctrl-C"
+
+
+class Terminated(Interrupted):
+    """SIGTERM, turned into an exception (by the command line's handler) so that the same
+    clean-up runs as for Ctrl-C."""
+
+    status = 143
+    signal_name = "SIGTERM"
+
+
+class StudyInterrupted(KeyboardInterrupt, Generic[T]):
+    """Ctrl-C or SIGTERM stopped a study (`lab.report`, `lab.run_models`, `lab.sweep`, `lab.races`,
+    `lab.bench`): `partial` is what it had measured, marked partial (a `ResultsFile`, or for
+    `bench` a `Bench`), ready to publish; `signal_name` and `status` say which signal stopped it.
+
+    A KeyboardInterrupt, so that code that does not look for it still stops as on Ctrl-C."""
+
+    def __init__(self, partial: T, cause: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.partial = partial
+        self.cause = signal_of(cause)
+
+    @property
+    def signal_name(self) -> str:
+        """`Ctrl-C` or `SIGTERM`."""
+        return self.cause.signal_name
+
+    @property
+    def status(self) -> int:
+        """The exit status a command stopped by that signal ends with: 130 or 143."""
+        return self.cause.status
+
+
+def signal_of(cause: KeyboardInterrupt) -> Interrupted:
+    """The signal behind a KeyboardInterrupt: itself if the command line's handler raised it
+    (SIGTERM is `Terminated`), else a plain Ctrl-C."""
+    return cause if isinstance(cause, Interrupted) else Interrupted()

@@ -1,6 +1,10 @@
-"""The report as one library call: `report(...)` measures everything and returns a `ResultsFile`;
-`publish(doc, out)` writes it: charts, then JSON, then markdown rendered from that JSON, each file
-atomically. The command line (`lab report`, `lab sweep`, `lab races`) only parses and prints.
+"""Every study as one library call, each returning a `ResultsFile`: `report(...)` measures
+everything, `run_models(...)` one demo in each model, `sweep(...)` one demo at several worker
+counts, `races(...)` the racy counter's statistics. `publish(doc, out)` writes any of them:
+charts, then JSON, then markdown rendered from that JSON (the view its kind has), each file
+atomically. The command line (`lab report`, `lab run`, `lab sweep`, `lab races`) only parses
+and prints. Ctrl-C or SIGTERM stops any of them with `StudyInterrupted`, whose `partial` is
+the `ResultsFile` of what was measured, marked partial, ready for `publish`.
 
     >>> doc = lab.report("quick", demos=["pool-map"], models=["threads"])
     >>> published = lab.publish(doc, Path("reports"))
@@ -14,28 +18,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from lab import pictures
 from lab.demos import DEMOS
+from lab.errors import InvalidParameter, StudyInterrupted, UnknownName, signal_of
 from lab.http.server import KEEPER
 from lab.measure.environment import collect
-from lab.models import MODELS
+from lab.models import BROKEN, MODELS
+from lab.models.base import YIELD_POINTS
 from lab.params import check_int
 from lab.render import render
 from lab.render.answer import answers
 from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atomically
-from lab.runner import choose
-from lab.studies import across, ceiling, lock_costs, pythons, races, sweeps, timelines
+from lab.runner import SERIAL, choose, plan, run_trials
+from lab.studies import across, ceiling, lock_costs, pythons, sweeps, timelines
+from lab.studies import races as race_study
 from lab.studies.scales import SCALES
-from lab.studies.suite import Contest, Run, SuiteInterrupted, SuiteResults, plan_suite, run_suite
-
-
-class ReportInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during `report`: `doc` holds what was measured, marked partial."""
-
-    def __init__(self, doc: ResultsFile, cause: KeyboardInterrupt) -> None:
-        super().__init__()
-        self.doc, self.cause = doc, cause
+from lab.studies.suite import Contest, Run, SuiteResults, plan_suite, race_variants, run_suite
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def report(
 
     With `python` (paths, `python3.12` or `3.13`), the same report runs in each of those
     interpreters and the results merge into one file, the interpreter as a dimension. Everything
-    is checked before anything runs (LabError). Ctrl-C raises `ReportInterrupted` carrying the
+    is checked before anything runs (LabError). Ctrl-C raises `StudyInterrupted` carrying the
     results measured so far, marked partial. `observe` hears of each trial (`run_suite`)."""
     chosen = SCALES[choose("scale", scale, SCALES)]
     trials = chosen.trials if trials is None else check_int("trials", trials, 1)
@@ -86,12 +86,12 @@ def report(
             measured = run_suite(runs, trials, quiet, warmup, observe=observe,
                                  undecided=undecided_in(environment, run),
                                  extra=(chosen.extra_rounds, chosen.extra_budget_s))  # fmt: skip
-        except SuiteInterrupted as stop:
-            got = stop.measured
-            partial = replace(run, partial=True, interrupted=f"by {signal_name(stop.cause)}")
+        except StudyInterrupted as stop:
+            got: SuiteResults = stop.partial
+            partial = stopped(run, stop.cause)
             doc = ResultsFile(tuple(got.results), environment, partial, tuple(got.sweeps),
                               tuple(got.timelines), tuple(got.races), tuple(got.noise))  # fmt: skip
-            raise ReportInterrupted(doc, stop.cause) from None
+            raise StudyInterrupted(doc, stop.cause) from None
         ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
         run = replace(run, lock_costs=lock_costs.measure(ran))
         if any(DEMOS[r.demo].ceiling for r in runs):
@@ -129,15 +129,156 @@ def across_pythons(
     run = RunInfo(scale=scale, trials=trials, warmup=warmup, stem=stem)
     try:
         done = across.run_each(found, passed, say=across.print_err)
-    except across.AcrossInterrupted as stop:
-        partial = replace(run, partial=True, interrupted=f"by {signal_name(stop.cause)}")
-        raise ReportInterrupted(across.merge(stop.done, environment, partial), stop.cause) from None
+    except StudyInterrupted as stop:
+        partial = stopped(run, stop.cause)
+        raise StudyInterrupted(across.merge(stop.partial, environment, partial), stop.cause) from None
     return across.merge(done, environment, run)
 
 
-def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], str] = render) -> Published:
+def run_models(
+    demo: str,
+    models: Sequence[str] | None = None,
+    *,
+    trials: int = 1,
+    warmup: bool = False,
+    argv: Sequence[str] | None = None,
+    **params: Any,
+) -> ResultsFile:
+    """`demo` in each of `models`, `trials` times each (after an uncounted warm-up trial if
+    `warmup`), as a results file of kind "run"; `params` are the demo's parameters, `timeout`,
+    `fault`, `timeline` and model options.
+
+    `models` None (or `["all"]`) means every model that can take the request here: each gets
+    only the model options it declares, and a model that cannot run it (not installed, fewer
+    workers than asked, no worker process for fault 'exit' to kill) is left out, in
+    `run.skipped` with why. A demo that runs in no model runs once, serially. Everything is
+    checked before anything runs (LabError); Ctrl-C raises `StudyInterrupted`."""
+    found = DEMOS.find(demo)
+    trials = check_int("trials", trials, 1)
+    every = models is None or list(models) == ["all"]
+    skipped: list[dict[str, Any]] = []
+    if found.task is None:
+        names = [SERIAL]
+    elif every:
+        names = [name for name in MODELS if not left_out(name, params, skipped)]
+        names = names or list(MODELS)  # none can: the first one's request below says why
+    else:
+        names = list(dict.fromkeys(model_named(name) for name in models or ()))
+    owners = MODELS.owners()
+    requests = {name: {k: v for k, v in params.items() if not every or k not in owners or name in owners[k]}
+                for name in names}  # fmt: skip
+    for name, request in requests.items():
+        plan(demo, name, **request)  # every model's request is checked before any runs
+    environment = collect(list(argv) if argv is not None else None)
+    run = RunInfo(kind="run", trials=trials, warmup=warmup, skipped=tuple(skipped),
+                  stem=f"lab-run-{demo}-{stamp(environment)}")  # fmt: skip
+    results: list[Result] = []
+    try:
+        for name, request in requests.items():
+            results += run_trials(demo, name, trials, warmup=warmup, **request)
+    except KeyboardInterrupt as exc:
+        partial = stopped(run, exc)
+        raise StudyInterrupted(ResultsFile(tuple(results), environment, partial), exc) from None
+    return ResultsFile(tuple(results), environment, run)
+
+
+def model_named(name: str) -> str:
+    """A model asked for by name: UnknownName (listing `all` too) or, for a broken plug-in,
+    Unavailable with its one line."""
+    if name not in MODELS and name not in BROKEN:
+        raise UnknownName("model", name, [*MODELS, "all"])
+    return MODELS.get_model(name).name
+
+
+def left_out(name: str, params: dict[str, Any], skipped: list[dict[str, Any]]) -> bool:
+    """Whether a request for every model leaves this one out (then `skipped` says why)."""
+    model = MODELS[name]
+    workers = params.get("workers")
+    if reason := model.unavailable(model.default_options()):
+        pass
+    elif params.get("fault") == "exit" and not model.children:
+        reason = f"fault 'exit' kills a worker process, and {name} has none"
+    elif isinstance(workers, int) and workers > model.max_workers:
+        reason = f"{name} runs at most {model.max_workers} workers"
+    if reason:
+        skipped.append({"variant": name, "reason": reason})
+    return reason is not None
+
+
+def sweep(
+    demo: str,
+    workers: Sequence[int] = (1, 2, 4, 8),
+    models: Sequence[str] | None = None,
+    *,
+    trials: int = 3,
+    argv: Sequence[str] | None = None,
+    **params: Any,
+) -> ResultsFile:
+    """`demo` in each of `models` (default: every model that runs here) at each worker count,
+    `trials` times a point, as a results file of kind "sweep"; `params` are the demo's
+    parameters that sweep (`Param.sweeps`). A count above a model's limit is skipped, in
+    `run.skipped`. Everything is checked before anything runs; Ctrl-C raises `StudyInterrupted`."""
+    if DEMOS.find(demo).task is None:
+        raise InvalidParameter(f"demo {demo!r} runs in no model: there are no workers to sweep")
+    counts = [check_int("workers", w, 1) for w in workers]
+    if not counts:
+        raise InvalidParameter("workers: give at least one worker count")
+    names = [MODELS.get_model(m).name for m in models or MODELS.runnable()]
+    trials = check_int("trials", trials, 1)
+    for name in names:  # everything is checked before anything runs, up to each model's limit
+        plan(demo, name, **sweeps.point(demo, params, min(max(counts), MODELS[name].max_workers)))
+    environment = collect(list(argv) if argv is not None else None)
+    run = RunInfo(kind="sweep", trials=trials, stem=f"lab-sweep-{demo}-{stamp(environment)}",
+                  skipped=tuple(sweeps.skipped(names, counts)))  # fmt: skip
+    results: list[Result] = []
+    try:
+        sweeps.sweep(demo, models=names, workers=counts, trials=trials, params=params, run=run_trials,
+                     into=results)  # fmt: skip
+    except KeyboardInterrupt as exc:
+        partial = stopped(run, exc)
+        raise StudyInterrupted(ResultsFile((), environment, partial, tuple(results)), exc) from None
+    return ResultsFile((), environment, run, tuple(results))
+
+
+def races(
+    increments: Sequence[int] = (1, 10, 100, 1000),
+    models: Sequence[str] | None = None,
+    *,
+    trials: int = 30,
+    workers: int = 5,
+    yield_points: Sequence[str] = ("sleep0",),
+    every_variant: bool = True,
+    argv: Sequence[str] | None = None,
+) -> ResultsFile:
+    """The racy counter, `trials` times for each variant of `models` (default: every model; with
+    `every_variant` False, each model's default variant), size and yield point, as a results
+    file of kind "races" (`lab.studies.races` computes its rows). Everything is checked before
+    anything runs; Ctrl-C raises `StudyInterrupted`."""
+    sizes = [check_int("increments", n, 1) for n in increments]
+    points = [choose("yield point", p.strip(), YIELD_POINTS) for p in yield_points]
+    trials, workers = check_int("trials", trials, 1), check_int("workers", workers, 1)
+    names = [MODELS.get_model(m).name for m in models or MODELS]
+    chosen = race_variants(race_study.DEMO, names, every_variant)
+    if not chosen:
+        raise InvalidParameter(f"none of the models {', '.join(names)} can run here")
+    for variant in chosen:  # every request is checked before anything runs
+        plan(race_study.DEMO, variant.model, workers=workers, increments=max(sizes), **variant.options)
+    environment = collect(list(argv) if argv is not None else None)
+    run = RunInfo(kind="races", trials=trials, stem=f"lab-races-{stamp(environment)}")
+    results: list[Result] = []
+    try:
+        race_study.race(chosen, increments=sizes, trials=trials, yield_points=points, workers=workers,
+                        run=run_trials, into=results)  # fmt: skip
+    except KeyboardInterrupt as exc:
+        partial = stopped(run, exc)
+        raise StudyInterrupted(ResultsFile((), environment, partial, races=tuple(results)), exc) from None
+    return ResultsFile((), environment, run, races=tuple(results))
+
+
+def publish(doc: ResultsFile, out: Path) -> Published:
     """Write `doc` into `out`: its charts (sweeps, timelines, race statistics, heartbeats, each
-    beside the report), then `<stem>.json`, then `<stem>.md` rendered from that JSON, each atomically."""
+    beside the report), then `<stem>.json`, then `<stem>.md` rendered from that JSON (by the view
+    for its kind: `lab.render.RENDERERS`), each atomically."""
     prepare_folder(out)
     stem = doc.run.stem or "lab-report"
     charts, timeline_charts, race_charts, heartbeat_charts = pictures.per_demo(
@@ -145,7 +286,7 @@ def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], st
         [
             (f"{stem}-sweep", doc.sweeps, sweeps.chart, sweep_title),
             (f"{stem}-timeline", doc.timelines, timelines.chart, timelines.title),
-            (f"{stem}-races", doc.races, races.chart, race_title),
+            (f"{stem}-races", doc.races, race_study.chart, race_title),
             (f"{stem}-heartbeat", timelines.beating(doc.timelines), timelines.heartbeat_chart,
              timelines.heartbeat_title),
         ],
@@ -156,7 +297,7 @@ def publish(doc: ResultsFile, out: Path, render_with: Callable[[ResultsFile], st
     js, md = out / f"{stem}.json", out / f"{stem}.md"
     text = doc.to_json()
     write_atomically(js, text)
-    write_atomically(md, render_with(ResultsFile.from_json(text)))  # exactly as `--from` renders it
+    write_atomically(md, render(ResultsFile.from_json(text)))  # exactly as `--from` renders it
     drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values(),
              *run.heartbeat_charts.values()]  # fmt: skip
     return Published(md, js, tuple(out / c["file"] for c in drawn if "file" in c), doc)
@@ -173,13 +314,13 @@ def race_title(group: Sequence[Result]) -> str:
     return "racy-counter: P(a trial loses an update), 95% intervals"
 
 
+def stopped(run: RunInfo, cause: KeyboardInterrupt) -> RunInfo:
+    """A run's facts once Ctrl-C or SIGTERM stopped it: partial, and by which signal."""
+    return replace(run, partial=True, interrupted=f"by {signal_of(cause).signal_name}")
+
+
 def stamp(environment: dict[str, object]) -> str:
     """A run's date and time in its file names (`2026-11-25-153012`, UTC), so that a new run never
     overwrites an earlier one, such as a report committed the same day."""
     date = str(environment["date"])  # "2026-11-25 15:30:12 UTC"
     return date[:10] + "-" + date[11:19].replace(":", "")
-
-
-def signal_name(cause: KeyboardInterrupt) -> str:
-    """`Ctrl-C`, or the name the command line's signal handler gave (`SIGTERM`)."""
-    return str(getattr(cause, "signal_name", "Ctrl-C"))

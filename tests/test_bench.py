@@ -105,13 +105,15 @@ def test_pure_python_holds_the_gil_and_processes_scale(capsys: pytest.CaptureFix
 
     # Ratios within one run, with margins that hold with another program keeping a core busy
     # (processes then reach about 1.33x and 1.33 cores): threads never use much more than one
-    # core (the GIL), and processes do clearly better than threads at the same count.
+    # core (the GIL), and processes do clearly better than threads at the same count. Serial and
+    # threads run at different moments: one with a core taken from serial alone can lift threads'
+    # one-trial "speedup" above 1.3 (1.30 seen, with a core busy), so that is part of a moment's test.
     def parallel(rows: list[dict[str, Any]]) -> bool:
-        return bool(at(rows, "processes", 2)["speedup"] > 1.15 * at(rows, "threads", 2)["speedup"])
+        threads = at(rows, "threads", 2)["speedup"]
+        return bool(at(rows, "processes", 2)["speedup"] > 1.15 * threads and threads <= 1.3)
 
     rows = retried(attempt, parallel)
-    assert parallel(rows)
-    assert at(rows, "threads", 2)["speedup"] <= 1.3
+    assert parallel(rows), rows
     assert all(r["outputs_match"] is True and r["error"] is None for r in rows)
     assert all(set(r) >= KEYS for r in rows)
     assert at(rows, "threads", 2)["cpu_cores"] < 1.3  # one core: the GIL

@@ -10,6 +10,6 @@ a coroutine function (`async_function`) runs in asyncio. See `lab.benching.run.b
 """
 
 from lab.benching.records import SERIAL, Bench, Row
-from lab.benching.run import BenchInterrupted, bench
+from lab.benching.run import bench
 
-__all__ = ["SERIAL", "Bench", "BenchInterrupted", "Row", "bench"]
+__all__ = ["SERIAL", "Bench", "Row", "bench"]

@@ -17,7 +17,7 @@ from typing import Any
 from lab.benching.job import name_of, unpicklable
 from lab.benching.records import SERIAL, Bench, Row
 from lab.benching.verdict import verdict
-from lab.errors import BadJob, InvalidParameter, Unavailable, UnknownName
+from lab.errors import BadJob, InvalidParameter, StudyInterrupted, Unavailable, UnknownName
 from lab.measure.environment import collect, usable_cores
 from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
@@ -91,7 +91,7 @@ def bench(
     `async_function` is given; `options` maps a model to its options (`{"processes":
     {"start_method": "spawn"}}`). Each row runs `trials` times (after one uncounted warm-up if
     `warmup`); a row stops at its first error, recorded, and the others go on. Raises `BadJob`
-    or another `LabError` for a bad argument, and `BenchInterrupted` (carrying the partial
+    or another `LabError` for a bad argument, and `StudyInterrupted` (carrying the partial
     `Bench`) on Ctrl-C.
     """
     items = tuple(items)
@@ -144,16 +144,8 @@ def bench(
                         assert job_function is not None
                         once(row, job_function, items, timeout, keep=trial > 0)
     except KeyboardInterrupt as exc:
-        raise BenchInterrupted(build(job, rows, notes, environment, partial=True), exc) from None
+        raise StudyInterrupted(build(job, rows, notes, environment, partial=True), exc) from None
     return build(job, rows, notes, environment)
-
-
-class BenchInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped a bench: `bench` holds what was measured, marked partial."""
-
-    def __init__(self, bench: Bench, cause: KeyboardInterrupt) -> None:
-        super().__init__()
-        self.bench, self.cause = bench, cause
 
 
 def model_options(model: str, given: Mapping[str, str]) -> dict[str, str]:
@@ -283,4 +275,4 @@ def median(values: Sequence[float]) -> float | None:
     return spread.median if spread else None
 
 
-__all__ = ["BenchInterrupted", "UnknownName", "bench"]
+__all__ = ["UnknownName", "bench"]

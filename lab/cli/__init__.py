@@ -63,15 +63,14 @@ def build_parser() -> Parser:
 
 def raise_terminated(signum: int, frame: object) -> None:
     """SIGTERM handler: unwind like Ctrl-C, so pools are shut down and results kept."""
-    from lab.cli.common import Terminated  # noqa: PLC0415 (see COMMANDS)
+    from lab.errors import Terminated  # noqa: PLC0415 (see COMMANDS)
 
     raise Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: sys.argv[1:]) and return the exit status."""
-    from lab.cli.common import Interrupted  # noqa: PLC0415 (see COMMANDS)
-    from lab.errors import LabError  # noqa: PLC0415
+    from lab.errors import LabError, signal_of  # noqa: PLC0415 (see COMMANDS)
 
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -85,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lab: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        interrupt = exc if isinstance(exc, Interrupted) else Interrupted()
+        interrupt = signal_of(exc)
         print(f"lab: interrupted by {interrupt.signal_name}", file=sys.stderr)
         return interrupt.status
 

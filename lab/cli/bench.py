@@ -8,13 +8,13 @@ import re
 import sys
 from pathlib import Path
 
-from lab.benching import Bench, BenchInterrupted, bench
+from lab.benching import Bench, bench
 from lab.benching.job import add_paths, items_from, resolve
 from lab.benching.render import draw, markdown, table
 from lab.benching.run import DEFAULT_TIMEOUT_S
-from lab.cli.common import Interrupted, add_option_arguments, number, parse_counts, whole
+from lab.cli.common import add_option_arguments, number, parse_counts, whole
+from lab.errors import StudyInterrupted
 from lab.models import MODELS
-from lab.params import check_int
 from lab.pictures import draw_atomically
 from lab.reporting import stamp
 from lab.results import prepare_folder, write_atomically
@@ -88,7 +88,7 @@ def command(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out:
         prepare_folder(out)  # fail before running, not after
-    workers = [check_int("workers", w, 1) for w in parse_counts(args.workers)] if args.workers else None
+    workers = parse_counts("workers", args.workers) if args.workers else None
     quiet = args.json
     try:
         result = bench(
@@ -104,11 +104,10 @@ def command(args: argparse.Namespace) -> int:
             quiet=quiet,
             argv=args.argv,
         )
-    except BenchInterrupted as stop:
-        cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
-        kept = show(stop.bench, args.json, out)
-        print(f"lab: interrupted by {cause.signal_name}: kept the completed trials{kept}", file=sys.stderr)
-        return cause.status
+    except StudyInterrupted as stop:
+        kept = show(stop.partial, args.json, out)
+        print(f"lab: interrupted by {stop.signal_name}: kept the completed trials{kept}", file=sys.stderr)
+        return stop.status
     show(result, args.json, out)
     return 1 if result.failed else 0
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from lab.demos import DEMOS
-from lab.errors import LabError, UnknownName
-from lab.models import BROKEN, MODELS
+from lab.errors import LabError
+from lab.models import MODELS
 from lab.models.base import TaskName
-from lab.params import PARAMS, Param, help_with_defaults
-from lab.runner import SERIAL
+from lab.params import PARAMS, Param, check_int, help_with_defaults
 
 EXAMPLES = """examples:
   lab list
@@ -26,35 +25,8 @@ EXAMPLES = """examples:
 """
 
 
-ALL = (["all"], "all")  # what `--models all` arrives as
-
-
-def option_owners(task: TaskName | None = None) -> dict[str, list[str]]:
-    """Which models declare each option, so that `--models all` hands each model only its own
-    (with `task`: only options that apply to it)."""
-    owners: dict[str, list[str]] = {}
-    for name, model in MODELS.items():
-        for option in model.options_for(task) if task else model.takes:
-            owners.setdefault(option.name, []).append(name)
-    return owners
-
-
 class UsageError(LabError):
     """Bad command-line usage (argparse's own complaints), reported like every LabError."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (status 130) or, as a subclass, SIGTERM (status 143)."""
-
-    status = 130
-    signal_name = "Ctrl-C"
-
-
-class Terminated(Interrupted):
-    """SIGTERM, turned into an exception so that the same clean-up runs as for Ctrl-C."""
-
-    status = 143
-    signal_name = "SIGTERM"
 
 
 class Parser(argparse.ArgumentParser):
@@ -103,7 +75,7 @@ def add_work_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> No
 def add_option_arguments(p: argparse.ArgumentParser, task: TaskName | None = None) -> None:
     """Every model's options, as the models declare them: one flag per option name (with `task`:
     only the options that apply to it)."""
-    for name, owners in option_owners(task).items():
+    for name, owners in MODELS.owners(task).items():
         parts = []
         for owner in owners:
             option = MODELS[owner].option(name)
@@ -130,43 +102,6 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def model_names(requested: list[str], demo: str, notes: list[str]) -> list[str]:
-    """The models `--models` stands for (serial-counter runs once, in none); `all` leaves out a
-    model that cannot run here, adding to `notes` why (printed once the request is valid)."""
-    if demo in DEMOS and DEMOS[demo].task is None:
-        return [SERIAL]
-    if requested in ALL:
-        names = []
-        for name, model in MODELS.items():
-            if reason := model.unavailable(model.default_options()):
-                notes.append(f"note: {reason}; running the others")
-            else:
-                names.append(name)
-        return names
-    for name in requested:
-        if name not in MODELS:
-            if name in BROKEN:
-                MODELS.get_model(name)  # Unavailable: the plug-in's one line
-            raise UnknownName("model", name, [*MODELS, "all"])
-    return list(dict.fromkeys(requested))
-
-
-def params_for(args: argparse.Namespace, model: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The parameters given on the command line, with each model option only for its own model."""
-    given = {k: getattr(args, k, None) for k in keys}
-    owners = option_owners()
-    return {
-        k: v
-        for k, v in given.items()
-        if v is not None and (k not in owners or args.model not in ALL or model in owners[k])
-    }
-
-
-def param_keys() -> tuple[str, ...]:
-    """Every keyword `lab run` hands the library: the parameters, timeout, fault, model options."""
-    return (*PARAMS, "timeout", "fault", *option_owners())
-
-
 def seconds(value: float | None) -> str:
     """Seconds with four decimals, or '-'."""
     return "-" if value is None else f"{value:.4f}"
@@ -177,6 +112,8 @@ def yes_no(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "NO")
 
 
-def parse_counts(text: str) -> list[str | int]:
-    """`1,2,4,8` as a list; a part that is not a whole number stays text, for check_int to name."""
-    return [int(part) if part.strip().isdigit() else part.strip() for part in text.split(",")]
+def parse_counts(name: str, text: str) -> list[int]:
+    """`1,2,4,8` as whole numbers of 1 or more; InvalidParameter names a part that is not one."""
+    return [
+        check_int(name, int(part) if part.strip().isdigit() else part.strip(), 1) for part in text.split(",")
+    ]

@@ -9,18 +9,11 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab.cli.common import Interrupted, parse_counts, whole
-from lab.errors import InvalidParameter
-from lab.measure.environment import collect
-from lab.models import MODELS
-from lab.models.base import YIELD_POINTS
-from lab.params import check_int
-from lab.render.races import races_section
-from lab.reporting import publish, stamp
-from lab.results import Result, ResultsFile, RunInfo, prepare_folder
-from lab.runner import choose, plan, run_trials
-from lab.studies import races
-from lab.studies.suite import race_variants
+from lab.cli.common import parse_counts, whole
+from lab.errors import StudyInterrupted
+from lab.reporting import publish, races
+from lab.results import ResultsFile, prepare_folder
+from lab.studies import races as race_study
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,57 +40,29 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """`lab races`: check everything, race, then print (and with `--out`, write) the rows."""
-    sizes = [check_int("increments", n, 1) for n in parse_counts(args.increments)]
-    points = [choose("yield point", p.strip(), YIELD_POINTS) for p in args.yield_point.split(",")]
-    trials = check_int("trials", args.trials, 1)
-    models = [MODELS.get_model(m).name for m in args.models or MODELS]
-    chosen = race_variants(races.DEMO, models, not args.defaults_only)
-    if not chosen:
-        raise InvalidParameter(f"none of the models {', '.join(models)} can run here")
-    for variant in chosen:  # every request is checked before anything runs
-        plan(races.DEMO, variant.model, workers=args.workers, increments=max(sizes), **variant.options)
     out = Path(args.out) if args.out else None
     if out:
-        prepare_folder(out)
-    environment = collect(args.argv)
-    results: list[Result] = []
+        prepare_folder(out)  # fail before running, not after
     try:
-        races.race(chosen, increments=sizes, trials=trials, yield_points=points, workers=args.workers,
-                   run=run_trials, into=results)  # fmt: skip
-    except KeyboardInterrupt as exc:
-        stop = exc if isinstance(exc, Interrupted) else Interrupted()
-        show(results, args.json, out, environment, partial=True)
-        print(
-            f"lab: interrupted by {stop.signal_name}: kept the {len(results)} trials completed",
-            file=sys.stderr,
-        )
+        doc = races(parse_counts("increments", args.increments), args.models, trials=args.trials,
+                    workers=args.workers, yield_points=args.yield_point.split(","),
+                    every_variant=not args.defaults_only, argv=args.argv)  # fmt: skip
+    except StudyInterrupted as stop:
+        show(stop.partial, args.json, out)
+        print(f"lab: interrupted by {stop.signal_name}: kept the {len(stop.partial.races)} trials completed",
+              file=sys.stderr)  # fmt: skip
         return stop.status
-    show(results, args.json, out, environment)
-    return 1 if any(r.error for r in results) else 0
+    show(doc, args.json, out)
+    return 1 if any(r.error for r in doc.races) else 0
 
 
-def show(
-    results: list[Result],
-    as_json: bool,
-    out: Path | None,
-    environment: dict[str, object],
-    partial: bool = False,
-) -> None:
+def show(doc: ResultsFile, as_json: bool, out: Path | None) -> None:
     """Print the rows (a table, or JSON); with `out`, write the results file, markdown and chart."""
-    rows = races.rows(results)
+    rows = race_study.rows(doc.races)
     if as_json:
         print(json.dumps([r.to_dict() for r in rows], indent=1))
     else:
-        print(tabulate([races.cells(r) for r in rows], races.HEADERS, disable_numparse=True))
-    if out is None:
-        return
-    run = RunInfo(kind="races", stem=f"lab-races-{stamp(dict(environment))}", partial=partial)
-    done = publish(ResultsFile((), environment, run, races=tuple(results)), out, render_races)
-    print("wrote " + ", ".join(str(p) for p in done.files), file=sys.stderr)
-
-
-def render_races(doc: ResultsFile) -> str:
-    """The markdown of `lab races`: what ran, the table and the chart."""
-    env = doc.environment
-    md = f"# lab races\n\nMade by `{env.get('command')}` on {env.get('date')}.\n\n"
-    return md + races_section(doc.races, dict(doc.run.race_charts)) + "\n"
+        print(tabulate([race_study.cells(r) for r in rows], race_study.HEADERS, disable_numparse=True))
+    if out is not None:
+        done = publish(doc, out)
+        print("wrote " + ", ".join(str(p) for p in done.files), file=sys.stderr)

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.cli.common import Interrupted, whole
+from lab.cli.common import whole
+from lab.errors import StudyInterrupted
 from lab.render.answer import answer_text
-from lab.reporting import Published, ReportInterrupted, publish, report
+from lab.reporting import Published, publish, report
 from lab.results import ResultsFile, prepare_folder
 
 
@@ -43,15 +44,14 @@ def command(args: argparse.Namespace) -> int:
         doc = report(args.scale, trials=args.trials, demos=args.demos, models=args.models,
                      python=args.python or (), warmup=args.warmup, quiet=args.quiet,
                      argv=args.argv)  # fmt: skip
-    except ReportInterrupted as stop:
-        cause = stop.cause if isinstance(stop.cause, Interrupted) else Interrupted()
-        kept = publish(stop.doc, out)
+    except StudyInterrupted as stop:
+        kept = publish(stop.partial, out)
         d = kept.doc
         count = len(d.results) + len(d.sweeps) + len(d.timelines) + len(d.races)
-        print(f"lab: interrupted by {cause.signal_name}: kept {count} results in {kept.json} "
+        print(f"lab: interrupted by {stop.signal_name}: kept {count} results in {kept.json} "
               f"(marked partial) and {kept.markdown} (marked PARTIAL at the top)",
               file=sys.stderr)  # fmt: skip
-        return cause.status
+        return stop.status
     done = publish(doc, out)
     said(done)
     d = done.doc

@@ -8,23 +8,14 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lab.cli.common import (
-    ALL,
-    EXAMPLES,
-    Interrupted,
-    add_run_arguments,
-    model_names,
-    param_keys,
-    params_for,
-    seconds,
-    yes_no,
-)
+from lab.cli.common import EXAMPLES, add_run_arguments, seconds, yes_no
 from lab.demos import DEMOS
+from lab.errors import StudyInterrupted
 from lab.measure import stats
 from lab.models import MODELS
-from lab.params import check_int
+from lab.params import PARAMS
+from lab.reporting import run_models
 from lab.results import Result, dump_results, prepare_folder
-from lab.runner import plan, run_trials
 from lab.studies import timelines
 
 
@@ -40,40 +31,29 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
-    notes: list[str] = []
-    names = model_names(args.model, args.demo, notes)
-    if args.fault == "exit" and args.model in ALL and args.demo in DEMOS and DEMOS[args.demo].task:
-        names = [name for name in names if MODELS[name].children]
-        notes.append(f"note: fault 'exit' kills a worker process: running it in {', '.join(names)} only")
-    if args.model in ALL and args.workers is not None:
-        over = [name for name in names if args.workers > MODELS[name].max_workers]
-        notes += [f"note: {name} runs at most {MODELS[name].max_workers} workers: running the others"
-                  for name in over]  # fmt: skip
-        names = [name for name in names if name not in over] or names  # none left: say why, below
-    requests = {name: params_for(args, name, param_keys()) for name in names}
+    given = {
+        k: v
+        for k in (*PARAMS, "timeout", "fault", *MODELS.owners())
+        if (v := getattr(args, k, None)) is not None
+    }
     trace = Path(args.timeline) if args.timeline else None
     if trace:
         prepare_folder(trace.parent)  # fail before running, not after
-        requests = {name: {**params, "timeline": True} for name, params in requests.items()}
-    check_int("trials", args.trials, 1)
-    for name, params in requests.items():
-        plan(args.demo, name, **params)  # every model's request is checked before any runs
-    for note in notes:  # the request is valid: now say what it leaves out
-        print(note, file=sys.stderr)
-    results: list[Result] = []
+        given["timeline"] = True
     try:
-        for name, params in requests.items():
-            results += run_trials(args.demo, name, args.trials, warmup=args.warmup, **params)
-    except KeyboardInterrupt as exc:
-        stop = exc if isinstance(exc, Interrupted) else Interrupted()
+        doc = run_models(
+            args.demo, args.model, trials=args.trials, warmup=args.warmup, argv=args.argv, **given
+        )
+    except StudyInterrupted as stop:
+        results = list(stop.partial.results)
         show(results, args.json)
         write_timeline(trace, results)
-        print(
-            f"lab: interrupted by {stop.signal_name}: kept the {len(results)} results completed "
-            "(printed above)",
-            file=sys.stderr,
-        )
+        print(f"lab: interrupted by {stop.signal_name}: kept the {len(results)} results completed "
+              "(printed above)", file=sys.stderr)  # fmt: skip
         return stop.status
+    for left in doc.run.skipped:
+        print(f"note: {left['reason']}; running the others", file=sys.stderr)
+    results = list(doc.results)
     show(results, args.json)
     write_timeline(trace, results)
     return 1 if any(r.error for r in results) else 0

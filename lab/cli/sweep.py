@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
 from lab.cli.common import add_work_arguments, modelled_demos, parse_counts, whole
-from lab.demos import DEMOS
-from lab.errors import InvalidParameter
-from lab.measure.environment import collect
+from lab.errors import StudyInterrupted
 from lab.models import MODELS
-from lab.params import PARAMS, check_int
-from lab.render import render_sweep
-from lab.reporting import publish, stamp
-from lab.results import ResultsFile, RunInfo, prepare_folder
-from lab.runner import plan, run_trials
+from lab.params import PARAMS
+from lab.reporting import publish, sweep
+from lab.results import prepare_folder
 from lab.studies import sweeps
 
 
@@ -35,26 +32,20 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """`lab sweep`: one demo at several worker counts in each model; markdown, JSON and a chart."""
-    if args.demo in DEMOS and DEMOS[args.demo].task is None:
-        raise InvalidParameter(f"demo {args.demo!r} runs in no model: there are no workers to sweep")
-    counts = [check_int("workers", w, 1) for w in parse_counts(args.workers)]
-    models = [MODELS.get_model(m).name for m in args.models or MODELS.runnable()]
     params = {k: v for k, param in PARAMS.items() if param.sweeps and (v := getattr(args, k)) is not None}
-    for model in models:  # everything is checked before anything runs, up to each model's limit
-        plan(args.demo, model, **sweeps.point(args.demo, params, min(max(counts), MODELS[model].max_workers)))
-    skipped = sweeps.skipped(models, counts)
     out = Path(args.out)
-    prepare_folder(out)
-    environment = collect(args.argv)
-    trials = check_int("trials", args.trials, 1)
-    results = sweeps.sweep(
-        args.demo, models=models, workers=counts, trials=trials, params=params, run=run_trials
-    )
-    run = RunInfo(kind="sweep", trials=trials, stem=f"lab-sweep-{args.demo}-{stamp(environment)}",
-                  skipped=tuple(skipped))  # fmt: skip
-    done = publish(ResultsFile((), environment, run, tuple(results)), out, render_sweep)
+    prepare_folder(out)  # fail before running, not after
+    try:
+        doc = sweep(args.demo, parse_counts("workers", args.workers), args.models, trials=args.trials,
+                    argv=args.argv, **params)  # fmt: skip
+    except StudyInterrupted as stop:
+        kept = publish(stop.partial, out)
+        print(f"lab: interrupted by {stop.signal_name}: kept {len(kept.doc.sweeps)} results in {kept.json} "
+              "(marked partial)", file=sys.stderr)  # fmt: skip
+        return stop.status
+    done = publish(doc, out)
     print("wrote " + ", ".join(str(p) for p in done.files))
-    print(tabulate(sweeps.rows(results), sweeps.HEADERS, disable_numparse=True))
-    for point in skipped:
+    print(tabulate(sweeps.rows(doc.sweeps), sweeps.HEADERS, disable_numparse=True))
+    for point in doc.run.skipped:
         print(f"skipped: {point['variant']} at {point['workers']} workers: {point['reason']}")
-    return 1 if any(r.error for r in results) else 0
+    return 1 if any(r.error for r in doc.sweeps) else 0

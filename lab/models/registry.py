@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.models.base import Model
+from lab.models.base import Model, TaskName
 from lab.plugins import Registry
 
 GROUP = "lab.models"
@@ -39,6 +39,15 @@ class Models(Registry[type[Model]]):
     def runnable(self) -> list[str]:
         """The models whose default variant can run here (what a command runs when none is named)."""
         return [name for name, model in self.items() if model.unavailable(model.default_options()) is None]
+
+    def owners(self, task: TaskName | None = None) -> dict[str, list[str]]:
+        """Which models declare each option (with `task`: only options that apply to it), so that
+        a request for every model hands each model only its own."""
+        found: dict[str, list[str]] = {}
+        for name, model in self.items():
+            for option in model.options_for(task) if task else model.takes:
+                found.setdefault(option.name, []).append(name)
+        return found
 
     def get_model(self, name: str) -> type[Model]:
         """The model called `name`; Unavailable for a broken plug-in, UnknownName for none."""

@@ -35,6 +35,7 @@ def render_sweep(doc: ResultsFile) -> str:
     parts = [
         f"# lab sweep: {demo}",
         f"Made by `{env.get('command')}` on {env.get('date')}, {run.trials} trials per point. {TIMED}",
+        *([partial_note(doc).strip()] if run.partial else []),
         sweep_section(doc.sweeps, dict(run.charts)),
         "## Environment\n\n" + environment_table(env, list(run.skipped)),
     ]
@@ -73,6 +74,45 @@ def the_answer(doc: ResultsFile, report: str = "") -> str:
 
 
 def render(doc: ResultsFile) -> str:
+    """The markdown of any results file, by the view its kind has (`RENDERERS`)."""
+    return RENDERERS[doc.run.kind](doc)
+
+
+def render_races(doc: ResultsFile) -> str:
+    """The markdown of `lab races`: what ran, the table and the chart."""
+    env = doc.environment
+    md = f"# lab races\n\nMade by `{env.get('command')}` on {env.get('date')}.\n\n"
+    return md + partial_note(doc) + races_section(doc.races, dict(doc.run.race_charts)) + "\n"
+
+
+def render_run(doc: ResultsFile) -> str:
+    """The markdown of `lab run`: what ran, its times and counts, what was left out, where."""
+    env, results = dict(doc.environment), list(doc.results)
+    parts = [
+        f"# lab run: {results[0].demo if results else '?'}",
+        f"Made by `{env.get('command')}` on {env.get('date')}, {doc.run.trials} trials per model. {TIMED}",
+        partial_note(doc).strip(),
+        "## Execution time\n\n" + time_table(results),
+        *(
+            ["## Counter correctness\n\n" + counter_table(results)]
+            if any("increments" in r.params for r in results)
+            else []
+        ),
+        "## Environment\n\n" + environment_table(env, list(doc.run.skipped)),
+    ]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def partial_note(doc: ResultsFile) -> str:
+    """A stopped run's warning, first thing under its title (empty for a whole one)."""
+    run = doc.run
+    if not run.partial:
+        return ""
+    return (f"> **PARTIAL**: the run was interrupted ({run.interrupted or 'stopped'}); only what was "
+            "measured before that is below.\n\n")  # fmt: skip
+
+
+def render_report(doc: ResultsFile) -> str:
     """The whole markdown report."""
     results, env, run = list(doc.results), dict(doc.environment), doc.run
     failed = [r for r in results if r.error]
@@ -123,4 +163,12 @@ def anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
-__all__ = ["render", "render_sweep"]
+# The view of each kind of results file (`RunInfo.kind`; None is a report's).
+RENDERERS: dict[str | None, Callable[[ResultsFile], str]] = {
+    None: render_report,
+    "run": render_run,
+    "sweep": render_sweep,
+    "races": render_races,
+}
+
+__all__ = ["RENDERERS", "render", "render_races", "render_run", "render_sweep"]

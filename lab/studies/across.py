@@ -13,18 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lab.errors import InvalidParameter, LabError
+from lab.errors import InvalidParameter, LabError, StudyInterrupted
 from lab.results import Result, ResultsFile, RunInfo
 from lab.studies.pythons import describe
 from lab.studies.pythons import environment as environment_for
-
-
-class AcrossInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM while the Pythons ran: `done` holds the ones that finished."""
-
-    def __init__(self, done: list[tuple[dict[str, Any], ResultsFile]], cause: KeyboardInterrupt) -> None:
-        super().__init__()
-        self.done, self.cause = done, cause
 
 
 def source() -> Path:
@@ -70,7 +62,7 @@ def run_each(
                     raise LabError(f"the report with Python {info['label']} failed (status {status}): {last}")
                 done.append((info, ResultsFile.load(files[0])))
     except KeyboardInterrupt as exc:
-        raise AcrossInterrupted(done, exc) from None
+        raise StudyInterrupted(done, exc) from None  # `partial`: the Pythons that finished
     return done
 
 

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Column
 
 from lab.demos import DEMOS
+from lab.errors import StudyInterrupted
 from lab.http.server import KEEPER
 from lab.models import MODELS
 from lab.params import check_int, describe
@@ -263,15 +264,6 @@ def race_runs(scale: Scale, demos: list[str], models: list[str]) -> list[Run]:
     return runs
 
 
-class SuiteInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during a suite, carrying the results measured until then."""
-
-    def __init__(self, measured: SuiteResults, cause: KeyboardInterrupt) -> None:
-        super().__init__()
-        self.measured = measured
-        self.cause = cause
-
-
 @dataclass
 class SuiteResults:
     """A suite's results: the main tables', the worker sweeps' and the recorded timelines'."""
@@ -328,7 +320,7 @@ def run_suite(
                                     measured, advance, False, observe))  # fmt: skip
                 spent += now() - began
         except KeyboardInterrupt as exc:
-            raise SuiteInterrupted(measured, exc) from None
+            raise StudyInterrupted(measured, exc) from None
     return measured
 
 

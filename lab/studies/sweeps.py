@@ -32,9 +32,11 @@ def sweep(
     trials: int,
     params: Mapping[str, Any],
     run: Callable[..., list[Result]],
+    into: list[Result] | None = None,
 ) -> list[Result]:
-    """Run `demo` in each model at each worker count, `trials` times (`run` is `run_trials`)."""
-    results: list[Result] = []
+    """Run `demo` in each model at each worker count, `trials` times (`run` is `run_trials`).
+    The results go into `into` as they come, so that a caller keeps them when Ctrl-C stops the rest."""
+    results: list[Result] = [] if into is None else into
     for model in models:
         for count in workers:
             if count <= MODELS[model].max_workers:
