@@ -169,7 +169,9 @@ def test_a_running_cluster_is_used_and_left_running(
     assert row["options"]["scheduler"] == running_cluster
     _, [racy] = run_json(capsys, "racy-counter", "--model", "dask", "--scheduler", running_cluster,
                          "--workers", "4", "--increments", "50")  # fmt: skip
-    assert 0 < racy["observed"] < 200
+    # It counted on that cluster; whether it lost updates is test_demos' racy test (a busy core
+    # once let these 4 x 50 run one after another, and none was lost).
+    assert racy["error"] is None and 0 < racy["observed"] <= 200 and racy["expected"] == 200
     assert workers_of(running_cluster) == 5  # still running, every worker still there
     status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--scheduler", running_cluster,
                              "--workers", "8", "--timeout", "2")  # fmt: skip
