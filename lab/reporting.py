@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from lab import pictures
-from lab.demos import DEMOS
-from lab.errors import InvalidParameter, StudyInterrupted, UnknownName, signal_of
+from lab.demos import DEMOS, having
+from lab.errors import InvalidParameter, StudyInterrupted, Unavailable, UnknownName, signal_of
 from lab.http.server import KEEPER
 from lab.measure.environment import collect
 from lab.models import BROKEN, MODELS
@@ -182,6 +182,14 @@ def run_models(
     return ResultsFile(tuple(results), environment, run)
 
 
+def racy_counter() -> str:
+    """The demo `races` runs: the first in the role "racy counter" (`Demo.roles`)."""
+    found = having("racy counter")
+    if not found:
+        raise Unavailable('no demo has the role "racy counter": there is no counter to race')
+    return found[0]
+
+
 def model_named(name: str) -> str:
     """A model asked for by name: UnknownName (listing `all` too) or, for a broken plug-in,
     Unavailable with its one line."""
@@ -258,17 +266,18 @@ def races(
     points = [choose("yield point", p.strip(), YIELD_POINTS) for p in yield_points]
     trials, workers = check_int("trials", trials, 1), check_int("workers", workers, 1)
     names = [MODELS.get_model(m).name for m in models or MODELS]
-    chosen = race_variants(race_study.DEMO, names, every_variant)
+    demo = racy_counter()
+    chosen = race_variants(demo, names, every_variant)
     if not chosen:
         raise InvalidParameter(f"none of the models {', '.join(names)} can run here")
     for variant in chosen:  # every request is checked before anything runs
-        plan(race_study.DEMO, variant.model, workers=workers, increments=max(sizes), **variant.options)
+        plan(demo, variant.model, workers=workers, increments=max(sizes), **variant.options)
     environment = collect(list(argv) if argv is not None else None)
     run = RunInfo(kind="races", trials=trials, stem=f"lab-races-{stamp(environment)}")
     results: list[Result] = []
     try:
-        race_study.race(chosen, increments=sizes, trials=trials, yield_points=points, workers=workers,
-                        run=run_trials, into=results)  # fmt: skip
+        race_study.race(demo, chosen, increments=sizes, trials=trials, yield_points=points,
+                        workers=workers, run=run_trials, into=results)  # fmt: skip
     except KeyboardInterrupt as exc:
         partial = stopped(run, exc)
         raise StudyInterrupted(ResultsFile((), environment, partial, races=tuple(results)), exc) from None
@@ -311,7 +320,7 @@ def sweep_title(group: Sequence[Result]) -> str:
 
 def race_title(group: Sequence[Result]) -> str:
     """The race statistics' chart title."""
-    return "racy-counter: P(a trial loses an update), 95% intervals"
+    return f"{group[0].demo}: P(a trial loses an update), 95% intervals"
 
 
 def stopped(run: RunInfo, cause: KeyboardInterrupt) -> RunInfo:

@@ -34,6 +34,11 @@ def variant_label(model: str, options: Mapping[str, str]) -> str:
     return "+".join([model, *(value for value in options.values() if value != model)])
 
 
+def job_name(demo: str, kernel: str | None = None) -> str:
+    """A job's name: the demo, and the work it did when that is not its default (`python`)."""
+    return demo if kernel in (None, "python") else f"{demo} ({kernel})"
+
+
 @dataclass(frozen=True)
 class Result:
     """One trial of one demo in one model variant. Immutable; times are in seconds.
@@ -97,8 +102,7 @@ class Result:
     def job(self) -> str:
         """The demo, and the work it did when that is not its default: `cpu-bound (hashlib)`.
         Tables and findings group by it, so that two kinds of work are never one median."""
-        kernel = self.params.get("kernel", "python")
-        return self.demo if kernel == "python" else f"{self.demo} ({kernel})"
+        return job_name(self.demo, self.params.get("kernel"))
 
     @property
     def shape(self) -> str:

@@ -66,3 +66,33 @@ def test_every_import_points_down_or_sideways() -> None:
 def test_every_module_is_in_a_layer() -> None:
     for path in LAB.rglob("*.py"):
         layer(module_of(path))  # max() of nothing raises: a package no layer names
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants (a module's, a class's, a function's): documentation."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def test_no_demo_is_named_outside_its_own_module() -> None:
+    # What differs per demo is declared on the demo: a view, a study or a model that wrote a
+    # demo's name would be an `if` on it (docstrings' examples are documentation, not code).
+    names = {path.stem.replace("_", "-"): path for path in (LAB / "demos").glob("*.py")}
+    named = []
+    for path in sorted(LAB.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        skip = docstrings(tree)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and id(node) not in skip
+                and names.get(node.value, path) != path
+            ):
+                named.append(f"{path.relative_to(LAB.parent)}:{node.lineno}: {node.value!r}")
+    assert "pool-map" in names and "http-get" in names
+    assert not named, named

@@ -101,7 +101,7 @@ def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:
     # The plug-in's demo names no scale: it ran at its defaults, in every model, judged by itself.
     words = [r for r in doc["results"] if r["demo"] == "words"]
     assert {r["model"] for r in words} == {NAME, "threads"} and all(r["outputs_ok"] for r in words)
-    assert "words" in text
+    assert "| echoing words (words: 3 x sleep(0.01), 3 workers)" in text  # its row of the answer
     assert "threading.Lock" in doc["run"]["lock_costs"]
     assert "#9467bd" not in text  # colours are for charts: the timeline chart is drawn
     assert any(p.name.endswith(".png") for p in out.iterdir())

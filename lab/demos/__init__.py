@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.demos.base import AtScale, Demo, Races
+from lab.demos.base import AnswerRow, AtScale, Demo, Races, Role, Section
 from lab.plugins import Registry
 
 GROUP = "lab.demos"
@@ -28,4 +28,10 @@ def not_a_demo(found: Any) -> str | None:
 DEMOS: Registry[Demo] = Registry(GROUP, "demo", not_a_demo, lambda demo: demo.rank)
 BROKEN = DEMOS.broken
 
-__all__ = ["BROKEN", "DEMOS", "AtScale", "Demo", "Races"]
+
+def having(role: Role) -> list[str]:
+    """The demos that declare `role` (`Demo.roles`), in rank order: what a view of it reads."""
+    return [name for name, demo in DEMOS.items() if role in demo.roles]
+
+
+__all__ = ["BROKEN", "DEMOS", "AnswerRow", "AtScale", "Demo", "Races", "Role", "Section", "having"]

@@ -4,14 +4,16 @@ A demo says which parameters it takes (with their defaults; the parameters thems
 declared in `lab.params`), turns them into the `Work` a model runs, and judges what came back:
 the ideal time, the expected counter (for http-get: the requests sent, against the responses
 verified), whether outputs are right, and its metrics; and, for each report scale, the sizes it
-runs at there. What differs per demo is a field of the demo, never an `if` on its name.
+runs at there; and which of the report's views read its records (`answers`, `section`, `roles`,
+`timeline_caption`), each view a rule over records in `lab.render`. What differs per demo is a
+field of the demo, never an `if` on its name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from lab.http.clients import Target
 from lab.models.base import Measured, Model, TaskName, Work
@@ -55,6 +57,46 @@ def cheap_and_sync(model: type[Model]) -> bool:
     return model.cheap and not model.asynchronous
 
 
+# The rules that decide a row of the answer table (`lab.render.answer.RULES`, which orders the
+# rows): "fastest at most workers" (each variant's time at the most workers it ran: a few waits
+# at once), "requests in flight" (the same, at the most in flight two models reached, the sweep's
+# rows too), "computing" (the times at the most workers, with speedups over one worker and cores
+# busy), "shared state" (lost updates without a lock and with one: the racy counter's row reads
+# the locked counter's too), "waiting and computing" (the time, then the caller's heartbeat).
+AnswerRule = Literal["fastest at most workers", "requests in flight", "computing", "shared state",
+                     "waiting and computing"]  # fmt: skip
+
+# What else of the report reads a demo's records (each a rule in `lab.render`):
+# "speed" (a finding: the fastest at the most workers, and each speedup), "waiting workers" (its
+# workers wait: memory and start-up per worker, a cluster's cost per task, the interpreters' cost
+# per task), "racy counter" and "locked counter" (lost updates, in findings and across Pythons;
+# `lab races` races the first racy one), "computing" (the GIL's finding, the interpreters'
+# speedups), "article" (the article's own figures beside it: its pool map with "waiting workers",
+# its counters with "racy counter" and "locked counter"), "real python" (Real Python's 160 pages).
+Role = Literal["speed", "waiting workers", "racy counter", "locked counter", "computing", "article",
+               "real python"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A row of the answer table: the rule that decides it, the job in words, and for a demo with
+    several kinds of work the one it judges (`kernel`: cpu-bound's "hashlib" is the job
+    `cpu-bound (hashlib)`)."""
+
+    rule: AnswerRule
+    what: str
+    kernel: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section of the demo's own, after the race statistics (in demo rank order): which
+    of `lab.render`'s section bodies it is (`kind`) and its title (the demo's name follows it)."""
+
+    kind: Literal["network", "heartbeat"]
+    title: str
+
+
 @dataclass(frozen=True)
 class Races:
     """Race statistics (`lab.studies.races`): the demo over many trials, at which sizes, yield
@@ -78,7 +120,8 @@ class AtScale:
     `sweep`: the parameters and worker counts of its worker sweep, and `sweep_models` which models
     it runs; `timelines`: parameter sets of one recorded trial each, in `timeline_models`;
     `races`: race statistics; `noise`: the A/A pair's run (`lab.studies.suite.noise_runs`), its
-    parameters and which models."""
+    parameters and which models; `costly`: what a costly model (`Model.cheap` False: a cluster
+    per run) runs instead of each row here (smaller sizes), or why it does not run it here."""
 
     rows: Sequence[Params] = ({},)
     sweep: tuple[Params, tuple[int, ...]] | None = None
@@ -87,6 +130,7 @@ class AtScale:
     timeline_models: Chooses = cheap
     races: Races | None = None
     noise: tuple[Params, Chooses] | None = None
+    costly: Params | str = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +165,10 @@ class Demo:
                                                                  repr=False)  # fmt: skip
     computes: bool = False  # its work is CPU work: a sweep's speedup chart marks the cores here
     ceiling: bool = False  # its requests/s are compared with the server's ceiling (`lab.studies.ceiling`)
+    answers: tuple[AnswerRow, ...] = ()  # its rows of the answer table (none by default)
+    section: Section | None = None  # a section of its own (the time and counter tables show every demo)
+    roles: frozenset[Role] = frozenset()  # the other views that read its records
+    timeline_caption: str = ""  # the words under its timeline pictures
 
     def at(self, scale: str) -> AtScale:
         """Its sizes at the scale called `scale` (its defaults where it names none there)."""

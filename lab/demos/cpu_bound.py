@@ -3,7 +3,7 @@ arithmetic (which holds the GIL) or, with `kernel` hashlib, SHA-256 in C (which 
 
 from __future__ import annotations
 
-from lab.demos.base import AtScale, Demo, Params, cheap_and_sync
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, cheap_and_sync
 from lab.models.base import Measured
 
 
@@ -58,4 +58,11 @@ DEMO = Demo(
     },
     rank=50,
     computes=True,
+    answers=(
+        AnswerRow("computing", "pure-Python CPU work"),
+        AnswerRow("computing", "CPU work in C that lets go of the GIL", kernel="hashlib"),
+    ),
+    roles=frozenset({"speed", "computing"}),
+    timeline_caption="Two computing tasks on 2 workers: threads take turns on one GIL (each on a CPU about "
+    "half its time, so each lasts about twice as long), processes run on two cores at once.",
 )

@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any
 
-from lab.demos.base import AtScale, Demo, Params, cheap
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section, cheap
 from lab.models.base import Measured
 from lab.models.tasks import verified
 
@@ -82,6 +82,9 @@ DEMO = Demo(
             [{"requests": 80, "latency": 0.02, "workers": 20}],
             ({"requests": 30, "latency": 0.005}, (1, 10, 30)),
             cheap,
+            # A local cluster's worker processes take about 0.1 s each to start and warm.
+            costly="not at the quick scale: 20 worker processes to start per trial "
+            "(lab run http-get --model {model} runs it)",
         ),
         # Real Python's 160 pages; 0.09 s each is their synchronous 14.29 s / 160, over the
         # internet. Its sweep: synchronous, one per core, Real Python's 5 threads, and all 160 in
@@ -99,4 +102,7 @@ DEMO = Demo(
     rank=60,
     sweep_point=one_request_per_worker,
     ceiling=True,
+    answers=(AnswerRow("requests in flight", "requests in flight"),),
+    section=Section("network", "Network I/O"),
+    roles=frozenset({"real python"}),
 )

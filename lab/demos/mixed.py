@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from lab.demos.base import AtScale, Demo, Params
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section
 from lab.http.clients import body
 from lab.models.base import Measured
 from lab.models.tasks import verified, work_on
@@ -79,4 +79,12 @@ DEMO = Demo(
         ),
     },
     rank=70,
+    answers=(AnswerRow("waiting and computing", "waiting and computing in one job"),),
+    section=Section("heartbeat", "Waiting and computing in one job"),
+    timeline_caption="Wait, then compute, in each variant. asyncio's coroutines hold the first lanes (one "
+    "per slot, no CPU time of their own); the lanes after them are where each item's CPU part ran: "
+    "with `offload` none, the lab's own process, one bar after another while every coroutine waits; "
+    "with `thread`, asyncio's threads, each on a CPU about half its time (the GIL); with `process`, "
+    "a pool's processes, on both cores while the coroutines wait on the network. Threads and "
+    "processes run each item whole, wait and CPU in one bar.",
 )

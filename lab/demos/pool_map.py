@@ -7,7 +7,7 @@ import functools
 import math
 import string
 
-from lab.demos.base import AtScale, Demo, Params, cheap
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, cheap
 from lab.models.base import Measured
 
 
@@ -54,4 +54,8 @@ DEMO = Demo(
         "smoke": AtScale(SMOKE, ({"tasks": 2, "sleep": 0.01}, (1, 2)), cheap, SMOKE),
     },
     rank=10,
+    answers=(AnswerRow("fastest at most workers", "a few waits at once"),),
+    roles=frozenset({"speed", "waiting workers", "article"}),
+    timeline_caption="The article's demo 1 with 5 workers and with 1: five bars side by side, or five "
+    "in a row.",
 )

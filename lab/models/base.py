@@ -244,9 +244,6 @@ class Model(ABC):
     cheap: ClassVar[bool] = True
     # Extra worker counts `lab bench` tries by default beyond 1, 2 and the cores (cheap waiters).
     bench_workers: ClassVar[tuple[int, ...]] = ()
-    # What it runs differently at a report scale: scale -> demo -> parameters to run instead, or
-    # why it leaves the demo out there (listed as skipped).
-    at_scale: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any] | str]]] = {}
     # The options with which this model measures the HTTP server's ceiling (None: it does not).
     ceiling_options: ClassVar[Mapping[str, str] | None] = None
     # Which of the article's and Real Python's approaches this model is ("processes", "threads",

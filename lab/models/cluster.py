@@ -296,17 +296,6 @@ class Dask(Model):
         "a `distributed.Variable`: each read and each write is a round trip to the scheduler"
     )
     cheap: ClassVar[bool] = False  # a cluster per run: the main tables and the article scale only
-    # A Dask increment is two round trips to the scheduler (about 2 ms, a thousand times a local
-    # one), and a local cluster's worker processes take about 0.1 s each to start and warm: at the
-    # quick scale, dask counts less and starts fewer clusters, so that the report stays short.
-    at_scale: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any] | str]]] = {
-        "quick": {
-            "racy-counter": {"workers": 5, "increments": 50},
-            "locked-counter": {"workers": 5, "increments": 20},
-            "http-get": "not at the quick scale: 20 worker processes to start per trial "
-            "(lab run http-get --model dask runs it)",
-        }
-    }
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:

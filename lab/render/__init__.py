@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from lab.demos import DEMOS
 from lab.render.answer import answer_section, noise_text
 from lab.render.article import article_table, real_python_table
 from lab.render.common import TIMED, table
@@ -57,20 +58,56 @@ def what_they_show(doc: ResultsFile) -> list[str]:
     ]
 
 
-# The sections the answer table links to, by the key each answer names.
-TITLES = {
-    "time": "1. Execution time",
-    "counters": "2. Counter correctness",
-    "network": "4. Network I/O (http-get)",
-    "mixed": "5. Waiting and computing in one job (mixed)",
-    "decides": "11. Environment",  # where the noise floor and the rule the answer follows are
+# A section's body, from the results file (and for a demo's own section, the demo's name).
+Body = Callable[[ResultsFile], str]
+OWN: dict[str, Callable[[ResultsFile, str], str]] = {  # the bodies of `Section.kind`
+    "network": lambda doc, demo: network_table(doc.results, doc.run.server_ceiling, demo),
+    "heartbeat": lambda doc, demo: mixed_section(doc.results, dict(doc.run.heartbeat_charts), demo),
 }
+
+
+def sections(doc: ResultsFile) -> list[tuple[str, str, Body]]:
+    """The report's numbered sections in order, each (key, title, body): the time and counter
+    tables, the race statistics, each demo's own section (`Demo.section`, in rank order), then
+    the views over every demo. The key is what an answer's `section` names ("decides": where
+    the noise floor and the rule the answer follows are)."""
+    own = [(name, f"{d.section.title} ({name})", d.section.kind) for name, d in DEMOS.items() if d.section]
+    listed: list[tuple[str, str, Body]] = [
+        ("time", "Execution time", lambda doc: time_table(list(doc.results))),
+        ("counters", "Counter correctness", lambda doc: counter_table(list(doc.results))),
+        ("races", "Race statistics", lambda doc: races_section(doc.races, dict(doc.run.race_charts))),
+        *[(name, title, own_body(kind, name)) for name, title, kind in own],
+        ("article", "Against the article and Real Python", against),
+        ("findings", "What the numbers show", lambda doc: "\n".join(f"- {x}" for x in what_they_show(doc))),
+        ("variants", "Variants side by side", lambda doc: variants_section(list(doc.results), doc.run)),
+        ("sweeps", "Worker sweeps", lambda doc: sweep_section(doc.sweeps, dict(doc.run.charts))),
+        ("timelines", "Timelines", lambda doc: timelines_section(doc.timelines,
+                                                                 dict(doc.run.timeline_charts))),
+        ("decides", "Environment", lambda doc: environment_table(
+            dict(doc.environment), list(doc.run.skipped), doc.run.server_ceiling, noise_text(doc))),
+    ]  # fmt: skip
+    return [(key, f"{n}. {title}", body) for n, (key, title, body) in enumerate(listed, start=1)]
+
+
+def own_body(kind: str, demo: str) -> Body:
+    """The body of a demo's own section."""
+    return lambda doc: OWN[kind](doc, demo)
+
+
+def against(doc: ResultsFile) -> str:
+    """The article's figures and Real Python's beside ours."""
+    results, env = list(doc.results), dict(doc.environment)
+    return (
+        article_table(results, env, str(doc.run.scale))
+        + "\n\n### Real Python's 160 pages\n\n"
+        + real_python_table([*results, *doc.sweeps], env)
+    )
 
 
 def the_answer(doc: ResultsFile, report: str = "") -> str:
     """The report's first section; with `report` (the report's path, as a page elsewhere links to
     it: the README), each row links into that file."""
-    return answer_section(doc, {key: f"{report}#{anchor(title)}" for key, title in TITLES.items()})
+    return answer_section(doc, {key: f"{report}#{anchor(title)}" for key, title, _ in sections(doc)})
 
 
 def render(doc: ResultsFile) -> str:
@@ -128,30 +165,12 @@ def render_report(doc: ResultsFile) -> str:
         "the JSON file beside this one holds each trial."
     )
     parts.append(TIMED)
-    ceiling = run.server_ceiling
-    against = lambda: (  # noqa: E731
-        article_table(results, env, str(run.scale))
-        + "\n\n### Real Python's 160 pages\n\n"
-        + real_python_table([*results, *doc.sweeps], env)
-    )
-    sections: list[tuple[str, Callable[[], str]]] = [
-        ("The answer on this machine", lambda: the_answer(doc)),
-        (TITLES["time"], lambda: time_table(results)),
-        (TITLES["counters"], lambda: counter_table(results)),
-        ("3. Race statistics", lambda: races_section(doc.races, dict(run.race_charts))),
-        (TITLES["network"], lambda: network_table(results, ceiling)),
-        (TITLES["mixed"], lambda: mixed_section(results, dict(run.heartbeat_charts))),
-        ("6. Against the article and Real Python", against),
-        ("7. What the numbers show", lambda: "\n".join(f"- {x}" for x in what_they_show(doc))),
-        ("8. Variants side by side", lambda: variants_section(results, run)),
-        ("9. Worker sweeps", lambda: sweep_section(doc.sweeps, dict(run.charts))),
-        ("10. Timelines", lambda: timelines_section(doc.timelines, dict(run.timeline_charts))),
-        ("11. Environment", lambda: environment_table(env, list(run.skipped), ceiling, noise_text(doc))),
-    ]
-    if interpreters_in(doc):  # a report across several Pythons (`lab report --python`)
-        sections.insert(9, ("Interpreters side by side", lambda: interpreters_section(doc)))
-    for title, body in sections:
-        parts.append(f"## {title}\n\n{body()}")
+    shown: list[tuple[str, Body]] = [("The answer on this machine", the_answer)]
+    shown += [(title, body) for key, title, body in sections(doc)]
+    if interpreters_in(doc):  # a report across several Pythons (`lab report --python`): unnumbered
+        shown.insert(-3, ("Interpreters side by side", interpreters_section))  # before the sweeps
+    for title, body in shown:
+        parts.append(f"## {title}\n\n{body(doc)}")
     if failed:
         rows = [(r.demo, r.variant, r.trial, r.error) for r in failed]
         parts.append("## Failed runs\n\n" + table(rows, ["demo", "variant", "trial", "error"]))

@@ -20,13 +20,15 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from lab.demos import DEMOS, having
+from lab.demos.base import AnswerRow, AnswerRule
 from lab.measure import stats
 from lab.measure.heartbeat import BLOCKED_S
 from lab.measure.stats import MIN_EFFECT, Ratio
 from lab.models import MODELS
 from lab.render import mixed
 from lab.render.common import table
-from lab.results import Result, ResultsFile
+from lab.results import Result, ResultsFile, job_name
 from lab.studies.scales import SCALES
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
@@ -47,7 +49,7 @@ class Answer:
     job: str
     use: str
     measured: str
-    section: str  # a key of the report's sections: "time", "network", "counters", "mixed"
+    section: str  # a key of the report's sections: "time", "counters", or a demo with its own
     demo: str = ""
     contested: tuple[tuple[str, str], ...] = ()
 
@@ -247,12 +249,12 @@ def timed_of(found: Mapping[str, list[Result]]) -> list[Timed]:
     ]
 
 
-def waiting(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | None:
-    """pool-map at its most workers: a few waits at once."""
-    workers = most_workers(results, "pool-map")
+def waiting(results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT) -> Answer | None:
+    """The demo at its most workers (pool-map: a few waits at once)."""
+    workers = most_workers(results, demo)
     if not workers:
         return None
-    timed = timed_of(groups(results, "pool-map", workers))
+    timed = timed_of(groups(results, demo, workers))
     if not timed:
         return None
     first = timed[0].trials[0]
@@ -263,26 +265,27 @@ def waiting(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | N
         for t in timed
     )
     ideal = f" (ideal {first.ideal_s:.3f} s)" if first.ideal_s is not None else ""
+    p = first.params
+    work = f"{p['tasks']} x sleep({p['sleep']:g}), " if "tasks" in p and "sleep" in p else ""
     return Answer(
-        f"a few waits at once (pool-map: {first.params['tasks']} x sleep({first.params['sleep']:g}), "
-        f"{workers} workers)",
+        f"{what} ({demo}: {work}{workers} workers)",
         use(decision.use, timed),
         numbers + ideal + verdicts(decision, timed),
-        "time",
-        "pool-map",
+        section_of(demo),
+        demo,
         decision.contested,
     )
 
 
 def in_flight(
-    results: Sequence[Result], sweeps: Sequence[Result], effect: float = MIN_EFFECT
+    results: Sequence[Result], sweeps: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT
 ) -> Answer | None:
-    """http-get at the most requests in flight that at least two models reached (the report's
-    rows, and its sweep's)."""
-    pool = [r for r in [*results, *sweeps] if r.job == "http-get"]
+    """The demo (http-get) at the most requests in flight that at least two models reached (the
+    report's rows, and its sweep's)."""
+    pool = [r for r in [*results, *sweeps] if r.job == demo]
     counts = sorted({int(r.params["workers"]) for r in pool}, reverse=True)
     for workers in counts:
-        timed = timed_of(groups(pool, "http-get", workers))
+        timed = timed_of(groups(pool, demo, workers))
         if len(timed) < 2:
             continue
         first = timed[0].trials[0]
@@ -290,23 +293,25 @@ def in_flight(
         numbers = " · ".join(f"{t.variant} {t.value:.3f} s ({size(t.per_worker)} a request)" for t in timed)
         ideal = f" (ideal {first.ideal_s:.3f} s)" if first.ideal_s is not None else ""
         return Answer(
-            f"requests in flight (http-get: {first.params['requests']} requests, {workers} in flight, "
+            f"{what} ({demo}: {first.params['requests']} requests, {workers} in flight, "
             f"{first.params['latency']:g} s each)",
             use(decision.use, timed),
             numbers + ideal + verdicts(decision, timed),
-            "network",
-            "http-get",
+            section_of(demo),
+            demo,
             decision.contested,
         )
     return None
 
 
-def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT) -> Answer | None:
-    """mixed, in every variant (asyncio's `offload` is the lesson): among the fastest and those
-    that tie with it (`decide`), the ones whose caller's worst stretch without running (its
-    heartbeat) is within `BLOCKED_S` of the least blocked one's, in the models' own order."""
-    groups_ = {variant: group for (_, variant, _), group in mixed.main_groups(results).items()}
-    found = {row.variant: row for row in mixed.rows(results) if row.median is not None and row.right}
+def waiting_and_computing(
+    results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT
+) -> Answer | None:
+    """The demo (mixed), in every variant (asyncio's `offload` is the lesson): among the fastest
+    and those that tie with it (`decide`), the ones whose caller's worst stretch without running
+    (its heartbeat) is within `BLOCKED_S` of the least blocked one's, in the models' own order."""
+    groups_ = {variant: group for (_, variant, _), group in mixed.main_groups(results, demo).items()}
+    found = {row.variant: row for row in mixed.rows(results, demo) if row.median is not None and row.right}
     if not found:
         return None
     timed = [Timed(v, groups_[v], None, None) for v in found]
@@ -318,7 +323,7 @@ def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT)
     # A heartbeat is noisy by a few milliseconds run to run: within the lab's own threshold for
     # "blocked" of the calmest, two callers are as responsive.
     chosen = [v for v in worst if worst[v] <= calm + BLOCKED_S]
-    first = next(iter(mixed.main_groups(results).values()))[0]  # the most rounds
+    first = next(iter(mixed.main_groups(results, demo).values()))[0]  # the most rounds
     numbers = " · ".join(
         f"{row.variant} {row.median:.3f} s (caller blocked up to {mixed.ms(row.worst)} ms)"
         for row in sorted(found.values(), key=lambda row: row.median or 0.0)
@@ -326,12 +331,11 @@ def waiting_and_computing(results: Sequence[Result], effect: float = MIN_EFFECT)
     tied = [v for v in worst if v not in chosen]
     p = first.params
     return Answer(
-        f"waiting and computing in one job (mixed: {p['tasks']} x {p['latency']:g} s wait, then "
-        f"{p['rounds']:,} rounds)",
+        f"{what} ({demo}: {p['tasks']} x {p['latency']:g} s wait, then {p['rounds']:,} rounds)",
         " or ".join(chosen),
         numbers + (f"; as fast, but its caller blocked longer: {', '.join(tied)}" if tied else ""),
-        "mixed",
-        "mixed",
+        section_of(demo),
+        demo,
         decision.contested,
     )
 
@@ -344,7 +348,13 @@ def cores_used(group: Sequence[Result]) -> float | None:
 
 
 def computing(
-    results: Sequence[Result], job: str, what: str, cores: int | None = None, effect: float = MIN_EFFECT
+    results: Sequence[Result],
+    demo: str,
+    job: str,
+    what: str,
+    *,
+    cores: int | None = None,
+    effect: float = MIN_EFFECT,
 ) -> Answer | None:
     """cpu-bound (one kernel): the variants' times at their most workers decide (`decide`); each
     is shown with its speedup over one worker (paired by trial, with its interval) and the cores
@@ -373,16 +383,20 @@ def computing(
         f"{what} ({job}, {workers} workers{on}; speedups over 1 worker with their 95% intervals)",
         use(decision.use, timed),
         numbers + verdicts(decision, timed),
-        "time",
-        job.split(" (", maxsplit=1)[0],
+        section_of(demo),
+        demo,
         decision.contested,
     )
 
 
-def shared_state(results: Sequence[Result], lock_costs: Mapping[str, float]) -> Answer | None:
-    """The counters: who lost updates without a lock, whether the locks kept them all."""
-    racy = [r for r in results if r.demo == "racy-counter" and default_variant(r) and r.lost is not None]
-    locked = [r for r in results if r.demo == "locked-counter" and default_variant(r)]
+def shared_state(
+    results: Sequence[Result], lock_costs: Mapping[str, float], demo: str, what: str
+) -> Answer | None:
+    """The counters: who lost updates without a lock (`demo`), whether the locks kept them all
+    (every demo in the role "locked counter")."""
+    with_lock = having("locked counter")
+    racy = [r for r in results if r.demo == demo and default_variant(r) and r.lost is not None]
+    locked = [r for r in results if r.demo in with_lock and default_variant(r)]
     if not racy and not locked:
         return None
     parts = []
@@ -412,45 +426,56 @@ def shared_state(results: Sequence[Result], lock_costs: Mapping[str, float]) -> 
             max(lock_costs.items(), key=lambda kv: kv[1]),
         )
         parts.append(
-            f"a lock costs {cheapest[1]:.2f} us ({cheapest[0]}) to {dearest[1]:.0f} us ({dearest[0]}) "
-            "an acquire and release"
+            f"a lock costs {cheapest[1]:.2f} us ({cheapest[0]})"
+            + (f" to {dearest[1]:.0f} us ({dearest[0]})" if len(lock_costs) > 1 else "")  # one lock: one cost
+            + " an acquire and release"
         )
     if not locked:
-        verdict = "a lock (locked-counter not measured in a default variant)"
+        verdict = f"a lock ({', '.join(with_lock)} not measured in a default variant)"
     elif all(r.correct for r in locked):
         verdict = "a lock, in every model"
     else:
         wrong = len(locked) - sum(bool(r.correct) for r in locked)
         verdict = f"a lock; {wrong} of {len(locked)} locked trials were not exact here"
-    return Answer(
-        "shared state (racy-counter, locked-counter)",
-        verdict,
-        "; ".join(parts),
-        "counters",
-    )
+    return Answer(f"{what} ({', '.join([demo, *with_lock])})", verdict, "; ".join(parts), "counters")
 
 
-ROWS: tuple[Callable[[ResultsFile, float], Answer | None], ...] = (
-    lambda doc, effect: waiting(doc.results, effect),
-    lambda doc, effect: in_flight(doc.results, doc.sweeps, effect),
-    lambda doc, effect: computing(
-        with_sweep(doc, "cpu-bound"), "cpu-bound", "pure-Python CPU work", cores(doc), effect
+# Each rule of a row (`AnswerRow.rule`), in the order of the table's rows: (the file, the demo,
+# its row, the minimum effect) -> the row, or None where the run has no records for it.
+RULES: dict[AnswerRule, Callable[[ResultsFile, str, AnswerRow, float], Answer | None]] = {
+    "fastest at most workers": lambda doc, demo, row, effect: waiting(doc.results, demo, row.what, effect),
+    "requests in flight": lambda doc, demo, row, effect: in_flight(
+        doc.results, doc.sweeps, demo, row.what, effect
     ),
-    lambda doc, effect: computing(
-        with_sweep(doc, "cpu-bound (hashlib)"),
-        "cpu-bound (hashlib)",
-        "CPU work in C that lets go of the GIL",
-        cores(doc),
-        effect,
+    "computing": lambda doc, demo, row, effect: computing(
+        with_sweep(doc, job_name(demo, row.kernel)),
+        demo,
+        job_name(demo, row.kernel),
+        row.what,
+        cores=cores(doc),
+        effect=effect,
     ),
-    lambda doc, effect: shared_state(doc.results, doc.run.lock_costs),
-    lambda doc, effect: waiting_and_computing(doc.results, effect),
-)
+    "shared state": lambda doc, demo, row, effect: shared_state(
+        doc.results, doc.run.lock_costs, demo, row.what
+    ),
+    "waiting and computing": lambda doc, demo, row, effect: waiting_and_computing(
+        doc.results, demo, row.what, effect
+    ),
+}
 
 
 def answers(doc: ResultsFile) -> list[Answer]:
-    """The rows the run has the records for (a job it did not run has no row)."""
-    return [a for a in (row(doc, MIN_EFFECT) for row in ROWS) if a is not None]
+    """The rows the run has the records for (a job it did not run has no row): each demo's
+    (`Demo.answers`), in the order of their rules, then of the demos."""
+    declared = [(name, row) for name, demo in DEMOS.items() for row in demo.answers]
+    declared.sort(key=lambda pair: list(RULES).index(pair[1].rule))  # stable: demos stay in rank order
+    found = (RULES[row.rule](doc, name, row, MIN_EFFECT) for name, row in declared)
+    return [a for a in found if a is not None]
+
+
+def section_of(demo: str) -> str:
+    """The key of the section with a demo's details: its own (`Demo.section`) or the time table."""
+    return demo if DEMOS[demo].section else "time"
 
 
 def measured_on(doc: ResultsFile) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lab.demos import DEMOS, Role, having
 from lab.measure import stats
 from lab.render.common import by_workers, defaults_of, median_of, model_for, s, table
 from lab.results import Result
@@ -38,16 +39,41 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
     says which of them it is (`Model.approach`, declared by the model's own class: a plug-in that
     subclasses one inherits its code, not its place in these tables)."""
     groups = by_workers(results)
-    pooled = [r for r in results if r.demo == "pool-map"]
+    rows = []
+    for demo in both("waiting workers"):
+        rows += pool_rows(results, groups, demo, scale)
+    for demo in both("racy counter"):
+        rows += counter_rows(results, demo, "unlocked", ARTICLE_RACY)
+    for demo in both("locked counter"):
+        rows += counter_rows(results, demo, "locked", ARTICLE_LOCKED)
+    note = "The article timed `Pool.map` alone with the pool already started, as `elapsed` does here. " + (
+        "At this scale the waits are shorter than the article's 5 s, so its times are also shown "
+        "scaled to ours (times sleep / 5 s)."
+        if scale != "article"
+        else ""
+    )
+    return table(rows, ["demo", "the article", "the article, scaled", "this lab (median)"]) + "\n\n" + note
+
+
+def both(role: Role) -> list[str]:
+    """The demos in `role` that also stand beside the article's figures."""
+    return [name for name in having(role) if "article" in DEMOS[name].roles]
+
+
+def pool_rows(
+    results: Sequence[Result], groups: dict[tuple[str, str, int], list[Result]], demo: str, scale: str
+) -> list[tuple[str, str, str, str]]:
+    """The article's pool map (demo 1) beside ours, at each of its worker counts."""
+    pooled = [r for r in results if r.demo == demo]
     rows = []
     for workers, figure in ARTICLE_POOL_MAP.items():
-        ours = [r for r in pick(results, "pool-map", "processes") if r.params["workers"] == workers]
+        ours = [r for r in pick(results, demo, "processes") if r.params["workers"] == workers]
         if not ours:
             continue
         sleep = float(ours[0].params["sleep"])
         scaled = figure * sleep / ARTICLE_SLEEP_S
         lab = {  # each model's default variant; in a report across Pythons, one per interpreter
-            shown(r): median_of(groups, ("pool-map", r.variant, workers))
+            shown(r): median_of(groups, (demo, r.variant, workers))
             for m in filter(None, map(model_for, ("processes", "threads", "asyncio")))
             for r in pooled
             if r.model == m and defaults_of(m, r.options) and r.params["workers"] == workers
@@ -60,32 +86,27 @@ def article_table(results: Sequence[Result], environment: dict[str, Any], scale:
                 "; ".join(f"{m} {s(v)} s" for m, v in lab.items() if v is not None),
             )
         )
-    for demo, words in (("racy-counter", ARTICLE_RACY), ("locked-counter", ARTICLE_LOCKED)):
-        ours = pick(results, demo, "processes")
-        if ours:
-            p = ours[0].params
-            kind = "unlocked" if demo == "racy-counter" else "locked"
-            rows.append(
-                (
-                    f"{kind} counter, {p['workers']} x {p['increments']}",
-                    f"{words} (expected 5)",
-                    "same parameters"
-                    if (p["workers"], p["increments"]) == (5, 1)
-                    else "not comparable: larger counter",
-                    "; ".join(
-                        f"{label}: {stats.tally(r.observed for r in ours if shown(r) == label)}"
-                        for label in dict.fromkeys(map(shown, ours))
-                    )
-                    + f" (expected {ours[0].expected})",
-                )
-            )
-    note = "The article timed `Pool.map` alone with the pool already started, as `elapsed` does here. " + (
-        "At this scale the waits are shorter than the article's 5 s, so its times are also shown "
-        "scaled to ours (times sleep / 5 s)."
-        if scale != "article"
-        else ""
+    return rows
+
+
+def counter_rows(
+    results: Sequence[Result], demo: str, kind: str, words: str
+) -> list[tuple[str, str, str, str]]:
+    """The article's counter (its demo 3, unlocked, or 4, locked) beside ours."""
+    ours = pick(results, demo, "processes")
+    if not ours:
+        return []
+    p = ours[0].params
+    tallies = "; ".join(
+        f"{label}: {stats.tally(r.observed for r in ours if shown(r) == label)}"
+        for label in dict.fromkeys(map(shown, ours))
     )
-    return table(rows, ["demo", "the article", "the article, scaled", "this lab (median)"]) + "\n\n" + note
+    return [(
+        f"{kind} counter, {p['workers']} x {p['increments']}",
+        f"{words} (expected 5)",
+        "same parameters" if (p["workers"], p["increments"]) == (5, 1) else "not comparable: larger counter",
+        tallies + f" (expected {ours[0].expected})",
+    )]  # fmt: skip
 
 
 REAL_PYTHON = (  # "Speed Up Your Python Program With Concurrency", 2024: 160 pages over the internet
@@ -98,12 +119,13 @@ REAL_PYTHON = (  # "Speed Up Your Python Program With Concurrency", 2024: 160 pa
 
 def real_python_table(results: Sequence[Result], environment: dict[str, Any]) -> str:
     """Real Python's four figures beside this lab's http-get at the same number in flight."""
+    fetching = having("real python")
     fetched = [
-        r for r in results if r.demo == "http-get" and not r.options.get("client", "").startswith("httpx")
+        r for r in results if r.demo in fetching and not r.options.get("client", "").startswith("httpx")
     ]
     fetched = [r for r in fetched if defaults_of(r.model, r.options)]  # the client is left to vary
     if not fetched:
-        return "_http-get did not run._"
+        return f"_{', '.join(fetching) or 'No demo in the role real python'} did not run._"
     groups = by_workers(fetched)
     in_flight = {
         "one": 1,

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lab.demos import DEMOS, having
 from lab.measure import stats
 from lab.models import MODELS
 from lab.render.common import by_workers, median_of
@@ -25,29 +26,22 @@ def findings(
     """What the numbers show, as sentences computed from them."""
     groups = by_workers(results)
     lines = []
-    for demo in ("pool-map", "cpu-bound", "cpu-bound (hashlib)"):
-        lines += speed_findings(demo, groups)
-    lines += network_findings(results, ceiling)
-    lines += memory_findings(results)
-    lines += startup_findings(results)
-    lines += race_findings([r for r in results if r.demo == "racy-counter"])
+    for demo in having("speed"):  # each of its jobs: cpu-bound, then cpu-bound (hashlib)
+        jobs = sorted({r.job for r in results if r.demo == demo}, key=lambda job: (job != demo, job))
+        for job in jobs or [demo]:
+            lines += speed_findings(job, groups)
+    for demo in (name for name, d in DEMOS.items() if d.section and d.section.kind == "network"):
+        lines += network_findings(results, ceiling, demo)
+    for demo in having("waiting workers"):
+        lines += memory_findings(results, demo)
+        lines += startup_findings(results, demo)
+    for demo in having("racy counter"):
+        lines += race_findings([r for r in results if r.demo == demo])
     lines += race_statistics_findings(raced)
-    locked = [r for r in results if r.demo == "locked-counter"]
-    if locked:
-        wrong = sorted({r.variant for r in locked if not r.correct})
-        lines.append(
-            f"**locked-counter**: exact in {sum(bool(r.correct) for r in locked)} of {len(locked)} trials"
-            + (f"; wrong or failed in {', '.join(wrong)}." if wrong else ": every lock kept every update.")
-        )
-        per_op = lock_costs(locked)
-        if per_op:
-            lines.append(
-                "Time per locked increment (elapsed / all increments, which the lock serialises): "
-                + "; ".join(per_op)
-                + "."
-            )
+    for demo in having("locked counter"):
+        lines += locked_findings([r for r in results if r.demo == demo], demo)
     lines += cluster_findings(results, lock_costs_us or {})
-    if any(r.demo == "cpu-bound" for r in results):
+    if any(r.demo in having("computing") for r in results):
         gil = environment.get("gil_enabled", True)
         lines.append(
             "This interpreter "
@@ -107,9 +101,28 @@ def lock_costs(locked: Sequence[Result]) -> list[str]:
     return out
 
 
-def memory_findings(results: Sequence[Result]) -> list[str]:
-    """pool-map's memory per waiting worker in each model, at the most workers it ran with."""
-    groups = {k: g for k, g in by_workers(results).items() if k[0] == "pool-map"}
+def locked_findings(locked: Sequence[Result], demo: str) -> list[str]:
+    """Whether the locked counter was exact, and the time per locked increment."""
+    if not locked:
+        return []
+    wrong = sorted({r.variant for r in locked if not r.correct})
+    lines = [
+        f"**{demo}**: exact in {sum(bool(r.correct) for r in locked)} of {len(locked)} trials"
+        + (f"; wrong or failed in {', '.join(wrong)}." if wrong else ": every lock kept every update.")
+    ]
+    per_op = lock_costs(locked)
+    if per_op:
+        lines.append(
+            "Time per locked increment (elapsed / all increments, which the lock serialises): "
+            + "; ".join(per_op)
+            + "."
+        )
+    return lines
+
+
+def memory_findings(results: Sequence[Result], demo: str) -> list[str]:
+    """The demo's (pool-map's) memory per waiting worker in each model, at its most workers."""
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == demo}
     if not groups:
         return []
     most = max(w for _, _, w in groups)
@@ -119,16 +132,16 @@ def memory_findings(results: Sequence[Result]) -> list[str]:
     if not memory:
         return []
     return [
-        f"**Memory per waiting worker** (pool-map, {most} workers; peak PSS over the baseline): "
+        f"**Memory per waiting worker** ({demo}, {most} workers; peak PSS over the baseline): "
         + ", ".join(f"{v} {size(m)}" for v, m in sorted(memory.items(), key=lambda kv: kv[1]))
-        + ". `lab sweep pool-map --workers 16,500,2000` shows it where the models part ways."
+        + f". `lab sweep {demo} --workers 16,500,2000` shows it where the models part ways."
     ]
 
 
-def startup_findings(results: Sequence[Result]) -> list[str]:
-    """pool-map's start-up per worker in each variant (pool or loop start and shutdown over the
-    workers), at the most workers it ran with: what a worker costs before it does anything."""
-    groups = {k: g for k, g in by_workers(results).items() if k[0] == "pool-map"}
+def startup_findings(results: Sequence[Result], demo: str) -> list[str]:
+    """The demo's (pool-map's) start-up per worker in each variant (pool or loop start and
+    shutdown over the workers), at its most workers: what a worker costs before it does anything."""
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == demo}
     if not groups:
         return []
     most = max(w for _, _, w in groups)
@@ -137,7 +150,7 @@ def startup_findings(results: Sequence[Result]) -> list[str]:
         return []
     ranked = sorted(per.items(), key=lambda kv: kv[1])
     return [
-        f"**Start-up per worker** (pool-map, {most} workers; start and shutdown over the workers): "
+        f"**Start-up per worker** ({demo}, {most} workers; start and shutdown over the workers): "
         + ", ".join(f"{v} {seconds * 1e3:.2f} ms" for v, seconds in ranked)
         + "."
     ]
@@ -152,7 +165,8 @@ def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, floa
         return []
     lines = []
     with_children = {r.model for r in results if (m := MODELS.get(r.model)) is not None and m.children}
-    pool = [r for r in results if r.demo == "pool-map" and r.ideal_s and r.model in with_children]
+    waits = having("waiting workers")
+    pool = [r for r in results if r.demo in waits and r.ideal_s and r.model in with_children]
     costs = []
     for (_, variant, workers), group in by_workers(pool).items():
         spread, first = stats.elapsed(group), group[0]
@@ -161,13 +175,15 @@ def cluster_findings(results: Sequence[Result], lock_costs_us: Mapping[str, floa
             costs.append(f"{variant} {per_task:.2f} ms")
     if costs:
         lines.append(
-            "**A cluster's cost per task** (pool-map, a worker per task, median over the ideal per task): "
+            f"**A cluster's cost per task** ({', '.join(waits)}, a worker per task, median over the "
+            "ideal per task): "
             + ", ".join(costs)
             + ". Each Dask task travels to the scheduler, then to a worker, and its result back."
         )
+    racers = having("racy counter")
     for model in sorted(costly):
         note = MODELS[model].counter_note
-        racy = [r for r in results if r.demo == "racy-counter" and r.model == model and r.lost is not None]
+        racy = [r for r in results if r.demo in racers and r.model == model and r.lost is not None]
         if racy and note:
             lost = [r.lost or 0 for r in racy]
             lines.append(

@@ -7,22 +7,24 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lab.demos import Role, having
 from lab.measure import stats
 from lab.render.common import defaults_of, model_for, table
 from lab.results import Result, ResultsFile
 from lab.studies import races
 
-HEADERS = [
-    "Python",
-    "free-threaded build",
-    "GIL",
-    "pool-map: ms per task over the ideal (threads)",
-    "cpu-bound: threads speedup",
-    "cpu-bound: processes speedup",
-    "threading.Lock us",
-    "Manager().Lock() us",
-    "racy 5 x 1: P(lost), threads / processes",
-]
+
+def first(role: Role) -> str:
+    """The demo whose figures stand for `role` in this section (the first in it)."""
+    return next(iter(having(role)), f"no {role} demo")
+
+
+def headers() -> list[str]:
+    """The table's columns, each naming the demo it is read from."""
+    waits, computes = first("waiting workers"), first("computing")
+    return ["Python", "free-threaded build", "GIL", f"{waits}: ms per task over the ideal (threads)",
+            f"{computes}: threads speedup", f"{computes}: processes speedup", "threading.Lock us",
+            "Manager().Lock() us", "racy 5 x 1: P(lost), threads / processes"]  # fmt: skip
 
 
 def of(results: Sequence[Result], label: str, demo: str, model: str | None) -> list[Result]:
@@ -40,8 +42,8 @@ def of(results: Sequence[Result], label: str, demo: str, model: str | None) -> l
 
 
 def speedup(results: Sequence[Result], label: str, model: str | None) -> float | None:
-    """cpu-bound: the model's median with 1 worker over its median with the most workers."""
-    mine = of(results, label, "cpu-bound", model)
+    """The computing demo: the model's median with 1 worker over its median with the most workers."""
+    mine = of(results, label, first("computing"), model)
     by: dict[int, list[float]] = {}
     for r in mine:
         if r.elapsed_s is not None:
@@ -52,10 +54,10 @@ def speedup(results: Sequence[Result], label: str, model: str | None) -> float |
 
 
 def per_task_ms(results: Sequence[Result], label: str) -> float | None:
-    """pool-map in threads, a worker per task: the median over the ideal, per task."""
+    """The waiting demo in threads, a worker per task: the median over the ideal, per task."""
     mine = [
         r
-        for r in of(results, label, "pool-map", model_for("threads"))
+        for r in of(results, label, first("waiting workers"), model_for("threads"))
         if r.params.get("workers") == r.params.get("tasks")
     ]
     spread = stats.elapsed(mine)
@@ -121,7 +123,7 @@ def interpreters_section(doc: ResultsFile) -> str:
         "Every row is the same suite run by that interpreter in its own environment (the lab "
         "installed from this source); each result in the tables above carries it after `@`."
     )
-    return table(rows, HEADERS) + "\n\n" + note
+    return table(rows, headers()) + "\n\n" + note
 
 
 def interpreter_findings(doc: ResultsFile) -> list[str]:
@@ -144,11 +146,11 @@ def interpreter_findings(doc: ResultsFile) -> list[str]:
             )
         else:
             tail = ": the GIL is on in every one of them, so threads take turns on CPU work"
-        lines.append(f"**Threads on cpu-bound, per Python**: {parts}{tail}.")
+        lines.append(f"**Threads on {first('computing')}, per Python**: {parts}{tail}.")
     costs = [(f["label"], f["per_task_ms"]) for f in found if f["per_task_ms"] is not None]
     if len(costs) > 1:
         lines.append(
-            "**Threads' cost per task over the ideal** (pool-map): "
+            f"**Threads' cost per task over the ideal** ({first('waiting workers')}): "
             + ", ".join(f"{label} {ms:.3f} ms" for label, ms in costs)
             + "."
         )

@@ -17,8 +17,6 @@ from lab.render.common import by_workers, note, s, table
 from lab.results import Result
 from lab.studies.sweeps import median_metric
 
-DEMO = "mixed"
-
 
 def metric(group: Sequence[Result], key: str) -> float | None:
     """The median over trials of one heartbeat figure."""
@@ -40,25 +38,25 @@ class Row(NamedTuple):
     right: bool
 
 
-def by_share(results: Sequence[Result]) -> dict[int, dict[tuple[str, str, int], list[Result]]]:
-    """mixed's results by rounds (the CPU part's size), most first, then as `by_workers`."""
-    ran = [r for r in results if r.job == DEMO]
+def by_share(results: Sequence[Result], demo: str) -> dict[int, dict[tuple[str, str, int], list[Result]]]:
+    """The demo's results by rounds (the CPU part's size), most first, then as `by_workers`."""
+    ran = [r for r in results if r.job == demo]
     return {
         rounds: by_workers(r for r in ran if r.params["rounds"] == rounds)
         for rounds in sorted({int(r.params["rounds"]) for r in ran}, reverse=True)
     }
 
 
-def main_groups(results: Sequence[Result]) -> dict[tuple[str, str, int], list[Result]]:
+def main_groups(results: Sequence[Result], demo: str) -> dict[tuple[str, str, int], list[Result]]:
     """The groups at the most rounds: the job whose CPU part the section and the answer weigh."""
-    shares = by_share(results)
+    shares = by_share(results, demo)
     return next(iter(shares.values())) if shares else {}
 
 
-def rows(results: Sequence[Result]) -> list[Row]:
-    """One `Row` per variant that ran mixed, at the most rounds."""
+def rows(results: Sequence[Result], demo: str) -> list[Row]:
+    """One `Row` per variant that ran the demo, at the most rounds."""
     found = []
-    for (_, variant, _), group in main_groups(results).items():
+    for (_, variant, _), group in main_groups(results, demo).items():
         spread = stats.elapsed(group)
         right = all(r.correct and r.outputs_ok for r in group)
         found.append(Row(variant, spread.median if spread else None, metric(group, "heartbeat_max_s"),
@@ -66,13 +64,13 @@ def rows(results: Sequence[Result]) -> list[Row]:
     return found
 
 
-def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
+def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]], demo: str) -> str:
     """One row per variant: time, the heartbeat's lateness (p50, p99, worst), the blocked share,
     verified responses and computed values; then the heartbeat's course over one recorded run
     per variant (`charts`: the run's `heartbeat_charts`)."""
-    groups = main_groups(results)
+    groups = main_groups(results, demo)
     if not groups:
-        return "_mixed did not run._"
+        return f"_{demo} did not run._"
     table_rows = []
     for (_, variant, workers), group in groups.items():
         spread, start, p = stats.elapsed(group), stats.startup(group), group[0].params
@@ -99,16 +97,16 @@ def mixed_section(results: Sequence[Result], charts: dict[str, dict[str, str]]) 
         + table(table_rows, headers)
         + "\n\nThe heartbeat over one recorded run per variant (its worst lateness in each slice of "
         "the run; the same runs' timelines are in Timelines):\n\n"
-        + pictures.markdown(DEMO, charts, alt="heartbeat", noun="Picture")
-        + share_section(results)
+        + pictures.markdown(demo, charts, alt="heartbeat", noun="Picture")
+        + share_section(results, demo)
     )
 
 
-def share_section(results: Sequence[Result]) -> str:
+def share_section(results: Sequence[Result], demo: str) -> str:
     """Each variant's median time at each CPU share (rounds an item) that ran, the fastest in
     bold, and where the fastest changes: the break-even of each way of placing the CPU part.
     Empty when one share ran."""
-    shares = by_share(results)
+    shares = by_share(results, demo)
     if len(shares) < 2:
         return ""
     ordered = sorted(shares)  # fewest rounds first
@@ -133,7 +131,7 @@ def share_section(results: Sequence[Result]) -> str:
     ]
     # Each variant against the fastest at the least CPU on its own interpreter (a report across
     # Pythons holds several): what handing the CPU part elsewhere must beat there.
-    python = {r.variant: str((r.python or {}).get("label", "")) for r in results if r.job == DEMO}
+    python = {r.variant: str((r.python or {}).get("label", "")) for r in results if r.job == demo}
     baseline = {
         label: min((v for v in medians if python[v] == label and ordered[0] in medians[v]),
                    key=lambda v: medians[v][ordered[0]], default=None)

@@ -1,5 +1,6 @@
-"""Network I/O (http-get): time, requests/s, per-request latency, verified responses,
-memory per request in flight, and whether the server rather than the model was measured."""
+"""Network I/O, a demo's own section (`Section("network", ...)`: http-get's): time, requests/s,
+per-request latency, verified responses, memory per request in flight, and whether the server
+rather than the model was measured."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ def server_bound(rate: float | None, ceiling: Mapping[str, Any] | None) -> bool:
     return bool(rate and top and rate >= SERVER_BOUND * top)
 
 
-def network_table(results: Sequence[Result], ceiling: Mapping[str, Any] | None) -> str:
+def network_table(results: Sequence[Result], ceiling: Mapping[str, Any] | None, demo: str) -> str:
     """One row per variant and requests in flight."""
-    groups = {k: g for k, g in by_workers(results).items() if k[0] == "http-get"}
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == demo}
     if not groups:
-        return "_http-get did not run._"
+        return f"_{demo} did not run._"
     rows = []
     for (_, variant, workers), group in groups.items():
         spread, p = stats.elapsed(group), group[0].params
@@ -59,9 +60,9 @@ def network_table(results: Sequence[Result], ceiling: Mapping[str, Any] | None) 
     return table(rows, headers) + "\n\n" + explain
 
 
-def network_findings(results: Sequence[Result], ceiling: Mapping[str, Any] | None) -> list[str]:
+def network_findings(results: Sequence[Result], ceiling: Mapping[str, Any] | None, demo: str) -> list[str]:
     """Which model moved the requests fastest and which held them most cheaply, from the numbers."""
-    groups = {k: g for k, g in by_workers(results).items() if k[0] == "http-get"}
+    groups = {k: g for k, g in by_workers(results).items() if k[0] == demo}
     if not groups:
         return []
     most = max(w for _, _, w in groups)
@@ -71,14 +72,14 @@ def network_findings(results: Sequence[Result], ceiling: Mapping[str, Any] | Non
         return []
     memory = {v: median_metric(g, per_worker_bytes) for v, g in top.items()}
     line = (
-        f"**http-get** with {most} requests in flight: fastest {timed[0][1]} at {timed[0][0]:.4f} s, "
+        f"**{demo}** with {most} requests in flight: fastest {timed[0][1]} at {timed[0][0]:.4f} s, "
         f"slowest {timed[-1][1]} at {timed[-1][0]:.4f} s ({timed[-1][0] / timed[0][0]:.2f}x). "
         "Memory per request in flight: " + ", ".join(f"{v} {size(m)}" for v, m in memory.items()) + "."
     )
     bound = [v for v, g in top.items() if server_bound(median_metric(g, requests_per_s), ceiling)]
     if bound:
         line += f" {', '.join(bound)} came within half of the server's ceiling: the server was measured too."
-    failed = [r for r in results if r.demo == "http-get" and r.observed != r.expected]
+    failed = [r for r in results if r.demo == demo and r.observed != r.expected]
     if failed:
         lost = statistics.fmean((r.expected or 0) - (r.observed or 0) for r in failed)
         line += f" {len(failed)} trials had failed requests (mean {lost:.1f}); see Failed runs."

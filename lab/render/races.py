@@ -24,5 +24,7 @@ def races_section(results: Sequence[Result], drawn: Mapping[str, Mapping[str, st
     return (
         text
         + "\n\n"
-        + pictures.markdown(races.DEMO, {k: dict(v) for k, v in drawn.items()}, "race statistics", "Chart")
+        + pictures.markdown(
+            results[0].demo, {k: dict(v) for k, v in drawn.items()}, "race statistics", "Chart"
+        )
     )

@@ -5,22 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab import pictures
+from lab.demos import DEMOS
 from lab.render.common import table
 from lab.results import Result
-
-CAPTIONS = {
-    "pool-map": "The article's demo 1 with 5 workers and with 1: five bars side by side, or five in a row.",
-    "cpu-bound": "Two computing tasks on 2 workers: threads take turns on one GIL (each on a CPU about "
-    "half its time, so each lasts about twice as long), processes run on two cores at once.",
-    "racy-counter": "The unlocked counter: where the bars overlap, read-modify-writes interleave and "
-    "updates are lost.",
-    "mixed": "Wait, then compute, in each variant. asyncio's coroutines hold the first lanes (one "
-    "per slot, no CPU time of their own); the lanes after them are where each item's CPU part ran: "
-    "with `offload` none, the lab's own process, one bar after another while every coroutine waits; "
-    "with `thread`, asyncio's threads, each on a CPU about half its time (the GIL); with `process`, "
-    "a pool's processes, on both cores while the coroutines wait on the network. Threads and "
-    "processes run each item whole, wait and CPU in one bar.",
-}
 
 
 def overlap_rows(recorded: Sequence[Result]) -> list[tuple[object, ...]]:
@@ -57,7 +44,8 @@ def timelines_section(recorded: Sequence[Result], charts: dict[str, dict[str, st
         "`lab timeline DEMO` draws them and writes a trace that opens in Perfetto."
     ]
     for demo in dict.fromkeys(r.demo for r in recorded):
-        parts.append(f"### {demo}\n\n{CAPTIONS.get(demo, '')}")
+        caption = DEMOS[demo].timeline_caption if demo in DEMOS else ""  # a plug-in not installed here
+        parts.append(f"### {demo}\n\n{caption}")
         parts.append(pictures.markdown(demo, charts, alt="timeline", noun="Picture"))
     headers = ["demo", "variant", "workers", "tasks", "lanes", "last start ms", "all overlap",
                "CPU share", "lost updates"]  # fmt: skip

@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Mapping
 from typing import Any
 
+from lab.demos import DEMOS
 from lab.http.server import KEEPER
 from lab.models import MODELS
 from lab.results import variant_label
@@ -41,7 +42,10 @@ def with_wrk(url: str) -> float | None:
 def with_lab(url: str, model: str, options: Mapping[str, str]) -> float | None:
     """The lab's own client in `model` at 100 in flight: requests/s, client included."""
     params = {"requests": CLIENT_REQUESTS, "latency": 0.0, "workers": CONNECTIONS, "server": url}
-    result = run("http-get", model, **options, **params)
+    demo = next((name for name, d in DEMOS.items() if d.ceiling), None)  # the one that fetches: http-get
+    if demo is None:
+        return None
+    result = run(demo, model, **options, **params)
     return result.metrics.get("requests_per_s") if result.metrics and result.correct else None
 
 

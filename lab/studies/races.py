@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from lab.studies.suite import Variant
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
-DEMO = "racy-counter"
 HEADERS = ("variant", "yield point", "workers x increments", "trials", "lost in", "P(lost)", "95% interval",
            "mean fraction lost")  # fmt: skip
 
@@ -95,6 +94,7 @@ def rows(results: Sequence[Result]) -> list[Row]:
 
 
 def race(
+    demo: str,
     chosen: Sequence[Variant],
     *,
     increments: Sequence[int],
@@ -105,7 +105,7 @@ def race(
     into: list[Result] | None = None,
     each: Callable[[str], None] = lambda _: None,
 ) -> list[Result]:
-    """`trials` trials of the racy counter for every variant, size and yield point (`run` is
+    """`trials` trials of `demo` (a racy counter) for every variant, size and yield point (`run` is
     `run_trials`; `each` is told what runs next, for a progress display). The results go into
     `into` as they come, so that a caller keeps them when Ctrl-C stops the rest."""
     results: list[Result] = [] if into is None else into
@@ -113,7 +113,7 @@ def race(
         for point in yield_points:
             for count in increments:
                 each(f"{variant.label} · {point} · {workers} x {count}")
-                results += run(DEMO, variant.model, trials, workers=workers, increments=count,
+                results += run(demo, variant.model, trials, workers=workers, increments=count,
                                yield_point=point, **variant.options)  # fmt: skip
     return results
 

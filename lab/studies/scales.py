@@ -1,9 +1,8 @@
 """The report's scales: quick, article and smoke. A scale holds what is the same for every demo
 (how many trials, whether lean, extra rounds for an undecided verdict); each demo declares its own
 sizes at each scale (`lab.demos.AtScale`): its rows, its worker sweep, its recorded timelines, its
-race statistics, and a scale it does not name runs it at its defaults.
-
-What a model runs differently at a scale it declares itself (`Model.at_scale`)."""
+race statistics, what a costly model (a cluster per run) runs instead, and a scale it does not
+name runs it at its defaults."""
 
 from __future__ import annotations
 

@@ -155,9 +155,10 @@ def main_runs(scale: Scale, demos: list[str], models: list[str]) -> tuple[list[R
                 if row and scale.lean and not (every_row(variant) and MODELS[variant.model].cheap):
                     continue
                 reason = MODELS[variant.model].unavailable(variant.options)
-                adjusted = MODELS[variant.model].at_scale.get(scale.name, {}).get(demo, {})
+                # A costly model (a cluster per run) runs what the demo declares for it here.
+                adjusted = {} if MODELS[variant.model].cheap else DEMOS[demo].at(scale.name).costly
                 if isinstance(adjusted, str):
-                    reason, adjusted = reason or f"{demo}: {adjusted}", {}
+                    reason, adjusted = reason or f"{demo}: {adjusted.format(model=variant.model)}", {}
                 if reason is None:
                     runs.append(Run(demo, variant, {**params, **adjusted}))
                 elif {"variant": variant.label, "reason": reason} not in skipped:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from lab.demos import Demo
+from lab.demos import AnswerRow, Demo
 from lab.models import Measured
 from lab.models.threads import Threads
 
@@ -37,4 +37,5 @@ WORDS = Demo(
     "echo",
     lambda p: tuple(f"word{i}" for i in range(p["tasks"])),
     outputs_right=in_order,
+    answers=(AnswerRow("fastest at most workers", "echoing words"),),  # a row of the answer table
 )
