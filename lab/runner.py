@@ -209,7 +209,8 @@ def run_model(request: Plan, url: str | None) -> tuple[Measured | None, str | No
     if request.model is None:
         return count_serially(request.params["increments"], request.params["sleep"]), None
     params = request.params
-    work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url)
+    work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url,
+                             asynchronous=request.model.asynchronous)  # fmt: skip
     return run_work(request.model, request.options, replace(work, record=request.timeline))
 
 

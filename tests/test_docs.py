@@ -45,3 +45,9 @@ def test_ci_runs_the_readme_s_test_commands_and_stops_at_any_failing_step() -> N
     second, third = commands[1], commands[2]
     assert f"{second} || exit" in ci  # exactly README's command 2: a lint failure ends CI too
     assert f"{third} || exit" in ci
+
+
+def test_the_smallest_demo_in_the_docs_is_the_test_plug_in_whole() -> None:
+    page = (ROOT / "docs" / "plugins.md").read_text()
+    source = (ROOT / "tests" / "plugin" / "labsmall.py").read_text()
+    assert f"```python\n{source}```" in page

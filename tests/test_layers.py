@@ -91,6 +91,7 @@ def test_no_demo_is_named_outside_its_own_module() -> None:
             if (
                 isinstance(node, ast.Constant)
                 and id(node) not in skip
+                and isinstance(node.value, str)
                 and names.get(node.value, path) != path
             ):
                 named.append(f"{path.relative_to(LAB.parent)}:{node.lineno}: {node.value!r}")

@@ -37,7 +37,7 @@ def test_listed_with_the_broken_ones_named() -> None:
     assert done.returncode == 0 and NAME in done.stdout
     assert "missing" in done.stdout and "labplug_not_installed" in done.stdout  # why it is unavailable
     assert "wrong" in done.stdout and "not a lab.models.Model subclass" in done.stdout
-    assert "words" in done.stdout.split("\n\n")[0]  # among the demos
+    assert "words" in done.stdout.split("\n\n")[0] and "digits" in done.stdout.split("\n\n")[0]  # demos
     assert (
         "missing-demo" in done.stdout
         and "wrong-demo" in done.stdout
@@ -54,6 +54,8 @@ for demo in ("pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-ge
     short = {"sleep": 0.1} if demo == "pool-map" else {}  # its default is the article's 5 s wait
     r = lab.run(demo, "mythreads", timeout=60, **short)
     print(json.dumps([demo, r.model, r.error, r.outputs_ok, r.correct]))
+doc = lab.run_models("digits")  # the smallest demo (labsmall.py), in every model that runs here
+print(json.dumps([[r.model, r.error, r.outputs_ok] for r in doc.results]))
 """
 
 
@@ -62,8 +64,10 @@ def test_every_demo_runs_in_the_library_and_models_all_includes_it() -> None:
     done = subprocess.run([sys.executable, "-c", EVERY_DEMO], capture_output=True, text=True, env=env,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    every, *ran = [json.loads(line) for line in done.stdout.splitlines()]
+    every, *ran, digits = [json.loads(line) for line in done.stdout.splitlines()]
     assert NAME in every and "asyncio" in every
+    assert {"asyncio", "threads", "processes", NAME} <= {model for model, _, _ in digits}
+    assert all(error is None and ok for _, error, ok in digits), digits
     assert [r[0] for r in ran] == ["pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-get"]
     for demo, model, error, outputs_ok, correct in ran:
         assert model == NAME and error is None and outputs_ok, demo
@@ -102,18 +106,23 @@ def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:
     words = [r for r in doc["results"] if r["demo"] == "words"]
     assert {r["model"] for r in words} == {NAME, "threads"} and all(r["outputs_ok"] for r in words)
     assert "| echoing words (words: 3 x sleep(0.01), 3 workers)" in text  # its row of the answer
+    assert "| digit sums (digits: 8 workers)" in text
+    digits = [r for r in doc["results"] if r["demo"] == "digits"]
+    assert {r["model"] for r in digits} == {NAME, "threads"} and all(r["outputs_ok"] for r in digits)
     assert "threading.Lock" in doc["run"]["lock_costs"]
     assert "#9467bd" not in text  # colours are for charts: the timeline chart is drawn
     assert any(p.name.endswith(".png") for p in out.iterdir())
 
 
 def test_sweep_races_timeline_bench_and_compare(tmp_path: Path) -> None:
-    done = lab("sweep", "pool-map", "--models", NAME, "--workers", "1,2", "--tasks", "2", "--sleep", "0.01",
-               "--trials", "1", "--out", str(tmp_path))  # fmt: skip
+    # The smallest demo's sweep and timeline, in the plug-in's model: two plug-ins together.
+    done = lab(
+        "sweep", "digits", "--models", NAME, "--workers", "1,2", "--trials", "1", "--out", str(tmp_path)
+    )
     assert done.returncode == 0 and NAME in done.stdout, done.stderr
     raced = rows(lab("races", "--models", NAME, "--increments", "10", "--trials", "3", "--json"))
     assert {r["variant"] for r in raced} == {NAME} and all(r["lost_trials"] == 3 for r in raced)
-    done = lab("timeline", "pool-map", "--models", NAME, "--sleep", "0.01", "--out", str(tmp_path))
+    done = lab("timeline", "digits", "--models", NAME, "--out", str(tmp_path))
     assert done.returncode == 0 and "trace.json" in done.stdout, done.stderr
     root = Path(__file__).parent.parent
     benched = rows(lab("bench", "examples.jobs:arithmetic", "--range", "2", "--workers", "1",

@@ -11,7 +11,8 @@ field of the demo, never an `if` on its name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -133,6 +134,15 @@ class AtScale:
     costly: Params | str = field(default_factory=dict)
 
 
+def in_a_thread(function: Callable[[Any], Any]) -> Callable[[Any], Awaitable[Any]]:
+    """A function as a coroutine function that runs it in a thread (a demo with no coroutine twin)."""
+
+    async def twin(item: Any) -> Any:
+        return await asyncio.to_thread(function, item)
+
+    return twin
+
+
 @dataclass(frozen=True)
 class Demo:
     """One demo: its name, what it teaches, its parameters and how to build and judge its work.
@@ -169,6 +179,11 @@ class Demo:
     section: Section | None = None  # a section of its own (the time and counter tables show every demo)
     roles: frozenset[Role] = frozenset()  # the other views that read its records
     timeline_caption: str = ""  # the words under its timeline pictures
+    # Work of its own (task "call", as `lab bench` runs a function): `function` applied to each
+    # item in every model, and for the models that run coroutines (asyncio) its coroutine twin;
+    # without a twin they run `function` in a thread (`asyncio.to_thread`).
+    function: Callable[[Any], Any] | None = field(default=None, repr=False)
+    async_function: Callable[[Any], Awaitable[Any]] | None = field(default=None, repr=False)
 
     def at(self, scale: str) -> AtScale:
         """Its sizes at the scale called `scale` (its defaults where it names none there)."""
@@ -196,14 +211,28 @@ class Demo:
         return self.expected is not no_count
 
     def work(
-        self, params: Params, timeout: float, fault: Any, chunksize: int | None, url: str | None = None
+        self,
+        params: Params,
+        timeout: float,
+        fault: Any,
+        chunksize: int | None,
+        url: str | None = None,
+        *,
+        asynchronous: bool = False,
     ) -> Work:
-        """The work a model runs for these (validated, complete) parameters; `url`: the server's."""
+        """The work a model runs for these (validated, complete) parameters; `url`: the server's;
+        `asynchronous`: the model runs coroutine functions (`Model.asynchronous`)."""
         assert self.task is not None
         target = Target(url, params["latency"], params["size"]) if url else None
+        items, function = self.items(params), None
+        if self.function is not None:  # `call` takes (index, item) pairs, as `lab bench` hands them
+            items, function = tuple(enumerate(items)), self.function
+            if asynchronous:
+                function = self.async_function or in_a_thread(self.function)
         return Work(
             task=self.task,
-            items=self.items(params),
+            items=items,
+            function=function,
             workers=params["workers"],
             sleep=params.get("sleep", 0.0),
             locked=self.locked,
@@ -224,7 +253,10 @@ class Demo:
         return self.observed_by(measured) if self.counts else None
 
     def outputs_ok(self, params: Params, measured: Measured) -> bool:
-        """Whether every task's output came back, in input order."""
+        """Whether every task's output came back, in input order (a demo with a `function` of its
+        own: each the function's value for its item, computed here, after the clock)."""
         if self.outputs_right is not None:
             return self.outputs_right(self, params, measured)
+        if self.function is not None:
+            return list(measured.outputs) == [self.function(item) for item in self.items(params)]
         return len(measured.outputs) == len(self.items(params))
