@@ -101,6 +101,15 @@ def each_unlocked(request: pytest.FixtureRequest) -> Variant:
 LONG_LIVED = ("resource_tracker", "forkserver")
 
 
+def command_of(process: psutil.Process) -> str:
+    """A process's command line, or "" once it has exited or is a zombie (a short-lived child of
+    the lab's, or a pip run during set-up, comes and goes while a test looks)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def lab_children() -> list[psutil.Process]:
     """This test process's descendants, but for the stdlib's long-lived helpers."""
     found = []

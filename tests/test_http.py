@@ -23,7 +23,7 @@ import lab
 from lab.cli import main
 from lab.http.clients import Target, body
 from lab.http.server import LocalServer
-from tests.conftest import Variant
+from tests.conftest import Variant, command_of
 
 
 def free_port() -> int:
@@ -219,10 +219,15 @@ def test_ctrl_c_stops_the_run_and_its_server(model: str) -> None:
     process = subprocess.Popen([sys.executable, "-m", "lab", *argv], start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 20
-    while not any("lab.http.server" in " ".join(c.cmdline()) for c in psutil.Process(process.pid).children()):
-        assert time.monotonic() < deadline, "the server never started"
-        time.sleep(0.05)
-    time.sleep(0.5)  # the requests are in flight
+    try:  # a child that has just exited is a zombie for a moment: it has no command line then
+        while not any("lab.http.server" in command_of(c) for c in psutil.Process(process.pid).children()):
+            assert time.monotonic() < deadline, "the server never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the requests are in flight
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)  # a failing test leaves no lab running for the next
+        process.communicate()
+        raise
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     _, err = process.communicate(timeout=20)
     assert process.returncode == 130 and err.count("\n") == 1 and "interrupted by Ctrl-C" in err

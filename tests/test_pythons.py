@@ -8,13 +8,13 @@ import signal
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from lab.cli import main
 from lab.errors import InvalidParameter
 from lab.results import ResultsFile
 from lab.studies import pythons
+from tests.conftest import command_of
 
 
 def probe(**fields: object) -> str:
@@ -95,14 +95,6 @@ def test_sigterm_keeps_what_the_running_python_measured(tmp_path: Path) -> None:
     doc = ResultsFile.load(js)
     assert doc.run.partial and any(r.demo == "serial-counter" for r in doc.results), err
     assert all(r.python and r.python["label"].startswith("3.12") for r in doc.results)
-
-
-def command_of(process: psutil.Process) -> str:
-    """A process's command line, or "" once it has exited (a pip run during set-up comes and goes)."""
-    try:
-        return " ".join(process.cmdline())
-    except psutil.Error:
-        return ""
 
 
 def test_an_entry_point_keeps_the_environment_and_a_dependency_remakes_it() -> None:
