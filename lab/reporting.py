@@ -172,14 +172,12 @@ def run_models(
     environment = collect(list(argv) if argv is not None else None)
     run = RunInfo(kind="run", trials=trials, warmup=warmup, skipped=tuple(skipped),
                   stem=f"lab-run-{demo}-{stamp(environment)}")  # fmt: skip
-    results: list[Result] = []
-    try:
+
+    def measure(into: list[Result]) -> None:
         for name, request in requests.items():
-            results += run_trials(demo, name, trials, warmup=warmup, **request)
-    except KeyboardInterrupt as exc:
-        partial = stopped(run, exc)
-        raise StudyInterrupted(ResultsFile(tuple(results), environment, partial), exc) from None
-    return ResultsFile(tuple(results), environment, run)
+            into += run_trials(demo, name, trials, warmup=warmup, **request)
+
+    return gathered(measure, lambda got, info: ResultsFile(got, environment, info), run)
 
 
 def racy_counter() -> str:
@@ -238,14 +236,12 @@ def sweep(
     environment = collect(list(argv) if argv is not None else None)
     run = RunInfo(kind="sweep", trials=trials, stem=f"lab-sweep-{demo}-{stamp(environment)}",
                   skipped=tuple(sweeps.skipped(names, counts)))  # fmt: skip
-    results: list[Result] = []
-    try:
-        sweeps.sweep(demo, models=names, workers=counts, trials=trials, params=params, run=run_trials,
-                     into=results)  # fmt: skip
-    except KeyboardInterrupt as exc:
-        partial = stopped(run, exc)
-        raise StudyInterrupted(ResultsFile((), environment, partial, tuple(results)), exc) from None
-    return ResultsFile((), environment, run, tuple(results))
+    return gathered(
+        lambda into: sweeps.sweep(demo, models=names, workers=counts, trials=trials, params=params,
+                                  run=run_trials, into=into),
+        lambda got, info: ResultsFile((), environment, info, sweeps=got),
+        run,
+    )  # fmt: skip
 
 
 def races(
@@ -274,14 +270,12 @@ def races(
         plan(demo, variant.model, workers=workers, increments=max(sizes), **variant.options)
     environment = collect(list(argv) if argv is not None else None)
     run = RunInfo(kind="races", trials=trials, stem=f"lab-races-{stamp(environment)}")
-    results: list[Result] = []
-    try:
-        race_study.race(demo, chosen, increments=sizes, trials=trials, yield_points=points,
-                        workers=workers, run=run_trials, into=results)  # fmt: skip
-    except KeyboardInterrupt as exc:
-        partial = stopped(run, exc)
-        raise StudyInterrupted(ResultsFile((), environment, partial, races=tuple(results)), exc) from None
-    return ResultsFile((), environment, run, races=tuple(results))
+    return gathered(
+        lambda into: race_study.race(demo, chosen, increments=sizes, trials=trials, yield_points=points,
+                                     workers=workers, run=run_trials, into=into),
+        lambda got, info: ResultsFile((), environment, info, races=got),
+        run,
+    )  # fmt: skip
 
 
 def publish(doc: ResultsFile, out: Path) -> Published:
@@ -321,6 +315,22 @@ def sweep_title(group: Sequence[Result]) -> str:
 def race_title(group: Sequence[Result]) -> str:
     """The race statistics' chart title."""
     return f"{group[0].demo}: P(a trial loses an update), 95% intervals"
+
+
+def gathered(
+    measure: Callable[[list[Result]], object],
+    file: Callable[[tuple[Result, ...], RunInfo], ResultsFile],
+    run: RunInfo,
+) -> ResultsFile:
+    """A study's results file: `measure` puts its results into a list as they come, and `file`
+    makes the file of them; on Ctrl-C or SIGTERM, `StudyInterrupted` carries the file of those
+    measured so far, marked partial."""
+    results: list[Result] = []
+    try:
+        measure(results)
+    except KeyboardInterrupt as exc:
+        raise StudyInterrupted(file(tuple(results), stopped(run, exc)), exc) from None
+    return file(tuple(results), run)
 
 
 def stopped(run: RunInfo, cause: KeyboardInterrupt) -> RunInfo:
