@@ -1,14 +1,16 @@
 """Every demo parameter, declared once: name, type, bounds, help and short label.
 
 Validation (`Param.check`), the command line's flags (`lab run`, `lab sweep`, `lab races`),
-the sweep keys, progress labels (`describe`) and the docs all derive from `PARAMS`. A demo
-says which of them it takes and with which defaults (`lab.demos`); a model's own options are
-declared on the model (`lab.models.base.Option`).
+the sweep keys, progress labels (`describe`) and the docs all derive from the declarations:
+`PARAMS` holds those several demos share, and a demo declares its own beside them
+(`lab.demos.Demo.params`; `lab.demos.parameters()` is both). A demo says which it takes and
+with which defaults; a model's own options are declared on the model (`lab.models.base.Option`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,8 @@ MAX_LATENCY_S = 3600.0
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: `kind` is "int", "seconds", "choice" or "url"; `low` and `high` bound
+    """One parameter: `kind` is "int", "seconds", "bytes" (a byte count: `100000`, `1MB`, `10MiB`),
+    "choice" or "url"; `low` and `high` bound
     numbers (None: unbounded); `choices` for a choice; `label` is its short name in progress
     lines and sweep labels (`w5 t5 s0.1`); `sweeps` whether `lab sweep` passes it on."""
 
@@ -53,6 +56,8 @@ class Param:
             if top is not None and seconds > top:
                 raise InvalidParameter(f"{self.name} must be at most {top:g} seconds, not {seconds:g}")
             return seconds
+        if self.kind == "bytes":
+            return check_bytes(self.name, value, int(self.low or 0), None if top is None else int(top))
         if self.kind == "choice":
             if value not in self.choices:
                 raise UnknownName(self.name.replace("_", " "), value, self.choices)
@@ -77,7 +82,7 @@ PARAMS: dict[str, Param] = {
               "or none (a bare read-modify-write)", "yield ", choices=YIELD_POINTS),
         Param("requests", "int", "requests to send", "n", low=1, high=MAX_REQUESTS),
         Param("latency", "seconds", "seconds the server waits per request", "l", low=0, high=MAX_LATENCY_S),
-        Param("size", "int", "bytes per response", "size", low=0, high=MAX_SIZE),
+        Param("size", "bytes", "bytes per response or message (1MB, 10MiB)", "size", low=0, high=MAX_SIZE),
         Param("server", "url", "URL of a running lab server (default: start one on 127.0.0.1)", "server "),
     )
 }  # fmt: skip
@@ -94,6 +99,38 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         valid = f"from {low} to {high}" if high is not None else f"{low} or more"
         raise InvalidParameter(f"{name} must be {valid}, not {value}")
     return value
+
+
+# A byte count's units: SI (kB, MB, GB: powers of 1000) and IEC (KiB, MiB, GiB: powers of 1024),
+# as `pip`, `du --si` and hyperfine's docs write them; the letters' case does not matter.
+UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+BYTES = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+def parse_bytes(name: str, value: Any) -> int:
+    """A byte count from a whole number or a text like `100000`, `1MB`, `1.5 KiB`, or InvalidParameter."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return check_int(name, value, -(2**63))  # whole; the caller checks the range
+    found = BYTES.fullmatch(value) if isinstance(value, str) else None
+    unit = found.group(2).lower() if found else ""
+    if found is None or unit not in UNITS:
+        raise InvalidParameter(
+            f"{name} must be a byte count like 100000, 1MB or 10MiB (units: B, kB, MB, GB, KiB, MiB, GiB), "
+            f"not {value!r}"
+        )
+    count = float(found.group(1)) * UNITS[unit]
+    if not count.is_integer():
+        raise InvalidParameter(f"{name} must be a whole number of bytes, not {value!r} ({count:g} bytes)")
+    return int(count)
+
+
+def check_bytes(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """A byte count (`parse_bytes`) within [low, high], or InvalidParameter naming both."""
+    count = parse_bytes(name, value)
+    if count < low or (high is not None and count > high):
+        valid = f"from {low:,} to {high:,} bytes" if high is not None else f"{low:,} bytes or more"
+        raise InvalidParameter(f"{name} must be {valid}, not {value!r}")
+    return count
 
 
 def check_seconds(name: str, value: Any, positive: bool = False) -> float:

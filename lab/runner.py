@@ -21,7 +21,7 @@ from lab.http.server import KEEPER, raise_open_files
 from lab.measure.memory import MemorySampler
 from lab.models import MODELS, Model
 from lab.models.base import FAULTS, NETWORK_TASKS, Fault, Measured, Option, Work, now
-from lab.params import PARAMS, check_int, check_seconds
+from lab.params import check_int, check_seconds
 from lab.results import Result
 
 SERIAL = "serial"  # the `model` of serial-counter's results: it runs in no model
@@ -108,23 +108,24 @@ def chosen_options(
 
 
 def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The demo's parameters: the given ones checked (as `lab.params` declares them), the
+    """The demo's parameters: the given ones checked (as the demo declares them), the
     others at their defaults; workers default to one per task, up to the model's limit."""
     p = {key: default if given.get(key) is None else given[key] for key, default in demo.defaults.items()}
     for key, value in p.items():
         if key != "workers" and value is not None:
-            p[key] = PARAMS[key].check(value)
+            p[key] = demo.param(key).check(value)
     if "workers" in p:
-        p["workers"] = max(1, p["tasks"]) if p["workers"] is None else p["workers"]
-        p["workers"] = PARAMS["workers"].check(p["workers"], high=model.max_workers if model else None)
+        p["workers"] = demo.default_workers(p) if p["workers"] is None else p["workers"]
+        p["workers"] = demo.param("workers").check(p["workers"], high=model.max_workers if model else None)
     return p
 
 
 def run(demo: str, model: str, **params: Any) -> Result:
     """Run one trial of `demo` in `model` and return its `Result`.
 
-    Parameters (each optional, defaults per demo, see `lab.demos()`): those `lab.params.PARAMS`
-    declares that the demo takes, `timeout`, `fault`, `timeline` (record who ran each task, when:
+    Parameters (each optional, defaults per demo, see `lab.demos()`): those the demo takes
+    (`Demo.defaults`, declared in `lab.params.PARAMS` or the demo's own `Demo.params`),
+    `timeout`, `fault`, `timeline` (record who ran each task, when:
     `Result.timeline`), and the model's own options (`Model.options`, e.g. `loop` for asyncio,
     `start_method` for processes). Raises a `LabError` subclass for a bad parameter or an
     unavailable variant; a task's own failure is recorded in `Result.error`.

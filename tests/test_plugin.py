@@ -56,6 +56,8 @@ for demo in ("pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-ge
     print(json.dumps([demo, r.model, r.error, r.outputs_ok, r.correct]))
 doc = lab.run_models("digits")  # the smallest demo (labsmall.py), in every model that runs here
 print(json.dumps([[r.model, r.error, r.outputs_ok] for r in doc.results]))
+doc = lab.run_models("tally")  # the models' own lock, shared integer and sleep (labkit.py)
+print(json.dumps([[r.model, r.error, r.outputs_ok, r.correct] for r in doc.results]))
 """
 
 
@@ -64,10 +66,13 @@ def test_every_demo_runs_in_the_library_and_models_all_includes_it() -> None:
     done = subprocess.run([sys.executable, "-c", EVERY_DEMO], capture_output=True, text=True, env=env,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    every, *ran, digits = [json.loads(line) for line in done.stdout.splitlines()]
+    every, *ran, digits, tally = [json.loads(line) for line in done.stdout.splitlines()]
     assert NAME in every and "asyncio" in every
     assert {"asyncio", "threads", "processes", NAME} <= {model for model, _, _ in digits}
     assert all(error is None and ok for _, error, ok in digits), digits
+    # Every model's kit: its lock kept each read-sleep-write whole, so that no update was lost.
+    assert {"asyncio", "threads", "processes", NAME} <= {model for model, *_ in tally}
+    assert all(error is None and ok and correct for _, error, ok, correct in tally), tally
     assert [r[0] for r in ran] == ["pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-get"]
     for demo, model, error, outputs_ok, correct in ran:
         assert model == NAME and error is None and outputs_ok, demo
@@ -84,6 +89,13 @@ def test_a_broken_plug_in_asked_for_is_one_line_and_status_2() -> None:
         done = lab("run", name, "--models", "threads")
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert f"demo plug-in {name!r}" in done.stderr and why in done.stderr
+    # A parameter a plug-in declares (labkit's `adds`) is a flag, checked by its declaration.
+    done = lab("run", "tally", "--models", "threads", "--adds", "-3")
+    assert done.returncode == 2 and done.stderr == "lab: error: adds must be from 0 to 10000, not -3\n", (
+        done.stderr
+    )
+    done = lab("run", "tally", "--models", "threads", "--adds", "3", "--json")
+    assert rows(done)[0]["params"]["adds"] == 3 and rows(done)[0]["correct"] is True
 
 
 def test_every_study_and_report_section_lists_it(tmp_path: Path) -> None:

@@ -13,9 +13,11 @@ import pytest
 
 import lab
 from lab.cli import main
+from lab.demos import Demo, not_a_demo, parameters
 from lab.models import MODELS, Model, Work, Workers
 from lab.models import threads as reuse
 from lab.models.tasks import Counter, timed
+from lab.params import Param
 from lab.studies.scales import SCALES
 from lab.studies.suite import plan_suite
 
@@ -64,3 +66,20 @@ def test_a_new_model_runs_everywhere(capsys: pytest.CaptureFixture[str]) -> None
     assert "in-caller" in capsys.readouterr().out
     runs, _ = plan_suite(SCALES["quick"], ["pool-map"])
     assert any(run.variant.model == "in-caller" for run in runs)
+
+
+def test_a_demo_declares_each_parameter_it_takes_once() -> None:
+    def build(**fields: Any) -> Demo:
+        return Demo("mine", "a test", fields.pop("defaults"), "call", lambda p: (), **fields)
+
+    assert not_a_demo(build(defaults={"tasks": 1, "depth": 2})) == (
+        "takes depth but declares none of them (Demo.params)"
+    )
+    clash = build(defaults={"size": 1}, params=(Param("size", "int", "mine", "s"),))
+    assert not_a_demo(clash) == "declares its own size, a parameter lab.params.PARAMS declares already"
+    assert not_a_demo(build(defaults={}, kit=True, function=len)) == (
+        "takes a kit (Demo.kit) but lacks a function or its coroutine twin (asyncio's kit is awaited)"
+    )
+    own = build(defaults={"depth": 2}, params=(Param("depth", "int", "levels", "d", low=1),))
+    assert not_a_demo(own) is None and own.param("depth").check(3) == 3 and own.param("tasks").name == "tasks"
+    assert {"producers", "consumers", "messages", "size"} <= set(parameters())  # pipeline's own, and shared

@@ -6,11 +6,11 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from lab.demos import DEMOS
+from lab.demos import DEMOS, parameters
 from lab.errors import LabError
 from lab.models import MODELS
 from lab.models.base import TaskName
-from lab.params import PARAMS, Param, check_int, help_with_defaults
+from lab.params import Param, check_int, help_with_defaults
 
 EXAMPLES = """examples:
   lab list
@@ -65,7 +65,7 @@ def kind_of(param: Param) -> Callable[[str], Any]:
 def add_work_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
     """The demos' own parameters, as `lab.params` declares them (`sweep`: those a sweep passes on)."""
     defaults = {name: demo.defaults for name, demo in DEMOS.items()}
-    for param in PARAMS.values():
+    for param in parameters().values():
         if sweep and not param.sweeps:
             continue
         help_text = help_with_defaults(param, defaults)

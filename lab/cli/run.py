@@ -9,11 +9,10 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lab.cli.common import EXAMPLES, add_run_arguments, seconds, yes_no
-from lab.demos import DEMOS
+from lab.demos import DEMOS, parameters
 from lab.errors import StudyInterrupted
 from lab.measure import stats
 from lab.models import MODELS
-from lab.params import PARAMS
 from lab.reporting import run_models
 from lab.results import Result, dump_results, prepare_folder
 from lab.studies import timelines
@@ -33,7 +32,7 @@ def command(args: argparse.Namespace) -> int:
     """`lab run`: every trial of the demo in each model asked for, printed as a table or JSON."""
     given = {
         k: v
-        for k in (*PARAMS, "timeout", "fault", *MODELS.owners())
+        for k in (*parameters(), "timeout", "fault", *MODELS.owners())
         if (v := getattr(args, k, None)) is not None
     }
     trace = Path(args.timeline) if args.timeline else None

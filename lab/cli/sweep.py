@@ -9,9 +9,9 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lab.cli.common import add_work_arguments, modelled_demos, parse_counts, whole
+from lab.demos import parameters
 from lab.errors import StudyInterrupted
 from lab.models import MODELS
-from lab.params import PARAMS
 from lab.reporting import publish, sweep
 from lab.results import prepare_folder
 from lab.studies import sweeps
@@ -32,7 +32,9 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """`lab sweep`: one demo at several worker counts in each model; markdown, JSON and a chart."""
-    params = {k: v for k, param in PARAMS.items() if param.sweeps and (v := getattr(args, k)) is not None}
+    params = {
+        k: v for k, param in parameters().items() if param.sweeps and (v := getattr(args, k)) is not None
+    }
     out = Path(args.out)
     prepare_folder(out)  # fail before running, not after
     try:

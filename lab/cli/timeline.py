@@ -7,11 +7,10 @@ from pathlib import Path
 
 from lab import pictures
 from lab.cli.common import add_work_arguments, modelled_demos
-from lab.demos import DEMOS
+from lab.demos import DEMOS, parameters
 from lab.errors import InvalidParameter
 from lab.measure.environment import collect
 from lab.models import MODELS
-from lab.params import PARAMS
 from lab.results import Result, prepare_folder
 from lab.runner import plan, run_trials
 from lab.studies import timelines
@@ -31,7 +30,7 @@ def command(args: argparse.Namespace) -> int:
     if args.demo in DEMOS and DEMOS[args.demo].task is None:
         raise InvalidParameter(f"demo {args.demo!r} runs in no model: there is no worker to draw")
     models = [MODELS.get_model(m).name for m in args.models or MODELS.runnable()]
-    params = {k: v for k in PARAMS if (v := getattr(args, k)) is not None}
+    params = {k: v for k in parameters() if (v := getattr(args, k)) is not None}
     for model in models:
         plan(args.demo, model, **params, timeline=True)  # everything is checked before anything runs
     out = Path(args.out)

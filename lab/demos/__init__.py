@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.demos.base import AnswerRow, AtScale, Demo, Races, Role, Section
+from lab.params import PARAMS, Param
 from lab.plugins import Registry
 
 GROUP = "lab.demos"
@@ -22,7 +23,9 @@ GROUP = "lab.demos"
 
 def not_a_demo(found: Any) -> str | None:
     """Why a loaded object is not a demo (None: it is one)."""
-    return None if isinstance(found, Demo) else f"is not a lab.demos.Demo: {found!r}"
+    if not isinstance(found, Demo):
+        return f"is not a lab.demos.Demo: {found!r}"
+    return found.undeclared()
 
 
 DEMOS: Registry[Demo] = Registry(GROUP, "demo", not_a_demo, lambda demo: demo.rank)
@@ -34,4 +37,26 @@ def having(role: Role) -> list[str]:
     return [name for name, demo in DEMOS.items() if role in demo.roles]
 
 
-__all__ = ["BROKEN", "DEMOS", "AnswerRow", "AtScale", "Demo", "Races", "Role", "Section", "having"]
+def parameters() -> dict[str, Param]:
+    """Every parameter a demo takes: the shared ones (`lab.params.PARAMS`), then each demo's own
+    (`Demo.params`), in rank order; where two demos declare one name, the first's declaration is
+    the command line's flag (each demo still checks its value by its own)."""
+    found = dict(PARAMS)
+    for demo in DEMOS.values():
+        for param in demo.params:
+            found.setdefault(param.name, param)
+    return found
+
+
+__all__ = [
+    "BROKEN",
+    "DEMOS",
+    "AnswerRow",
+    "AtScale",
+    "Demo",
+    "Races",
+    "Role",
+    "Section",
+    "having",
+    "parameters",
+]

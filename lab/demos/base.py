@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from lab.http.clients import Target
 from lab.models.base import Measured, Model, TaskName, Work
+from lab.params import PARAMS, Param
 
 Params = Mapping[str, Any]
 Chooses = Callable[[type[Model]], bool]  # which models join a study
@@ -41,6 +42,11 @@ def counter_observed(measured: Measured) -> int | None:
 def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
     """A demo with no figures of its own."""
     return None
+
+
+def one_per_task(params: Params) -> int:
+    """Workers by default: one per task."""
+    return max(1, int(params["tasks"]))
 
 
 def every(model: type[Model]) -> bool:
@@ -147,11 +153,13 @@ def in_a_thread(function: Callable[[Any], Any]) -> Callable[[Any], Awaitable[Any
 class Demo:
     """One demo: its name, what it teaches, its parameters and how to build and judge its work.
 
-    `ideal`: the time a perfect pool would take; `expected` and `observed`: the counter's right
-    and final values (None: the demo counts nothing); `metrics`: its own figures; `outputs_ok`:
-    whether every output came back right, in input order; `scales`: its sizes at each report
-    scale (a scale it does not name runs it at its defaults); `rank`: where it stands in lists
-    and reports (the built-ins: 10 to 70)."""
+    `defaults`: every parameter it takes, with its default; each is declared in `params` (its own)
+    or in `lab.params.PARAMS` (those several demos share), which `param` looks up in that order.
+        `ideal`: the time a perfect pool would take; `expected` and `observed`: the counter's right
+        and final values (None: the demo counts nothing); `metrics`: its own figures; `outputs_ok`:
+        whether every output came back right, in input order; `scales`: its sizes at each report
+        scale (a scale it does not name runs it at its defaults); `rank`: where it stands in lists
+        and reports (the built-ins: 10 to 70)."""
 
     name: str
     description: str
@@ -182,8 +190,34 @@ class Demo:
     # Work of its own (task "call", as `lab bench` runs a function): `function` applied to each
     # item in every model, and for the models that run coroutines (asyncio) its coroutine twin;
     # without a twin they run `function` in a thread (`asyncio.to_thread`).
-    function: Callable[[Any], Any] | None = field(default=None, repr=False)
-    async_function: Callable[[Any], Awaitable[Any]] | None = field(default=None, repr=False)
+    function: Callable[..., Any] | None = field(default=None, repr=False)
+    async_function: Callable[..., Awaitable[Any]] | None = field(default=None, repr=False)
+    params: tuple[Param, ...] = ()  # its own parameters, beside the shared ones (`lab.params.PARAMS`)
+    # Its `function` takes the model's own primitives as well, `function(item, kit)`: the run's
+    # queue, lock, shared integer and sleep (`lab.models.base.Kit`; asyncio's `AsyncKit`, which
+    # `async_function` takes: a demo with a kit gives one).
+    kit: bool = False
+    # How many workers it runs on when `workers` is not given.
+    default_workers: Callable[[Params], int] = field(default=one_per_task, repr=False)
+
+    def param(self, name: str) -> Param:
+        """The declaration of its parameter `name`: its own, else the shared one (KeyError: neither)."""
+        own = {param.name: param for param in self.params}
+        return own[name] if name in own else PARAMS[name]
+
+    def undeclared(self) -> str | None:
+        """Why its parameters are not well declared (a default with no declaration, or an own
+        parameter that takes a shared one's name), or None."""
+        own = {param.name for param in self.params}
+        if clash := sorted(own & set(PARAMS)):
+            return f"declares its own {', '.join(clash)}, a parameter lab.params.PARAMS declares already"
+        if missing := [key for key in self.defaults if key not in own and key not in PARAMS]:
+            return f"takes {', '.join(missing)} but declares none of them (Demo.params)"
+        if self.kit and (self.function is None or self.async_function is None):
+            return (
+                "takes a kit (Demo.kit) but lacks a function or its coroutine twin (asyncio's kit is awaited)"
+            )
+        return None
 
     def at(self, scale: str) -> AtScale:
         """Its sizes at the scale called `scale` (its defaults where it names none there)."""
@@ -242,6 +276,7 @@ class Demo:
             target=target,
             yield_point=params.get("yield_point", "sleep0"),
             heartbeat=self.heartbeat,
+            kit=self.kit,
         )
 
     def ideal_s(self, params: Params) -> float | None:

@@ -33,6 +33,7 @@ differently at a report's scale. The lab reads those declarations and never a mo
 from __future__ import annotations
 
 import gc
+import queue
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -96,6 +97,67 @@ class Work:
     function: Callable[..., Any] | None = None
     yield_point: YieldPoint = "sleep0"
     heartbeat: bool = False
+    kit: bool = False  # `function` takes the model's own primitives too: `function(item, kit)`
+
+
+@dataclass
+class Kit:
+    """A model's own primitives, as a demo's function gets them in its worker (`Work.kit`):
+    the one interface through which a demo uses what each model shares between its workers.
+
+        kit.put(message)      put a message on the run's one queue (FIFO, unbounded)
+        kit.get()             take the next one, waiting at most the run's timeout
+        with kit.lock: ...    the model's lock
+        kit.value             the shared integer: read it, or assign to it (not atomic: a race)
+        kit.sleep(seconds)    the model's own wait
+        kit.names             what each of them is in this model, in words
+
+    Every model makes one kit per run before the clock (the queue, lock and value shared by all
+    its workers) and hands it to each task: threads and asyncio share the objects themselves,
+    processes receive them as each worker starts, interpreters through `prepare_main`, dask
+    workers look them up on the scheduler by name. `AsyncKit` is asyncio's: `await kit.put(m)`,
+    `await kit.get()`, `async with kit.lock`, `await kit.sleep(s)`; a demo with a kit gives a
+    coroutine twin of its function for it (`lab.demos.Demo.async_function`)."""
+
+    queue: Any
+    lock: Any
+    shared: Any  # what holds the shared integer, as `.value`
+    sleep: Callable[[float], Any]
+    timeout: float
+    names: Mapping[str, str]
+
+    def put(self, message: Any) -> None:
+        """Put `message` on the run's queue."""
+        self.queue.put(message)
+
+    def get(self) -> Any:
+        """The next message on the run's queue; TimeoutError after the run's timeout."""
+        try:
+            return self.queue.get(timeout=self.timeout)
+        except queue.Empty:  # queue.Queue's, multiprocessing's and the interpreters' (a subclass)
+            raise TimeoutError(f"no message on the {self.names['queue']} for {self.timeout:g} s") from None
+
+    @property
+    def value(self) -> int:
+        """The shared integer's value (a read: in dask and processes, a round trip or a shared page)."""
+        number: int = self.shared.value
+        return number
+
+    @value.setter
+    def value(self, number: int) -> None:
+        self.shared.value = number
+
+
+class AsyncKit(Kit):
+    """asyncio's kit: the same primitives, awaited (`Kit`)."""
+
+    async def put(self, message: Any) -> None:  # type: ignore[override]
+        """Put `message` on the run's `asyncio.Queue`."""
+        await self.queue.put(message)
+
+    async def get(self) -> Any:
+        """The next message (the run's own timeout bounds the wait, as every task's)."""
+        return await self.queue.get()
 
 
 # One task as it ran: (worker's real id, lane or None, item index, start, end, CPU seconds or None).

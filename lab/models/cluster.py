@@ -44,7 +44,7 @@ from lab._compat import use_forkserver
 from lab.errors import InvalidParameter
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.base import NETWORK_TASKS, Fault, Kernel, Kit, Model, Option, Tasks, Work, Workers
 from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import sigint_deferred, threads_without_sigint
 
@@ -81,6 +81,44 @@ class Names:
     lock: str | None
     start: str
     workers: int
+
+
+@dataclass(frozen=True)
+class KitNames:
+    """The scheduler-side objects of one run's kit (`Work.kit`), by name: each task looks them up."""
+
+    queue: str
+    lock: str
+    value: str
+    timeout: float
+
+    def kit(self) -> Kit:
+        """The kit, in a worker: a `distributed.Queue`, `Lock` and `Variable` of the scheduler's."""
+        distributed = dist()
+        shared = Shared(distributed.Variable(self.value))
+        return Kit(
+            distributed.Queue(self.queue), distributed.Lock(self.lock), shared, time.sleep, self.timeout, KIT
+        )
+
+
+class Shared:
+    """A `distributed.Variable` as the kit's shared integer: each read and write a round trip."""
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    @property
+    def value(self) -> int:
+        """Its value, read from the scheduler."""
+        return int(self.variable.get())
+
+    @value.setter
+    def value(self, value: int) -> None:
+        self.variable.set(value)
+
+
+KIT = {"queue": "distributed.Queue", "lock": "distributed.Lock", "value": "distributed.Variable",
+       "sleep": "time.sleep"}  # fmt: skip
 
 
 def echo(item: str, sleep: float, fault: Fault | None) -> str:
@@ -150,9 +188,15 @@ def mix(
     return outcome, work_on(data, rounds)
 
 
-def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, function: Callable[..., Any]) -> Any:
-    """bench's task: the user's function on one item, on a worker."""
-    return apply(function, pair)
+def call(
+    pair: tuple[int, Any],
+    sleep: float,
+    fault: Fault | None,
+    function: Callable[..., Any],
+    kit: KitNames | None,
+) -> Any:
+    """bench's task: the user's function on one item, on a worker (with the run's kit, if it takes one)."""
+    return apply(function, pair, kit.kit() if kit else None)
 
 
 def ready(library: str | None) -> int:
@@ -249,19 +293,30 @@ def remote_cluster(address: str, timeout: float) -> Iterator[Any]:
 class ClusterWorkers(Workers):
     """A client of a cluster whose `workers` workers are up and warm, and the run's shared state."""
 
-    def __init__(self, client: Any, addresses: list[str], names: Names | None, work: Work, options: Any):
-        self.client, self.addresses, self.names, self.work = client, addresses, names, work
+    def __init__(
+        self,
+        client: Any,
+        addresses: list[str],
+        names: Names | None,
+        work: Work,
+        options: Any,
+        *,
+        kit: KitNames | None,
+    ):
+        self.client, self.addresses, self.names, self.work, self.kit = client, addresses, names, work, kit
         self.scheduler, self.library = options["scheduler"], options["client"]
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
         """Submit every task, then gather the outputs in input order."""
         local = self.scheduler == "local"
         futures = Dask.submit(self.client, self.work, self.addresses, self.names, items, record=record,
-                              library=self.library, local=local)  # fmt: skip
+                              library=self.library, local=local, kit=self.kit)  # fmt: skip
         return Dask.collect(self.client, futures, self.work, self.scheduler)
 
     def counter(self) -> int:
-        """The `Variable`'s final value, read from the scheduler."""
+        """The `Variable`'s final value, read from the scheduler (the kit's, when it has one)."""
+        if self.kit is not None:
+            return int(dist().Variable(self.kit.value, client=self.client).get())
         return Dask.counter_value(self.client, self.names)
 
     def cpu_seconds(self) -> float:
@@ -328,7 +383,8 @@ class Dask(Model):
                 # the way out after a failure, its processes are killed first, as the processes model does.
                 stack.push(lambda kind, exc, tb: kill(client, pids.values()) if kind else None)
             names = self.shared_state(client, work, stack)
-            yield ClusterWorkers(client, addresses, names, work, self.options)
+            kit = self.kit_names(client, work, stack)
+            yield ClusterWorkers(client, addresses, names, work, self.options, kit=kit)
 
     @staticmethod
     def workers(client: Any, wanted: int, timeout: float) -> list[str]:
@@ -367,6 +423,25 @@ class Dask(Model):
         return names
 
     @staticmethod
+    def kit_names(client: Any, work: Work, stack: ExitStack) -> KitNames | None:
+        """For a function that takes a kit: a `Queue`, a `Lock` and a `Variable` at 0, named for
+        this run alone; the queue closed and the variable deleted after it."""
+        if not work.kit:
+            return None
+        distributed = dist()
+
+        run = uuid.uuid4().hex
+        names = KitNames(f"lab-queue-{run}", f"lab-lock-{run}", f"lab-value-{run}", work.timeout)
+        value, queue = (
+            distributed.Variable(names.value, client=client),
+            distributed.Queue(names.queue, client=client),
+        )
+        value.set(0)
+        stack.callback(value.delete)
+        stack.callback(queue.close)
+        return names
+
+    @staticmethod
     def submit(
         client: Any,
         work: Work,
@@ -377,6 +452,7 @@ class Dask(Model):
         record: bool,
         library: str,
         local: bool,
+        kit: KitNames | None = None,
     ) -> list[Any]:
         """Send every task: the counters one per worker (each pinned to its own), the others by `map`."""
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault)
@@ -385,7 +461,7 @@ class Dask(Model):
         elif work.task in NETWORK_TASKS:
             task = partial(task, target=work.target, library=library)
         elif work.task == "call":
-            task = partial(task, function=work.function)
+            task = partial(task, function=work.function, kit=kit)
         if record:
             task = partial(timed, task)
         items = list(items)

@@ -33,7 +33,19 @@ from lab.measure import heartbeat
 from lab.measure.environment import usable_cores
 from lab.measure.heartbeat import Beats
 from lab.measure.locks import in_new_loop, median_us
-from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Span, Tasks, Work, Workers, now
+from lab.models.base import (
+    NETWORK_TASKS,
+    AsyncKit,
+    Fault,
+    Kernel,
+    Model,
+    Option,
+    Span,
+    Tasks,
+    Work,
+    Workers,
+    now,
+)
 from lab.models.tasks import Counter, crunch_job, failed, misbehave, work_on
 from lab.models.tasks import timed as timed_task
 
@@ -60,6 +72,7 @@ class Shared:
     pause: bool = True  # yield_point sleep0: an await between the counter's read and its write
     offload: Offload | None = None  # mixed: where the CPU part runs (option `offload`)
     side: list[Span] | None = None  # when recording: the spans of work handed elsewhere (offload)
+    kit: AsyncKit | None = None  # the demo's coroutine function takes it (`Work.kit`)
 
 
 async def echo(item: str, sleep: float, fault: Fault | None, shared: Shared) -> str:
@@ -133,6 +146,8 @@ async def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared:
         assert shared.function is not None, "call runs with a function"
         index, item = pair
         try:
+            if shared.kit is not None:
+                return await shared.function(item, shared.kit)
             return await shared.function(item)
         except Exception as exc:
             raise failed(index, item, exc) from exc
@@ -167,6 +182,7 @@ async def amisbehave(fault: Fault | None) -> None:
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
+KIT = {"queue": "asyncio.Queue", "lock": "asyncio.Lock", "value": "a plain object", "sleep": "asyncio.sleep"}
 
 
 class LoopWorkers(Workers):
@@ -246,8 +262,23 @@ async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack)
     start, slots = asyncio.Barrier(work.workers), asyncio.Semaphore(work.workers)
     pause = work.yield_point == "sleep0"
     offload = await offloading(options["offload"], stack) if work.task == "mix" else None
+    counter = Counter()
+    kit = (
+        AsyncKit(asyncio.Queue(), asyncio.Lock(), counter, asyncio.sleep, work.timeout, KIT)
+        if work.kit
+        else None
+    )
     return Shared(
-        Counter(), lock, start, slots, http, lanes, function=work.function, pause=pause, offload=offload
+        counter,
+        lock,
+        start,
+        slots,
+        http,
+        lanes,
+        function=work.function,
+        pause=pause,
+        offload=offload,
+        kit=kit,
     )
 
 

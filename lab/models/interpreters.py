@@ -53,6 +53,7 @@ from lab.models.base import (
     THREAD_NAME,
     Fault,
     Kernel,
+    Kit,
     Model,
     Option,
     Span,
@@ -81,7 +82,7 @@ SETUP = (
     # `from lab.models import ...`, not `import lab.models.interpreters as`: the latter looks
     # `models` up as an attribute of `lab`, where it is the function `lab.models()`.
     "from lab.models import interpreters as _lab\n"
-    "_lab.join(counter, lock, inbox, outbox, config)"
+    "_lab.join(counter, lock, inbox, outbox, config, kit=kit)"
 )
 SERVE = "_lab.serve_one()"
 RECEIVE = (
@@ -137,6 +138,40 @@ class Shared:
     record: bool
     name: str = field(default_factory=lambda: f"interpreter {current_id()}")
     session: SyncClient | None = None
+    kit: Kit | None = None
+
+
+class TokenLock:
+    """The lock of the interpreters: a `Queue` holding one token, taken to enter, put back to leave."""
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens, self.token = tokens, None
+
+    def __enter__(self) -> None:
+        self.token = self.tokens.get()
+
+    def __exit__(self, *exc: object) -> None:
+        self.tokens.put(self.token)
+
+
+class SharedNumber:
+    """The shared integer of the interpreters: a signed 64-bit integer in bytes every one maps."""
+
+    def __init__(self, number: memoryview) -> None:
+        self.number = number
+
+    @property
+    def value(self) -> int:
+        """Its value now."""
+        return int(self.number[0])
+
+    @value.setter
+    def value(self, value: int) -> None:
+        self.number[0] = value
+
+
+KIT = {"queue": "interpreters Queue", "lock": "a Queue holding one token", "value": "a shared memoryview",
+       "sleep": "time.sleep"}  # fmt: skip
 
 
 shared: Shared | None = None  # set in each interpreter by `join`
@@ -148,16 +183,19 @@ def current_id() -> int:
     return int(found.get_current().id) if found is not None else 0
 
 
-def join(counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ...]) -> None:
-    """Bind this interpreter to the run: once, as it starts, before the clock."""
+def join(counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ...], *, kit: Any) -> None:
+    """Bind this interpreter to the run: once, as it starts, before the clock (`kit`: the run's
+    queue, when the work's function takes a kit, else None)."""
     global shared
-    task, sleep, fault, pause, url, latency, size, library, function, record = config
+    task, sleep, fault, pause, url, latency, size, library, function, record, timeout = config
     target = Target(url, latency, size) if url else None
     if target:
         load(library)  # the client library's import is start-up, not the task's
     call = getattr(importlib.import_module(function[0]), function[1]) if function else None
     number = counter.cast("B").cast("q")
     shared = Shared(number, lock, inbox, outbox, task, sleep, fault, pause, target, library, call, record)
+    if kit is not None:
+        shared.kit = Kit(kit, TokenLock(lock), SharedNumber(number), time.sleep, timeout, KIT)
 
 
 def serve_one() -> None:
@@ -246,7 +284,7 @@ def mix(item: tuple[int, int]) -> tuple[Outcome, int]:
 def call(pair: tuple[int, Any]) -> Any:
     """bench's task: the user's function on one item, in this interpreter."""
     assert shared is not None and shared.function is not None
-    return apply(shared.function, pair)
+    return apply(shared.function, pair, shared.kit)
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
@@ -264,6 +302,7 @@ class Pool:
     counter: memoryview
     lock: Any
     config: tuple[Any, ...]
+    kit: Any = None  # the run's Queue, when the function takes a kit
     local: threading.local = field(default_factory=threading.local)
     made: list[tuple[Any, Any, Any]] = field(default_factory=list)  # (interpreter, inbox, outbox)
     guard: threading.Lock = field(default_factory=threading.Lock)  # over made, busy, closing
@@ -280,7 +319,7 @@ class Pool:
         # implements it (otherwise: "_interpqueues module not imported yet"): import them first.
         made.exec(RECEIVE)
         made.prepare_main(paths=self.paths, counter=self.counter, lock=self.lock, inbox=inbox, outbox=outbox,
-                          config=self.config)  # fmt: skip
+                          config=self.config, kit=self.kit)  # fmt: skip
         made.exec(SETUP)
         self.local.mine = (made, inbox, outbox)
 
@@ -417,7 +456,7 @@ class Interpreters(Model):
         assert interpreters is not None, "unavailable() says why"
         probe(interpreters, work.function)
         lock = None
-        if work.locked:
+        if work.locked or work.kit:
             lock = interpreters.create_queue()
             lock.put(True)
         target = work.target
@@ -436,8 +475,10 @@ class Interpreters(Model):
             library,
             function,
             work.record,
+            work.timeout,
         )
-        pool = Pool(interpreters, tuple(sys.path), memoryview(bytearray(8)), lock, config)
+        kit = interpreters.create_queue() if work.kit else None
+        pool = Pool(interpreters, tuple(sys.path), memoryview(bytearray(8)), lock, config, kit)
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
         executor = ThreadPoolExecutor(work.workers, thread_name_prefix=f"{THREAD_NAME}-interp",
                                       initializer=pool.start_one)  # fmt: skip

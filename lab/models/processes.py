@@ -33,7 +33,18 @@ from typing import Any, ClassVar
 from lab._compat import kill_workers, pool_pids, pool_processes, use_forkserver
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import NETWORK_TASKS, Fault, Kernel, Model, Option, Tasks, Work, Workers, cpu_seconds
+from lab.models.base import (
+    NETWORK_TASKS,
+    Fault,
+    Kernel,
+    Kit,
+    Model,
+    Option,
+    Tasks,
+    Work,
+    Workers,
+    cpu_seconds,
+)
 from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import sigint_deferred
 
@@ -50,9 +61,13 @@ class Shared:
     target: Target | None = None
     library: str = SYNC_CLIENTS[0]
     function: Callable[..., Any] | None = None  # pickled by reference: a module-level function
+    queue: Any = None  # multiprocessing.Queue, when the function takes a kit (`Work.kit`)
+    timeout: float = 60.0
+    lock_name: str = "multiprocessing.Lock"
 
 
 shared: Shared | None = None  # set in each worker by `join_pool`
+kit: Kit | None = None  # made in each worker by `join_pool`, from `shared`, when the work has one
 session: SyncClient | None = None  # this worker's own HTTP client, made by its first `fetch`
 
 
@@ -63,13 +78,17 @@ def join_pool(what: Shared) -> None:
     only be shared between processes through inheritance"): it reaches a worker here, once, as
     the worker starts.
     """
-    global shared
+    global shared, kit
     # Ctrl-C goes to the whole process group: the parent decides what to stop, and a worker
     # must not die in the middle of a task and break the pool while the parent cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `sigint_deferred`
     shared = what
+    if what.queue is not None:
+        kit = Kit(
+            what.queue, what.lock, what.counter, time.sleep, what.timeout, {**KIT, "lock": what.lock_name}
+        )
     if what.target:
         load(what.library)  # before the clock (under fork, the parent's import is inherited)
 
@@ -134,7 +153,7 @@ def mix(item: tuple[int, int], sleep: float, fault: Fault | None) -> tuple[Outco
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None) -> Any:
     """bench's task: the user's function on one item, in this process."""
     assert shared is not None and shared.function is not None, "call runs in a worker started by join_pool"
-    return apply(shared.function, pair)
+    return apply(shared.function, pair, kit)
 
 
 def ready() -> None:
@@ -144,6 +163,7 @@ def ready() -> None:
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
+KIT = {"queue": "multiprocessing.Queue", "value": "multiprocessing.Value", "sleep": "time.sleep"}
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
@@ -249,13 +269,17 @@ class Processes(Model):
             starting = stack.enter_context(ExitStack())
             starting.enter_context(sigint_deferred(method))
             lock: AbstractContextManager[Any] = nullcontext()
-            if work.locked:
-                manager = self.options["lock"] == "manager"
+            manager = self.options["lock"] == "manager"
+            if work.locked or work.kit:
                 lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
+            queue = context.Queue() if work.kit else None
+            if queue is not None:
+                stack.callback(queue.close)
             barrier = context.Barrier(work.workers, timeout=work.timeout)
             what = Shared(
-                context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function
-            )
+                context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function,
+                queue, work.timeout, "Manager().Lock()" if manager else "multiprocessing.Lock",
+            )  # fmt: skip
             if work.target:
                 load(what.library)  # once in the parent: forked workers share its pages
             pool = ProcessPoolExecutor(

@@ -82,11 +82,12 @@ class CallFailed(RuntimeError):
     """The user's function raised on an item (`call`): the message names the item's index."""
 
 
-def apply(function: Callable[..., Any], pair: tuple[int, Any]) -> Any:
-    """`call`'s body in threads and processes: `function(item)`, a failure naming the item."""
+def apply(function: Callable[..., Any], pair: tuple[int, Any], kit: Any = None) -> Any:
+    """`call`'s body in threads and processes: `function(item)` (with a `kit`: `function(item,
+    kit)`, `lab.models.base.Kit`), a failure naming the item."""
     index, item = pair
     try:
-        return function(item)
+        return function(item) if kit is None else function(item, kit)
     except Exception as exc:
         raise failed(index, item, exc) from exc
 

@@ -13,6 +13,7 @@ command line ends the process with `os._exit` when any is left, so the lab still
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,18 @@ from typing import Any, ClassVar
 
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
-from lab.models.base import NETWORK_TASKS, THREAD_NAME, Fault, Kernel, Model, Option, Tasks, Work, Workers
+from lab.models.base import (
+    NETWORK_TASKS,
+    THREAD_NAME,
+    Fault,
+    Kernel,
+    Kit,
+    Model,
+    Option,
+    Tasks,
+    Work,
+    Workers,
+)
 from lab.models.tasks import Counter, apply, crunch_job, misbehave, timed, work_on
 
 
@@ -39,6 +51,7 @@ class Shared:
     library: str = SYNC_CLIENTS[0]
     function: Callable[..., Any] | None = None
     pause: bool = True  # yield_point sleep0: a sleep(0) between the counter's read and its write
+    kit: Kit | None = None  # the demo's function takes it (`Work.kit`)
     local: threading.local = field(default_factory=threading.local)
     opened: list[SyncClient] = field(default_factory=list)
 
@@ -104,10 +117,11 @@ def mix(item: tuple[int, int], sleep: float, fault: Fault | None, shared: Shared
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
     """bench's task: the user's function on one item, in this thread."""
     assert shared.function is not None, "call runs with a function"
-    return apply(shared.function, pair)
+    return apply(shared.function, pair, shared.kit)
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
+KIT = {"queue": "queue.Queue", "lock": "threading.Lock", "value": "a plain object", "sleep": "time.sleep"}
 CLIENT = Option(
     "client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS, fixed_for=("mix",)
 )
@@ -156,7 +170,13 @@ class Threads(Model):
         lock: AbstractContextManager[Any] = threading.Lock() if work.locked else nullcontext()
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
         pause = work.yield_point == "sleep0"
-        shared = Shared(Counter(), lock, barrier, work.target, self.options["client"], work.function, pause)
+        counter = Counter()
+        kit = None
+        if work.kit:
+            kit = Kit(queue.Queue(), threading.Lock(), counter, time.sleep, work.timeout, KIT)
+        shared = Shared(
+            counter, lock, barrier, work.target, self.options["client"], work.function, pause, kit
+        )
         if work.target:
             load(shared.library)
         task = partial(TASKS[work.task], sleep=work.sleep, fault=work.fault, shared=shared)
