@@ -44,6 +44,10 @@ ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ("http-get", "asyncio", {"requests": 1000, "workers": 1000, "latency": 0.02}),
     ("http-get", "threads", {"requests": 200, "workers": 20, "latency": 0.02}),
     ("http-get", "processes", {"requests": 200, "workers": 20, "latency": 0.02}),
+    # One producer, one consumer, 20,000 messages of 100 B (issue 26's hand measurement).
+    ("pipeline", "asyncio", {"messages": 20_000, "size": 100}),
+    ("pipeline", "threads", {"messages": 20_000, "size": 100}),
+    ("pipeline", "processes", {"messages": 20_000, "size": 100}),
 ]
 
 

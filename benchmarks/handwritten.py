@@ -225,6 +225,97 @@ def processes_http_get(p: Params, url: str) -> float:
     return process_map(p, get_in_process, items, init=open_session)
 
 
+# --- pipeline: one producer, one consumer, the model's own queue --------------------------------
+# Each message is what the lab's pipeline puts, `(producer, sequence, put time, payload)`, and the
+# consumer stamps each as it takes it: the same work on both sides, so that the ratio is the lab's.
+
+
+def produce(put: Callable[[Any], object], count: int, size: int) -> int:
+    """Put `count` messages of `size` bytes."""
+    payload = bytes(size)
+    for i in range(count):
+        put((0, i, time.perf_counter(), payload))
+    return count
+
+
+def consume(get: Callable[[], Any], count: int) -> list[tuple[int, int, float, float]]:
+    """Take `count` messages, each stamped with the time it was taken."""
+    taken = []
+    for _ in range(count):
+        producer, i, sent, _payload = get()
+        taken.append((producer, i, sent, time.perf_counter()))
+    return taken
+
+
+def asyncio_pipeline(p: Params, url: str) -> float:
+    """An `asyncio.Queue` between two coroutines, gathered."""
+
+    async def main() -> float:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def producer() -> None:
+            payload = bytes(p["size"])
+            for i in range(p["messages"]):
+                await queue.put((0, i, time.perf_counter(), payload))
+
+        async def consumer() -> None:
+            taken = []
+            for _ in range(p["messages"]):
+                producer, i, sent, _payload = await queue.get()
+                taken.append((producer, i, sent, time.perf_counter()))
+
+        begin = time.perf_counter()
+        await asyncio.gather(producer(), consumer())
+        return time.perf_counter() - begin
+
+    return asyncio.run(main())
+
+
+def threads_pipeline(p: Params, url: str) -> float:
+    """A `queue.Queue` between two threads of a pool."""
+    import queue  # noqa: PLC0415
+
+    channel: queue.Queue[Any] = queue.Queue()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: None, range(2)))  # both threads started
+        begin = time.perf_counter()
+        put = pool.submit(produce, channel.put, p["messages"], p["size"])
+        got = pool.submit(consume, channel.get, p["messages"])
+        put.result(), got.result()
+        return time.perf_counter() - begin
+
+
+channel: Any = None  # a worker process's multiprocessing.Queue, from the pool's initializer
+
+
+def join_queue(queue: Any) -> None:
+    """The pool's initializer: the queue reaches each worker as it starts (by inheritance)."""
+    global channel
+    channel = queue
+
+
+def produce_in_process(count: int, size: int) -> int:
+    """The producer, in a worker process."""
+    return produce(channel.put, count, size)
+
+
+def consume_in_process(count: int) -> list[tuple[int, int, float, float]]:
+    """The consumer, in a worker process (its stamps travel back, as the lab's do)."""
+    return consume(channel.get, count)
+
+
+def processes_pipeline(p: Params, url: str) -> float:
+    """A `multiprocessing.Queue` between two processes of a pool."""
+    queue: Any = multiprocessing.Queue()
+    with multiprocessing.Pool(2, initializer=join_queue, initargs=(queue,)) as pool:
+        pool.map(abs, range(2))  # both processes up
+        begin = time.perf_counter()
+        put = pool.apply_async(produce_in_process, (p["messages"], p["size"]))
+        got = pool.apply_async(consume_in_process, (p["messages"],))
+        put.get(), got.get()
+        return time.perf_counter() - begin
+
+
 SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("pool-map", "asyncio"): asyncio_pool_map,
     ("pool-map", "threads"): threads_pool_map,
@@ -235,6 +326,9 @@ SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("http-get", "asyncio"): asyncio_http_get,
     ("http-get", "threads"): threads_http_get,
     ("http-get", "processes"): processes_http_get,
+    ("pipeline", "asyncio"): asyncio_pipeline,
+    ("pipeline", "threads"): threads_pipeline,
+    ("pipeline", "processes"): processes_pipeline,
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
+import psutil
 import pytest
 
 import lab
@@ -71,3 +75,22 @@ def test_the_cpu_work_on_each_message_is_checked() -> None:
 def test_bad_parameters_are_refused_with_their_name(params: dict[str, object], says: str) -> None:
     with pytest.raises(InvalidParameter, match=says):
         lab.run("pipeline", "threads", **params)
+
+
+@pytest.mark.parametrize("model", ["threads", "processes"])
+def test_a_consumer_with_nothing_to_take_ends_at_the_runs_timeout(
+    model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process's kit waits on its queue without a deadline (the parent kills its workers when
+    # the run's timeout passes); a thread's waits at most the timeout. Either way the run ends,
+    # with the timeout's error, and leaves no worker behind.
+    starved = dataclasses.replace(DEMOS["pipeline"], name="starved", items=lambda p: (("get", 0, 1, 0),))
+    monkeypatch.setitem(DEMOS._loaded(), "starved", starved)
+    before = {c.pid for c in psutil.Process().children(recursive=True)}  # the suite's server, cluster
+    began = time.perf_counter()
+    r = lab.run("starved", model, timeout=1.0)
+    assert r.error is not None
+    assert "timed out after 1 s" in r.error or "no message on the queue.Queue for 1 s" in r.error, r.error
+    assert time.perf_counter() - began < 30
+    assert not [c for c in psutil.Process().children(recursive=True) if c.pid not in before
+                and c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip

@@ -87,7 +87,13 @@ def join_pool(what: Shared) -> None:
     shared = what
     if what.queue is not None:
         kit = Kit(
-            what.queue, what.lock, what.counter, time.sleep, what.timeout, {**KIT, "lock": what.lock_name}
+            # No deadline on `get`: the parent kills its workers when the run's timeout passes.
+            what.queue,
+            what.lock,
+            what.counter,
+            time.sleep,
+            None,
+            {**KIT, "lock": what.lock_name},
         )
     if what.target:
         load(what.library)  # before the clock (under fork, the parent's import is inherited)
