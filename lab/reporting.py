@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import pictures
-from lab.demos import DEMOS, having
+from lab.demos import DEMOS, describe, having
 from lab.errors import InvalidParameter, StudyInterrupted, Unavailable, UnknownName, signal_of
 from lab.http.server import KEEPER
 from lab.measure.environment import collect
@@ -309,7 +309,8 @@ def publish(doc: ResultsFile, out: Path) -> Published:
 def sweep_title(group: Sequence[Result]) -> str:
     """What a sweep ran: `pool-map: 8 tasks x sleep(0.05), time.perf_counter medians`."""
     first = group[0]
-    return f"{first.demo}: {sweeps.describe_work(first.params)}, {first.timing.get('clock', '')} medians"
+    work = describe(first.demo, first.params)
+    return f"{first.demo}: {work}, {first.timing.get('clock', '')} medians"
 
 
 def race_title(group: Sequence[Result]) -> str:

@@ -7,14 +7,15 @@ would be (`lab.plugins`):
 
 `DEMOS` maps each name to its `Demo`, in rank order; a plug-in that fails to load is in `BROKEN`
 with one line saying why. The built-ins: `pool_map`, `serial_counter`, `racy_counter`,
-`locked_counter` (the article's four), `cpu_bound`, `http_get` and `mixed`.
+`locked_counter` (the article's four), `cpu_bound`, `http_get`, `mixed` and `pipeline`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from lab.demos.base import AnswerRow, AtScale, Demo, Races, Role, Section
+from lab.demos.base import AnswerRow, AtScale, Demo, Races, Role, Section, work_in_words
 from lab.params import PARAMS, Param
 from lab.plugins import Registry
 
@@ -30,6 +31,12 @@ def not_a_demo(found: Any) -> str | None:
 
 DEMOS: Registry[Demo] = Registry(GROUP, "demo", not_a_demo, lambda demo: demo.rank)
 BROKEN = DEMOS.broken
+
+
+def describe(demo: str, params: Mapping[str, Any]) -> str:
+    """What one run of `demo` did, in its own words (`Demo.in_words`; a demo not installed
+    here, read from a file: the built-in kinds' words)."""
+    return (DEMOS[demo].in_words if demo in DEMOS else work_in_words)(params)
 
 
 def having(role: Role) -> list[str]:
@@ -57,6 +64,7 @@ __all__ = [
     "Races",
     "Role",
     "Section",
+    "describe",
     "having",
     "parameters",
 ]

@@ -44,6 +44,15 @@ def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
     return None
 
 
+def work_in_words(params: Params) -> str:
+    """What one run of the built-in kinds of work did, in words: `8 tasks x sleep(0.05)`,
+    `4 tasks x 500000 rounds`, or `100 requests x latency 0.005 s, 100 bytes`."""
+    if "requests" in params:
+        return f"{params['requests']} requests x latency {params['latency']:g} s, {params['size']} bytes"
+    work = f"{params['rounds']} rounds" if "rounds" in params else f"sleep({params.get('sleep', 0):g})"
+    return f"{params.get('tasks', '?')} tasks x {work}"
+
+
 def one_per_task(params: Params) -> int:
     """Workers by default: one per task."""
     return max(1, int(params["tasks"]))
@@ -71,7 +80,7 @@ def cheap_and_sync(model: type[Model]) -> bool:
 # busy), "shared state" (lost updates without a lock and with one: the racy counter's row reads
 # the locked counter's too), "waiting and computing" (the time, then the caller's heartbeat).
 AnswerRule = Literal["fastest at most workers", "requests in flight", "computing", "shared state",
-                     "waiting and computing"]  # fmt: skip
+                     "waiting and computing", "passing messages"]  # fmt: skip
 
 # What else of the report reads a demo's records (each a rule in `lab.render`):
 # "speed" (a finding: the fastest at the most workers, and each speedup), "waiting workers" (its
@@ -199,6 +208,8 @@ class Demo:
     kit: bool = False
     # How many workers it runs on when `workers` is not given.
     default_workers: Callable[[Params], int] = field(default=one_per_task, repr=False)
+    # What one run did, in words (a sweep's heading and chart title).
+    in_words: Callable[[Params], str] = field(default=work_in_words, repr=False)
 
     def param(self, name: str) -> Param:
         """The declaration of its parameter `name`: its own, else the shared one (KeyError: neither)."""

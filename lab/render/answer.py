@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from lab.demos import DEMOS, having
+from lab.demos import DEMOS, describe, having
 from lab.demos.base import AnswerRow, AnswerRule
 from lab.measure import stats
 from lab.measure.heartbeat import BLOCKED_S
@@ -277,6 +277,46 @@ def waiting(results: Sequence[Result], demo: str, what: str, effect: float = MIN
     )
 
 
+def rate(group: Sequence[Result]) -> float:
+    """A group's median messages per second (0 where none has it)."""
+    return median_metric(group, lambda r: (r.metrics or {}).get("messages_per_s")) or 0.0
+
+
+def messages(results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT) -> Answer | None:
+    """The demo (pipeline) at its first row's parameters: the times of every variant that ran
+    exactly those (a costly model's smaller run is shown apart, never compared), and each one's
+    messages per second."""
+    rows = [r for r in results if r.job == demo and default_variant(r) and not r.error]
+    if not rows:
+        return None
+    first = rows[0].params
+    same: dict[str, list[Result]] = {}
+    for r in rows:
+        if r.params == first:
+            same.setdefault(r.variant, []).append(r)
+    timed = timed_of(same)
+    if not timed:
+        return None
+    decision = decide(timed, effect)
+    numbers = " · ".join(f"{t.variant} {t.value:.3f} s ({rate(t.trials):,.0f} msg/s)" for t in timed)
+    apart = {
+        r.variant: r for r in rows if r.variant not in same and r.params.get("size") == first.get("size")
+    }
+    smaller = "".join(
+        f"; {variant} at {r.params['messages']:,} messages (not compared): "
+        f"{rate([g for g in rows if g.variant == variant and g.params == r.params]):,.0f} msg/s"
+        for variant, r in apart.items()
+    )
+    return Answer(
+        f"{what} ({demo}: {describe(demo, first)})",
+        use(decision.use, timed),
+        numbers + verdicts(decision, timed) + smaller,
+        section_of(demo),
+        demo,
+        decision.contested,
+    )
+
+
 def in_flight(
     results: Sequence[Result], sweeps: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT
 ) -> Answer | None:
@@ -461,6 +501,7 @@ RULES: dict[AnswerRule, Callable[[ResultsFile, str, AnswerRow, float], Answer | 
     "waiting and computing": lambda doc, demo, row, effect: waiting_and_computing(
         doc.results, demo, row.what, effect
     ),
+    "passing messages": lambda doc, demo, row, effect: messages(doc.results, demo, row.what, effect),
 }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lab import pictures
+from lab.demos import describe
 from lab.render.common import table
 from lab.results import Result
-from lab.studies.sweeps import HEADERS, describe_work, rows
+from lab.studies.sweeps import HEADERS, rows
 
 
 def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -> str:
@@ -22,7 +23,7 @@ def sweep_section(sweeps: Sequence[Result], charts: dict[str, dict[str, str]]) -
     for demo in dict.fromkeys(r.demo for r in sweeps):
         group = [r for r in sweeps if r.demo == demo]
         p = group[0].params
-        parts.append(f"### {demo}: {describe_work(p)}")
+        parts.append(f"### {demo}: {describe(demo, p)}")
         parts.append(table(rows(group), HEADERS))
         parts.append(pictures.markdown(demo, charts, alt="sweep", noun="Chart"))
     return "\n\n".join(parts)

@@ -63,15 +63,6 @@ def skipped(models: Sequence[str], workers: Sequence[int]) -> list[dict[str, Any
     ]
 
 
-def describe_work(params: Mapping[str, Any]) -> str:
-    """What one sweep point ran: `8 tasks x sleep(0.05)`, `4 tasks x 500000 rounds`, or
-    `100 requests x latency 0.005 s`."""
-    if "requests" in params:
-        return f"{params['requests']} requests x latency {params['latency']:g} s, {params['size']} bytes"
-    work = f"{params['rounds']} rounds" if "rounds" in params else f"sleep({params['sleep']:g})"
-    return f"{params.get('tasks', '?')} tasks x {work}"
-
-
 def median_metric(group: Sequence[Result], read: Callable[[Result], float | None]) -> float | None:
     """The median of a figure over a group's results (None where no result has it)."""
     values = [v for r in group if (v := read(r)) is not None]
