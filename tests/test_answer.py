@@ -117,3 +117,21 @@ def test_every_speedup_in_the_answer_has_its_interval_and_the_cores_it_used() ->
         )
         assert "not believed" not in measured and "noise" not in measured
     assert found["pure-Python CPU work"].use == "processes"
+
+
+def test_the_pipeline_row_compares_only_runs_of_one_size(tmp_path: Path) -> None:
+    argv = ["report", "--scale", "smoke", "--out", str(tmp_path), "--quiet", "--demos", "pipeline",
+            "--models", "threads", "asyncio"]  # fmt: skip
+    assert main(argv) == 0
+    doc = ResultsFile.load(next(tmp_path.glob("*.json")))
+    [row] = [a for a in answers(doc) if a.job.startswith("passing messages between workers")]
+    assert "(pipeline: 1 producer -> 1 consumer, 200 messages of 100 bytes, 0 rounds each)" in row.job
+    assert row.use in {"asyncio", "threads", "asyncio or threads", "any"}
+    assert row.measured.count("msg/s") == 2
+    # A costly model's smaller run (dask's, at fewer messages) is shown apart, never compared.
+    first = next(r for r in doc.results if r.demo == "pipeline")
+    smaller = replace(first, model="dask", options={"scheduler": "local"},
+                      params={**first.params, "messages": 50}, elapsed_s=99.0)  # fmt: skip
+    [row] = [a for a in answers(replace(doc, results=(*doc.results, smaller))) if a.demo == "pipeline"]
+    assert "dask+local at 50 messages (not compared)" in row.measured
+    assert "99.000 s" not in row.measured and "dask" not in row.use
