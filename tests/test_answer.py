@@ -133,5 +133,5 @@ def test_the_pipeline_row_compares_only_runs_of_one_size(tmp_path: Path) -> None
     smaller = replace(first, model="dask", options={"scheduler": "local"},
                       params={**first.params, "messages": 50}, elapsed_s=99.0)  # fmt: skip
     [row] = [a for a in answers(replace(doc, results=(*doc.results, smaller))) if a.demo == "pipeline"]
-    assert "dask+local at 50 messages (not compared)" in row.measured
+    assert "dask+local at 50 messages (not compared) (" in row.measured
     assert "99.000 s" not in row.measured and "dask" not in row.use

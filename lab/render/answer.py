@@ -277,9 +277,10 @@ def waiting(results: Sequence[Result], demo: str, what: str, effect: float = MIN
     )
 
 
-def rate(group: Sequence[Result]) -> float:
-    """A group's median messages per second (0 where none has it)."""
-    return median_metric(group, lambda r: (r.metrics or {}).get("messages_per_s")) or 0.0
+def rate(group: Sequence[Result]) -> str:
+    """A group's median messages per second, ` (1,230,000 msg/s)` (nothing where no trial has it)."""
+    value = median_metric(group, lambda r: (r.metrics or {}).get("messages_per_s"))
+    return f" ({value:,.0f} msg/s)" if value is not None else ""
 
 
 def messages(results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT) -> Answer | None:
@@ -298,13 +299,13 @@ def messages(results: Sequence[Result], demo: str, what: str, effect: float = MI
     if not timed:
         return None
     decision = decide(timed, effect)
-    numbers = " · ".join(f"{t.variant} {t.value:.3f} s ({rate(t.trials):,.0f} msg/s)" for t in timed)
+    numbers = " · ".join(f"{t.variant} {t.value:.3f} s{rate(t.trials)}" for t in timed)
     apart = {
         r.variant: r for r in rows if r.variant not in same and r.params.get("size") == first.get("size")
     }
     smaller = "".join(
-        f"; {variant} at {r.params['messages']:,} messages (not compared): "
-        f"{rate([g for g in rows if g.variant == variant and g.params == r.params]):,.0f} msg/s"
+        f"; {variant} at {r.params['messages']:,} messages (not compared)"
+        f"{rate([g for g in rows if g.variant == variant and g.params == r.params])}"
         for variant, r in apart.items()
     )
     return Answer(
