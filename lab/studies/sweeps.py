@@ -180,6 +180,15 @@ def draw(
     third.plot([w for w, _ in kept], [m for _, m in kept], **style)
 
 
+def legend_of(*axes: Any) -> dict[str, Any]:
+    """Each label drawn on `axes` once, with the first handle drawn for it."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    return handles
+
+
 def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     """Draw time, speedup and memory per worker against workers, one line per variant; None, or
     why it was skipped."""
@@ -225,7 +234,10 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     if any(m and m > 0 for m in memory.values()):
         third.set_yscale("log")  # from a coroutine's kilobyte to a process's megabytes
     third.set_ylabel("memory per worker (KB, PSS)")
-    right.legend(fontsize=8, loc="upper left")
+    # Every variant draws its time (left), not always a speedup (a sweep with no one-worker
+    # point has none): the legend takes the variants from the left, the guides from the right.
+    handles = legend_of(left, right)
+    right.legend(list(handles.values()), list(handles), fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
     save(plt, fig, path)
     return None
