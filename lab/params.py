@@ -103,7 +103,8 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 # A byte count's units: SI (kB, MB, GB: powers of 1000) and IEC (KiB, MiB, GiB: powers of 1024),
 # as `pip`, `du --si` and hyperfine's docs write them; the letters' case does not matter.
-UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+         "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 BYTES = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
 
 
@@ -115,8 +116,8 @@ def parse_bytes(name: str, value: Any) -> int:
     unit = found.group(2).lower() if found else ""
     if found is None or unit not in UNITS:
         raise InvalidParameter(
-            f"{name} must be a byte count like 100000, 1MB or 10MiB (units: B, kB, MB, GB, KiB, MiB, GiB), "
-            f"not {value!r}"
+            f"{name} must be a byte count like 100000, 1MB or 10MiB "
+            f"(units: B, kB, MB, GB, TB, KiB, MiB, GiB, TiB), not {value!r}"
         )
     count = float(found.group(1)) * UNITS[unit]
     if not count.is_integer():

@@ -18,7 +18,7 @@ from lab.demos import DEMOS, Demo
 from lab.errors import InvalidParameter, Unavailable, UnknownName
 from lab.http.clients import load
 from lab.http.server import KEEPER, raise_open_files
-from lab.measure.memory import MemorySampler
+from lab.measure.memory import MemorySampler, available_bytes
 from lab.models import MODELS, Model
 from lab.models.base import FAULTS, NETWORK_TASKS, Fault, Measured, Option, Work, now
 from lab.params import check_int, check_seconds
@@ -72,6 +72,8 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
             )
     options = chosen_options(model, declared, given)
     params = validate_params(demo, model, given)
+    if demo.memory is not None and model is not None:
+        refuse_beyond_memory(demo, model, params)
     if demo.task in NETWORK_TASKS and model is not None and not model.children:
         raise_open_files(params["workers"] + SPARE_FILES)  # one socket per request in flight
     ideal = demo.ideal_s(params) or params.get("sleep", 0.0)
@@ -91,6 +93,18 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
     if not isinstance(timeline, bool):
         raise InvalidParameter(f"timeline must be True or False, not {timeline!r}")
     return Plan(demo, model, options, params, timeout, fault, timeline)
+
+
+def refuse_beyond_memory(demo: Demo, model: type[Model], params: Mapping[str, Any]) -> None:
+    """InvalidParameter, before anything is allocated, when the run would hold more at its peak
+    (`Demo.memory`) than this machine has free."""
+    needed, free = demo.memory(params, model) if demo.memory else 0, available_bytes()
+    if needed > free:
+        shown = ", ".join(f"{key} {value:,}" for key, value in params.items() if isinstance(value, int))
+        raise InvalidParameter(
+            f"{demo.name} in {model.name} with {shown} would hold about {needed / 1e9:.1f} GB at its peak; "
+            f"this machine has {free / 1e9:.1f} GB free: choose a smaller size or fewer tasks"
+        )
 
 
 def chosen_options(

@@ -18,7 +18,7 @@ import lab.errors
 def test_demos_and_models_are_described() -> None:
     assert list(lab.demos()) == [
         "pool-map", "serial-counter", "racy-counter", "locked-counter",
-        "cpu-bound", "http-get", "mixed", "pipeline",
+        "cpu-bound", "http-get", "mixed", "pipeline", "transfer",
     ]  # fmt: skip
     assert list(lab.models()) == ["asyncio", "threads", "processes", "interpreters", "dask"]
     assert all(isinstance(d, str) and d for d in [*lab.demos().values(), *lab.models().values()])

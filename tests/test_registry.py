@@ -76,7 +76,11 @@ def test_a_demo_declares_each_parameter_it_takes_once() -> None:
         "takes depth but declares none of them (Demo.params)"
     )
     clash = build(defaults={"size": 1}, params=(Param("size", "int", "mine", "s"),))
-    assert not_a_demo(clash) == "declares its own size, a parameter lab.params.PARAMS declares already"
+    assert not_a_demo(clash) == (
+        "declares its own size, a parameter lab.params.PARAMS declares as another kind"
+    )
+    wider = build(defaults={"size": 1}, params=(Param("size", "bytes", "mine", "s", high=2**40),))
+    assert not_a_demo(wider) is None and wider.param("size").check("1GiB") == 2**30  # its own bounds
     assert not_a_demo(build(defaults={}, kit=True, function=len)) == (
         "takes a kit (Demo.kit) but lacks a function or its coroutine twin (asyncio's kit is awaited)"
     )

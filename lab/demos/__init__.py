@@ -7,7 +7,7 @@ would be (`lab.plugins`):
 
 `DEMOS` maps each name to its `Demo`, in rank order; a plug-in that fails to load is in `BROKEN`
 with one line saying why. The built-ins: `pool_map`, `serial_counter`, `racy_counter`,
-`locked_counter` (the article's four), `cpu_bound`, `http_get`, `mixed` and `pipeline`.
+`locked_counter` (the article's four), `cpu_bound`, `http_get`, `mixed`, `pipeline` and `transfer`.
 """
 
 from __future__ import annotations

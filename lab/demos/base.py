@@ -44,6 +44,11 @@ def no_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
     return None
 
 
+def no_data(params: Params) -> bytes | None:
+    """A demo with no payload shared by every task (its items carry what they need)."""
+    return None
+
+
 def work_in_words(params: Params) -> str:
     """What one run of the built-in kinds of work did, in words: `8 tasks x sleep(0.05)`,
     `4 tasks x 500000 rounds`, or `100 requests x latency 0.005 s, 100 bytes`."""
@@ -78,9 +83,11 @@ def cheap_and_sync(model: type[Model]) -> bool:
 # at once), "requests in flight" (the same, at the most in flight two models reached, the sweep's
 # rows too), "computing" (the times at the most workers, with speedups over one worker and cores
 # busy), "shared state" (lost updates without a lock and with one: the racy counter's row reads
-# the locked counter's too), "waiting and computing" (the time, then the caller's heartbeat).
+# the locked counter's too), "waiting and computing" (the time, then the caller's heartbeat),
+# "passing messages" (the variants at the first row's exact parameters, each with its msg/s),
+# "big data" (at the largest payload with work, each variant with each `via`, and its moving alone).
 AnswerRule = Literal["fastest at most workers", "requests in flight", "computing", "shared state",
-                     "waiting and computing", "passing messages"]  # fmt: skip
+                     "waiting and computing", "passing messages", "big data"]  # fmt: skip
 
 # What else of the report reads a demo's records (each a rule in `lab.render`):
 # "speed" (a finding: the fastest at the most workers, and each speedup), "waiting workers" (its
@@ -210,6 +217,12 @@ class Demo:
     default_workers: Callable[[Params], int] = field(default=one_per_task, repr=False)
     # What one run did, in words (a sweep's heading and chart title).
     in_words: Callable[[Params], str] = field(default=work_in_words, repr=False)
+    # The run's one payload, built by the caller and placed once where every worker reads it
+    # (`Kit.data`, each model by its own means; a demo with `data` takes a kit).
+    data: Callable[[Params], bytes | None] = field(default=no_data, repr=False)
+    # The bytes a run of these parameters holds at its peak in a model (None: too few to check):
+    # more than the machine has free is refused before anything is allocated (`lab.runner.plan`).
+    memory: Callable[[Params, type[Model]], int] | None = field(default=None, repr=False)
 
     def param(self, name: str) -> Param:
         """The declaration of its parameter `name`: its own, else the shared one (KeyError: neither)."""
@@ -219,11 +232,19 @@ class Demo:
     def undeclared(self) -> str | None:
         """Why its parameters are not well declared (a default with no declaration, or an own
         parameter that takes a shared one's name), or None."""
-        own = {param.name for param in self.params}
-        if clash := sorted(own & set(PARAMS)):
-            return f"declares its own {', '.join(clash)}, a parameter lab.params.PARAMS declares already"
+        own = {param.name: param for param in self.params}
+        # A shared parameter redeclared with its kind, for this demo's own bounds and help (transfer's
+        # `size`: a payload in memory, not the server's response), is this demo's; another kind clashes.
+        if clash := sorted(
+            name for name in own.keys() & PARAMS.keys() if own[name].kind != PARAMS[name].kind
+        ):
+            return (
+                f"declares its own {', '.join(clash)}, a parameter lab.params.PARAMS declares as another kind"
+            )
         if missing := [key for key in self.defaults if key not in own and key not in PARAMS]:
             return f"takes {', '.join(missing)} but declares none of them (Demo.params)"
+        if self.data is not no_data and not self.kit:
+            return "gives a payload (Demo.data) but takes no kit (Demo.kit), through which a task reads it"
         if self.kit and (self.function is None or self.async_function is None):
             return (
                 "takes a kit (Demo.kit) but lacks a function or its coroutine twin (asyncio's kit is awaited)"
@@ -288,6 +309,7 @@ class Demo:
             yield_point=params.get("yield_point", "sleep0"),
             heartbeat=self.heartbeat,
             kit=self.kit,
+            data=self.data(params),
         )
 
     def ideal_s(self, params: Params) -> float | None:

@@ -61,6 +61,12 @@ def helper_pids() -> set[int]:
     return {pid for pid in pids if isinstance(pid, int)}
 
 
+def available_bytes() -> int:
+    """The memory this machine can still give a process without swapping (`psutil`'s
+    `available`: free pages plus the caches the kernel would drop)."""
+    return int(psutil.virtual_memory().available)
+
+
 def release_free_memory() -> None:
     """Hand free heap pages back to the OS before a baseline is taken.
 

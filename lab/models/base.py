@@ -98,6 +98,9 @@ class Work:
     yield_point: YieldPoint = "sleep0"
     heartbeat: bool = False
     kit: bool = False  # `function` takes the model's own primitives too: `function(item, kit)`
+    # The run's one large payload, placed once where every worker reads it (`Kit.data`), by the
+    # model's own means; None: the work has none (its items carry whatever it needs).
+    data: bytes | None = None
 
 
 @dataclass
@@ -110,6 +113,7 @@ class Kit:
         with kit.lock: ...    the model's lock
         kit.value             the shared integer: read it, or assign to it (not atomic: a race)
         kit.sleep(seconds)    the model's own wait
+        kit.data              the run's one payload (`Work.data`), as a read-only buffer
         kit.names             what each of them is in this model, in words
 
     Every model makes one kit per run before the clock (the queue, lock and value shared by all
@@ -117,7 +121,12 @@ class Kit:
     processes receive them as each worker starts, interpreters through `prepare_main`, dask
     workers look them up on the scheduler by name. `AsyncKit` is asyncio's: `await kit.put(m)`,
     `await kit.get()`, `async with kit.lock`, `await kit.sleep(s)`; a demo with a kit gives a
-    coroutine twin of its function for it (`lab.demos.Demo.async_function`)."""
+    coroutine twin of its function for it (`lab.demos.Demo.async_function`).
+
+    `data` is placed once per run, each model by its cheapest means, and named in `names["data"]`:
+    threads and asyncio hand over the object itself, processes a `shared_memory` block (made
+    before the clock, filled inside it, unlinked after the run whatever happened), interpreters a
+    `memoryview` through `prepare_main`, dask scatters it to every worker inside the clock."""
 
     queue: Any
     lock: Any
@@ -127,6 +136,7 @@ class Kit:
     # timeout passes (processes), where a wait with a deadline costs a poll per message (1.5x).
     timeout: float | None
     names: Mapping[str, str]
+    data: Any = None  # the run's payload (`Work.data`): a buffer, or None
 
     def __post_init__(self) -> None:
         # The queue's own bound `put`, in place of the method below: a message then costs the

@@ -33,7 +33,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -92,13 +92,19 @@ class KitNames:
     value: str
     timeout: float
 
+    data: str | None = None  # the key of the run's payload, scattered to every worker
+
     def kit(self) -> Kit:
-        """The kit, in a worker: a `distributed.Queue`, `Lock` and `Variable` of the scheduler's."""
+        """The kit, in a worker: a `distributed.Queue`, `Lock` and `Variable` of the scheduler's,
+        and the run's payload as this worker holds it (scattered by `ClusterWorkers.map`: read
+        from the worker's own store, `Worker.data`, with no transfer)."""
         distributed = dist()
         shared = Shared(distributed.Variable(self.value))
+        data = None if self.data is None else memoryview(distributed.get_worker().data[self.data])
         return Kit(
-            distributed.Queue(self.queue), distributed.Lock(self.lock), shared, time.sleep, self.timeout, KIT
-        )
+            distributed.Queue(self.queue), distributed.Lock(self.lock), shared, time.sleep, self.timeout, KIT,
+            data,
+        )  # fmt: skip
 
 
 class Shared:
@@ -118,7 +124,7 @@ class Shared:
 
 
 KIT = {"queue": "distributed.Queue", "lock": "distributed.Lock", "value": "distributed.Variable",
-       "sleep": "time.sleep"}  # fmt: skip
+       "sleep": "time.sleep", "data": "scattered to every worker (Client.scatter, broadcast)"}  # fmt: skip
 
 
 def echo(item: str, sleep: float, fault: Fault | None) -> str:
@@ -196,6 +202,8 @@ def call(
     kit: KitNames | None,
 ) -> Any:
     """bench's task: the user's function on one item, on a worker (with the run's kit, if it takes one)."""
+    if fault:
+        misbehave(fault)
     return apply(function, pair, kit.kit() if kit else None)
 
 
@@ -309,9 +317,23 @@ class ClusterWorkers(Workers):
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
         """Submit every task, then gather the outputs in input order."""
         local = self.scheduler == "local"
-        futures = Dask.submit(self.client, self.work, self.addresses, self.names, items, record=record,
-                              library=self.library, local=local, kit=self.kit)  # fmt: skip
-        return Dask.collect(self.client, futures, self.work, self.scheduler)
+        # The run's payload goes to every worker once, inside the clock, as Dask advises for
+        # large data (`Client.scatter`), and is released after.
+        data, kit = None, self.kit
+        if self.work.data is not None and kit is not None:
+            data = self.client.scatter(self.work.data, broadcast=True, hash=False, workers=self.addresses)
+            kit = replace(kit, data=data.key)
+        try:
+            with warnings.catch_warnings():
+                # A large argument sent with each task (transfer's `via` argument) is the demo's
+                # point, set beside the scattered one: Dask's advice to scatter it is the lesson.
+                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+                futures = Dask.submit(self.client, self.work, self.addresses, self.names, items,
+                                      record=record, library=self.library, local=local, kit=kit)  # fmt: skip
+            return Dask.collect(self.client, futures, self.work, self.scheduler)
+        finally:
+            if data is not None:
+                data.release()
 
     def counter(self) -> int:
         """The `Variable`'s final value, read from the scheduler (the kit's, when it has one)."""

@@ -144,6 +144,8 @@ async def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared:
     """bench's task: await the user's coroutine function on one item, a failure naming the item."""
     async with shared.slots:
         assert shared.function is not None, "call runs with a function"
+        if fault:
+            await amisbehave(fault)
         index, item = pair
         try:
             if shared.kit is not None:
@@ -182,7 +184,8 @@ async def amisbehave(fault: Fault | None) -> None:
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
-KIT = {"queue": "asyncio.Queue", "lock": "asyncio.Lock", "value": "a plain object", "sleep": "asyncio.sleep"}
+KIT = {"queue": "asyncio.Queue", "lock": "asyncio.Lock", "value": "a plain object", "sleep": "asyncio.sleep",
+       "data": "the object itself"}  # fmt: skip
 
 
 class LoopWorkers(Workers):
@@ -264,7 +267,15 @@ async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack)
     offload = await offloading(options["offload"], stack) if work.task == "mix" else None
     counter = Counter()
     kit = (
-        AsyncKit(asyncio.Queue(), asyncio.Lock(), counter, asyncio.sleep, work.timeout, KIT)
+        AsyncKit(
+            asyncio.Queue(),
+            asyncio.Lock(),
+            counter,
+            asyncio.sleep,
+            work.timeout,
+            KIT,
+            None if work.data is None else memoryview(work.data),
+        )
         if work.kit
         else None
     )

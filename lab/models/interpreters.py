@@ -82,7 +82,7 @@ SETUP = (
     # `from lab.models import ...`, not `import lab.models.interpreters as`: the latter looks
     # `models` up as an attribute of `lab`, where it is the function `lab.models()`.
     "from lab.models import interpreters as _lab\n"
-    "_lab.join(counter, lock, inbox, outbox, config, kit=kit)"
+    "_lab.join(counter, lock, inbox, outbox, config, kit=kit, data=data)"
 )
 SERVE = "_lab.serve_one()"
 RECEIVE = (
@@ -171,7 +171,7 @@ class SharedNumber:
 
 
 KIT = {"queue": "interpreters Queue", "lock": "a Queue holding one token", "value": "a shared memoryview",
-       "sleep": "time.sleep"}  # fmt: skip
+       "sleep": "time.sleep", "data": "a shared memoryview"}  # fmt: skip
 
 
 shared: Shared | None = None  # set in each interpreter by `join`
@@ -183,9 +183,12 @@ def current_id() -> int:
     return int(found.get_current().id) if found is not None else 0
 
 
-def join(counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ...], *, kit: Any) -> None:
+def join(
+    counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ...], *, kit: Any, data: Any = None
+) -> None:
     """Bind this interpreter to the run: once, as it starts, before the clock (`kit`: the run's
-    queue, when the work's function takes a kit, else None)."""
+    queue, when the work's function takes a kit, else None; `data`: a memoryview of the caller's
+    payload, the same memory, no copy)."""
     global shared
     task, sleep, fault, pause, url, latency, size, library, function, record, timeout = config
     target = Target(url, latency, size) if url else None
@@ -195,7 +198,7 @@ def join(counter: Any, lock: Any, inbox: Any, outbox: Any, config: tuple[Any, ..
     number = counter.cast("B").cast("q")
     shared = Shared(number, lock, inbox, outbox, task, sleep, fault, pause, target, library, call, record)
     if kit is not None:
-        shared.kit = Kit(kit, TokenLock(lock), SharedNumber(number), time.sleep, timeout, KIT)
+        shared.kit = Kit(kit, TokenLock(lock), SharedNumber(number), time.sleep, timeout, KIT, data)
 
 
 def serve_one() -> None:
@@ -284,6 +287,8 @@ def mix(item: tuple[int, int]) -> tuple[Outcome, int]:
 def call(pair: tuple[int, Any]) -> Any:
     """bench's task: the user's function on one item, in this interpreter."""
     assert shared is not None and shared.function is not None
+    if shared.fault:
+        misbehave(shared.fault)
     return apply(shared.function, pair, shared.kit)
 
 
@@ -303,6 +308,7 @@ class Pool:
     lock: Any
     config: tuple[Any, ...]
     kit: Any = None  # the run's Queue, when the function takes a kit
+    data: memoryview | None = None  # the run's payload (`Work.data`), shared with every interpreter
     local: threading.local = field(default_factory=threading.local)
     made: list[tuple[Any, Any, Any]] = field(default_factory=list)  # (interpreter, inbox, outbox)
     guard: threading.Lock = field(default_factory=threading.Lock)  # over made, busy, closing
@@ -319,7 +325,7 @@ class Pool:
         # implements it (otherwise: "_interpqueues module not imported yet"): import them first.
         made.exec(RECEIVE)
         made.prepare_main(paths=self.paths, counter=self.counter, lock=self.lock, inbox=inbox, outbox=outbox,
-                          config=self.config, kit=self.kit)  # fmt: skip
+                          config=self.config, kit=self.kit, data=self.data)  # fmt: skip
         made.exec(SETUP)
         self.local.mine = (made, inbox, outbox)
 
@@ -478,7 +484,8 @@ class Interpreters(Model):
             work.timeout,
         )
         kit = interpreters.create_queue() if work.kit else None
-        pool = Pool(interpreters, tuple(sys.path), memoryview(bytearray(8)), lock, config, kit)
+        data = None if work.data is None else memoryview(work.data)  # the caller's bytes, shared
+        pool = Pool(interpreters, tuple(sys.path), memoryview(bytearray(8)), lock, config, kit, data)
         barrier = threading.Barrier(work.workers, timeout=work.timeout)
         executor = ThreadPoolExecutor(work.workers, thread_name_prefix=f"{THREAD_NAME}-interp",
                                       initializer=pool.start_one)  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.util
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing import shared_memory
 from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar
 
@@ -64,6 +66,7 @@ class Shared:
     queue: Any = None  # multiprocessing.Queue, when the function takes a kit (`Work.kit`)
     timeout: float = 60.0
     lock_name: str = "multiprocessing.Lock"
+    data: tuple[str, int] | None = None  # the run's payload: its shared_memory block's name, and size
 
 
 shared: Shared | None = None  # set in each worker by `join_pool`
@@ -94,9 +97,46 @@ def join_pool(what: Shared) -> None:
             time.sleep,
             None,
             {**KIT, "lock": what.lock_name},
+            attach(*what.data) if what.data else None,
         )
     if what.target:
         load(what.library)  # before the clock (under fork, the parent's import is inherited)
+
+
+def attach(name: str, size: int) -> memoryview:
+    """The run's payload, in a worker: the parent's `shared_memory` block, opened by name and
+    mapped (its pages are read where a task reads them), as a read-only view.
+
+    Opening it registers the name with the resource tracker before Python 3.13 (gh-82300), but
+    this pool's workers share their parent's tracker, whose record of a name is one entry: the
+    parent's `unlink` removes it for everyone, and nothing is reported leaked. The view and the
+    mapping are let go as the worker exits (a `Finalize`: a mapping closed with a view still
+    exported raises `BufferError` in `__del__` under spawn's orderly exit)."""
+    block = shared_memory.SharedMemory(name)
+    assert block.buf is not None, "an open block has a buffer"
+    view = block.buf[:size].toreadonly()
+
+    def let_go() -> None:
+        view.release()
+        block.close()
+
+    multiprocessing.util.Finalize(block, let_go, exitpriority=10)
+    return view
+
+
+@contextmanager
+def data_block(data: bytes | None) -> Iterator[shared_memory.SharedMemory | None]:
+    """The run's payload's `shared_memory` block (empty: it is filled inside the clock), unlinked
+    when the run ends, whatever ended it (a failure, a timeout, Ctrl-C): no block outlives its run."""
+    if data is None:
+        yield None
+        return
+    block = shared_memory.SharedMemory(create=True, size=max(1, len(data)))
+    try:
+        yield block
+    finally:
+        block.close()
+        block.unlink()
 
 
 def echo(item: str, sleep: float, fault: Fault | None) -> str:
@@ -159,6 +199,8 @@ def mix(item: tuple[int, int], sleep: float, fault: Fault | None) -> tuple[Outco
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None) -> Any:
     """bench's task: the user's function on one item, in this process."""
     assert shared is not None and shared.function is not None, "call runs in a worker started by join_pool"
+    if fault:
+        misbehave(fault)
     return apply(shared.function, pair, kit)
 
 
@@ -169,7 +211,8 @@ def ready() -> None:
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
-KIT = {"queue": "multiprocessing.Queue", "value": "multiprocessing.Value", "sleep": "time.sleep"}
+KIT = {"queue": "multiprocessing.Queue", "value": "multiprocessing.Value", "sleep": "time.sleep",
+       "data": "a multiprocessing.shared_memory block"}  # fmt: skip
 
 
 def default_chunksize(tasks: int, workers: int) -> int:
@@ -180,12 +223,22 @@ def default_chunksize(tasks: int, workers: int) -> int:
 class ProcessWorkers(Workers):
     """A started process pool, every worker past the initializer, and the run's shared objects."""
 
-    def __init__(self, pool: ProcessPoolExecutor, task: Callable[..., Any], what: Shared, work: Work):
-        self.pool, self.task, self.what, self.work = pool, task, what, work
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        task: Callable[..., Any],
+        what: Shared,
+        work: Work,
+        block: shared_memory.SharedMemory | None = None,
+    ):
+        self.pool, self.task, self.what, self.work, self.block = pool, task, what, work, block
         self.pids = pool_pids(pool)  # as kill_workers reads them
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
-        """`Executor.map` in chunks (`mapped`), recording each task with `timed` if asked."""
+        """`Executor.map` in chunks (`mapped`), recording each task with `timed` if asked; the
+        run's payload copied into its shared block first, inside the clock (the one copy it costs)."""
+        if self.block is not None and self.block.buf is not None and self.work.data is not None:
+            self.block.buf[: len(self.work.data)] = self.work.data
         chunksize = self.work.chunksize or default_chunksize(len(items), self.work.workers)
         task = partial(timed, self.task) if record else self.task
         return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize)
@@ -282,9 +335,11 @@ class Processes(Model):
             if queue is not None:
                 stack.callback(queue.close)
             barrier = context.Barrier(work.workers, timeout=work.timeout)
+            block = stack.enter_context(data_block(work.data))  # unlinked last, after the pool stops
             what = Shared(
                 context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function,
                 queue, work.timeout, "Manager().Lock()" if manager else "multiprocessing.Lock",
+                (block.name, len(work.data)) if block is not None and work.data is not None else None,
             )  # fmt: skip
             if work.target:
                 load(what.library)  # once in the parent: forked workers share its pages
@@ -300,7 +355,7 @@ class Processes(Model):
             mapped(pool, partial(invoke, ready), range(work.workers), timeout=work.timeout)
             started.extend(pool_processes(pool))
             starting.close()  # every worker is up: a Ctrl-C held back meanwhile arrives now
-            yield ProcessWorkers(pool, task, what, work)
+            yield ProcessWorkers(pool, task, what, work, block)
 
 
 def mapped(

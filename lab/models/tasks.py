@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import reprlib
 import threading
 import time
 import zlib
@@ -97,9 +98,20 @@ def failed(index: int, item: Any, exc: BaseException) -> CallFailed:
     return CallFailed(f"item {index} ({shorten(item)}): {type(exc).__name__}: {exc}")
 
 
+class Short(reprlib.Repr):
+    """`reprlib`'s short reprs, bytes too (a 100 MB payload's whole repr would be 400 MB)."""
+
+    def repr_bytes(self, value: bytes, level: int) -> str:
+        """`b'\\x00\\x01...' (10,000,000 bytes)` for a long one."""
+        return repr(value) if len(value) <= self.maxstring else f"{value[:8]!r}... ({len(value):,} bytes)"
+
+
+SHORT = Short()
+
+
 def shorten(item: Any, width: int = 40) -> str:
-    """An item's repr, cut to `width` characters."""
-    text = repr(item)
+    """An item's repr, cut to `width` characters (built short: a large item is never written out)."""
+    text = SHORT.repr(item)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 

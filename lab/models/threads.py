@@ -117,11 +117,14 @@ def mix(item: tuple[int, int], sleep: float, fault: Fault | None, shared: Shared
 def call(pair: tuple[int, Any], sleep: float, fault: Fault | None, shared: Shared) -> Any:
     """bench's task: the user's function on one item, in this thread."""
     assert shared.function is not None, "call runs with a function"
+    if fault:
+        misbehave(fault)
     return apply(shared.function, pair, shared.kit)
 
 
 TASKS = Tasks(echo=echo, count=count, crunch=crunch, fetch=fetch, mix=mix, call=call)
-KIT = {"queue": "queue.Queue", "lock": "threading.Lock", "value": "a plain object", "sleep": "time.sleep"}
+KIT = {"queue": "queue.Queue", "lock": "threading.Lock", "value": "a plain object", "sleep": "time.sleep",
+       "data": "the object itself"}  # fmt: skip
 CLIENT = Option(
     "client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS, fixed_for=("mix",)
 )
@@ -173,7 +176,8 @@ class Threads(Model):
         counter = Counter()
         kit = None
         if work.kit:
-            kit = Kit(queue.Queue(), threading.Lock(), counter, time.sleep, work.timeout, KIT)
+            data = memoryview(work.data) if work.data is not None else None  # shared, no copy
+            kit = Kit(queue.Queue(), threading.Lock(), counter, time.sleep, work.timeout, KIT, data)
         shared = Shared(
             counter, lock, barrier, work.target, self.options["client"], work.function, pause, kit
         )

@@ -318,6 +318,58 @@ def messages(results: Sequence[Result], demo: str, what: str, effect: float = MI
     )
 
 
+def big_data(results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT) -> Answer | None:
+    """The demo (transfer) at its largest payload with work to do, at its most workers: every
+    variant with each way it was handed the payload (`via`), compared as variants are (`decide`);
+    each shown with its time with `rounds` 0 at the same size, the moving alone."""
+    rows = [r for r in results if r.job == demo and default_variant(r) and not r.error and "via" in r.params]
+    working = [r for r in rows if r.params.get("rounds")]
+    if not working:
+        return None
+    top = max(working, key=lambda r: (r.params["size"], r.params["workers"])).params
+
+    def shape(r: Result, **change: object) -> dict[str, object]:
+        return {k: v for k, v in {**r.params, **change}.items() if k != "via"}
+
+    def label(r: Result) -> str:
+        return f"{r.variant} ({r.params['via']})"
+
+    same: dict[str, list[Result]] = {}
+    for r in working:
+        if shape(r) == shape_of(top):
+            same.setdefault(label(r), []).append(r)
+    timed = timed_of(same)
+    if not timed:
+        return None
+    decision = decide(timed, effect)
+
+    def moving(t: Timed) -> str:
+        first = t.trials[0]
+        idle = [r for r in rows if label(r) == t.variant and shape(r) == shape(first, rounds=0)]
+        spread = stats.elapsed(idle)
+        return f" (moving alone {spread.median:.3f} s)" if spread else ""
+
+    numbers = " · ".join(
+        f"{t.variant} {t.value:.3f} s{moving(t)}" for t in sorted(timed, key=lambda t: t.value)
+    )
+    chosen = list(
+        dict.fromkeys(f"{model_of(t.variant)} ({t.variant.rsplit('(', 1)[1]}" for t in decision.use)
+    )
+    return Answer(
+        f"{what} ({demo}: {describe(demo, {**top, 'via': 'argument or shared'})}, {top['workers']} workers)",
+        " or ".join(chosen),
+        numbers + verdicts(decision, timed),
+        section_of(demo),
+        demo,
+        decision.contested,
+    )
+
+
+def shape_of(params: Mapping[str, object]) -> dict[str, object]:
+    """A row's parameters but `via`: what the variants of `big_data` share."""
+    return {k: v for k, v in params.items() if k != "via"}
+
+
 def in_flight(
     results: Sequence[Result], sweeps: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT
 ) -> Answer | None:
@@ -503,6 +555,7 @@ RULES: dict[AnswerRule, Callable[[ResultsFile, str, AnswerRow, float], Answer | 
         doc.results, demo, row.what, effect
     ),
     "passing messages": lambda doc, demo, row, effect: messages(doc.results, demo, row.what, effect),
+    "big data": lambda doc, demo, row, effect: big_data(doc.results, demo, row.what, effect),
 }
 
 

@@ -1,0 +1,167 @@
+"""transfer, big data handed to workers: each of `tasks` tasks receives a payload of `size` bytes
+that the caller built, does `rounds` of pure-Python work per KiB of it and returns a small result.
+
+How the payload reaches a task is the lesson, and `via` chooses it:
+
+    argument  each task's argument, handed over as the model hands any argument: threads and
+              asyncio pass the object itself (no copy), processes pickle it through the pool's
+              pipe once per task, interpreters copy it through their queue, dask sends it with
+              each task (through the scheduler);
+    shared    once per run, where every worker reads it (`lab.models.base.Kit.data`): threads and
+              asyncio the object itself, processes a `multiprocessing.shared_memory` block filled
+              inside the clock, interpreters a `memoryview` of the caller's bytes, dask scattered
+              to every worker (`Client.scatter(broadcast=True)`).
+
+With `rounds` 0 the time is the moving alone (and a read of every page, which every `via` pays:
+a task reads one byte of each KiB, so that nothing is moved lazily and never paid for). Each task
+returns what it saw: the payload's length, a CRC-32 of a byte every 4 KiB, and its work's value.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from typing import Any
+
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, cheap
+from lab.models.base import AsyncKit, Kit, Measured, Model
+from lab.models.tasks import crunch_rounds
+from lab.params import Param
+
+PERIOD = 251  # the payload's bytes repeat with a prime period: no 4 KiB sample sees one value
+PAGE = 4096  # the sample's stride: a byte of every page
+KIB = 1024
+
+
+def payload(size: int) -> bytes:
+    """`size` bytes, the same for the same size (so that a check can rebuild what it expects)."""
+    return (bytes(range(PERIOD)) * (size // PERIOD + 1))[:size]
+
+
+def items(p: Params) -> tuple[Any, ...]:
+    """One `(payload, rounds)` per task; with `via` shared the payload is None (it is `Kit.data`).
+    Every task's payload is the one object: what each model makes of it is the lesson."""
+    data = payload(p["size"]) if p["via"] == "argument" else None
+    return ((data, int(p["rounds"])),) * int(p["tasks"])
+
+
+def shared_payload(p: Params) -> bytes | None:
+    """The run's one payload, placed once by the model (`Kit.data`), with `via` shared."""
+    return payload(p["size"]) if p["via"] == "shared" else None
+
+
+def seen(data: Any, rounds: int) -> tuple[int, int, int]:
+    """What a task computes on a payload: its length, a CRC-32 of a byte of every page, and
+    `rounds` per KiB of pure-Python work seeded by a byte of each KiB (every page is read)."""
+    view = memoryview(data)
+    seed = sum(view[offset] for offset in range(0, len(view), KIB))
+    kib = -(-len(view) // KIB)
+    work = crunch_rounds(rounds * kib) if rounds else 0
+    return len(view), zlib.crc32(bytes(view[::PAGE])), (seed + work) % 1_000_003
+
+
+def receive(item: tuple[bytes | None, int], kit: Kit) -> tuple[int, int, int]:
+    """One task: the payload it was handed (or the run's shared one), worked on."""
+    data, rounds = item
+    return seen(kit.data if data is None else data, rounds)
+
+
+async def receive_async(item: tuple[bytes | None, int], kit: AsyncKit) -> tuple[int, int, int]:
+    """`receive` on the event loop: CPU work that never awaits (the loop runs nothing else)."""
+    data, rounds = item
+    return seen(kit.data if data is None else data, rounds)
+
+
+@functools.lru_cache(maxsize=8)
+def expected(size: int, rounds: int) -> tuple[int, int, int]:
+    """What every task must return for this size and these rounds (computed once, after the clock)."""
+    return seen(payload(size), rounds)
+
+
+def all_seen(demo: Demo, params: Params, measured: Measured) -> bool:
+    """One output per task, each what the payload's owner computes on it."""
+    want = expected(params["size"], params["rounds"])
+    return len(measured.outputs) == params["tasks"] and all(tuple(o) == want for o in measured.outputs)
+
+
+def transfer_metrics(params: Params, measured: Measured) -> dict[str, Any] | None:
+    """Bytes handed to tasks per second (each task's payload counts, however it was moved)."""
+    if not measured.elapsed_s:
+        return None
+    handed = params["tasks"] * params["size"]
+    return {"handed_bytes": handed, "megabytes_per_s": round(handed / measured.elapsed_s / 1e6, 1)}
+
+
+def peak_bytes(params: Params, model: type[Model]) -> int:
+    """The most the run can hold at once: the caller's payload, and where workers have heaps of
+    their own (processes, interpreters, dask), a copy per task in flight (`argument`: its pickle
+    in the caller's pipe, and the copy a worker made) or the one shared block (`shared`)."""
+    size, tasks = int(params["size"]), int(params["tasks"])
+    if not model.parallel:
+        return size
+    return size * (1 + 2 * tasks if params["via"] == "argument" else 2)
+
+
+def in_words(params: Params) -> str:
+    """What one run did: `4 tasks x 10,000,000 bytes (argument), 100 rounds per KiB`."""
+    tasks, size, via, rounds = params["tasks"], params["size"], params["via"], params["rounds"]
+    return f"{tasks} tasks x {size:,} bytes ({via}), {rounds} rounds per KiB"
+
+
+# About 6 us of pure-Python work per KiB here (100 rounds): about what pickling a KiB through a
+# pipe costs a process (3-4 us), so that moving and computing weigh alike at every size.
+ROUNDS = 100
+QUICK_SIZE = 10_000_000
+
+DEMO = Demo(
+    "transfer",
+    "big data handed to workers: each of `tasks` tasks gets a payload of `size` bytes built by the caller "
+    "(via an argument each, or shared once) and does `rounds` of work per KiB of it",
+    {"tasks": 4, "size": 1_000_000, "rounds": ROUNDS, "via": "argument", "workers": None},
+    "call",
+    items,
+    function=receive,
+    async_function=receive_async,
+    kit=True,
+    data=shared_payload,
+    memory=peak_bytes,
+    outputs_right=all_seen,
+    metrics=transfer_metrics,
+    headline=(("megabytes_per_s", "MB/s", ""),),
+    params=(
+        # Its own bounds: a payload in memory (up to 1 TiB; what the machine has free is checked
+        # per model, `peak_bytes`), not the server's response, which http-get's `size` is.
+        Param("size", "bytes", "bytes of each task's payload (1MB, 10MiB)", "size", low=0, high=2**40),
+        Param("rounds", "int", "rounds of pure-Python work per KiB of payload", "r", low=0, high=1_000_000),
+        Param(
+            "via",
+            "choice",
+            "how the payload reaches a task: argument (each task's own, as the model "
+            "passes arguments) or shared (once, where every worker reads it)",
+            "via ",
+            choices=("argument", "shared"),
+        ),
+    ),
+    scales={
+        "quick": AtScale(
+            [
+                {"size": QUICK_SIZE, "rounds": rounds, "via": via}
+                for rounds in (0, ROUNDS)
+                for via in ("argument", "shared")
+            ],
+            ({"size": QUICK_SIZE}, (1, 2, 4)),
+            sweep_models=cheap,
+            timelines=[{"size": QUICK_SIZE, "tasks": 2}],
+        ),
+        "smoke": AtScale(
+            [{"size": 100_000, "via": via} for via in ("argument", "shared")],
+            ({"size": 100_000}, (1, 2)),
+            timelines=[{"size": 100_000, "tasks": 2}],
+        ),
+    },
+    rank=90,
+    in_words=in_words,
+    answers=(AnswerRow("big data", "CPU work on big data"),),
+    timeline_caption="Two tasks, each handed 10 MB: a process's task starts only once its pickle has "
+    "crossed the pipe; a thread's starts at once, on the object itself.",
+)
