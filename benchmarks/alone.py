@@ -48,6 +48,12 @@ ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ("pipeline", "asyncio", {"messages": 20_000, "size": 100}),
     ("pipeline", "threads", {"messages": 20_000, "size": 100}),
     ("pipeline", "processes", {"messages": 20_000, "size": 100}),
+    # Four tasks, 10 MB each: the moving alone (rounds 0), pickled or shared by name, then with work.
+    ("transfer", "threads", {"tasks": 4, "size": 10_000_000, "rounds": 0}),
+    ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 0}),
+    ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 0, "via": "shared"}),
+    ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 100}),
+    ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 100, "via": "shared"}),
 ]
 
 

@@ -24,8 +24,10 @@ import multiprocessing
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import shared_memory
 from typing import Any
 
 Params = dict[str, Any]
@@ -316,6 +318,74 @@ def processes_pipeline(p: Params, url: str) -> float:
         return time.perf_counter() - begin
 
 
+# --- transfer: a payload handed to each task, pickled, or shared once by name --------------------
+# The payload and the work are the lab's, written again: the length, a CRC-32 of a byte of every
+# page, and `rounds` per KiB seeded by a byte of each KiB.
+
+
+def payload(size: int) -> bytes:
+    """The lab's payload: bytes 0..250, repeated."""
+    return (bytes(range(251)) * (size // 251 + 1))[:size]
+
+
+def seen(data: Any, rounds: int) -> tuple[int, int, int]:
+    """A task's work on its payload."""
+    view = memoryview(data)
+    seed = sum(view[offset] for offset in range(0, len(view), 1024))
+    kib = -(-len(view) // 1024)
+    work = crunch(rounds * kib) if rounds else 0
+    return len(view), zlib.crc32(bytes(view[::4096])), (seed + work) % 1_000_003
+
+
+def seen_by_name(name: str, size: int, rounds: int) -> tuple[int, int, int]:
+    """A task handed a `shared_memory` block's name: it opens the block, works, lets it go."""
+    block = shared_memory.SharedMemory(name)
+    try:
+        assert block.buf is not None
+        view = block.buf[:size]
+        try:
+            return seen(view, rounds)
+        finally:
+            view.release()
+    finally:
+        block.close()
+
+
+def threads_transfer(p: Params, url: str) -> float:
+    """Threads handed the payload itself: `ThreadPoolExecutor.map`."""
+    data = payload(p["size"])
+    with ThreadPoolExecutor(p["tasks"]) as pool:
+        list(pool.map(abs, range(p["tasks"])))  # every thread up
+        begin = time.perf_counter()
+        list(pool.map(seen, [data] * p["tasks"], [p["rounds"]] * p["tasks"]))
+        return time.perf_counter() - begin
+
+
+def processes_transfer(p: Params, url: str) -> float:
+    """`ProcessPoolExecutor.submit(f, payload)` per task (pickled through the pool's pipe), or with
+    `via` shared, the payload copied into one `shared_memory` block and its name submitted."""
+    data = payload(p["size"])
+    with ProcessPoolExecutor(p["tasks"]) as pool:
+        list(pool.map(abs, range(p["tasks"])))  # every process up
+        if p.get("via") != "shared":
+            begin = time.perf_counter()
+            [f.result() for f in [pool.submit(seen, data, p["rounds"]) for _ in range(p["tasks"])]]
+            return time.perf_counter() - begin
+        begin = time.perf_counter()
+        block = shared_memory.SharedMemory(create=True, size=len(data))
+        try:
+            assert block.buf is not None
+            block.buf[: len(data)] = data
+            futures = [
+                pool.submit(seen_by_name, block.name, len(data), p["rounds"]) for _ in range(p["tasks"])
+            ]
+            [f.result() for f in futures]
+            return time.perf_counter() - begin
+        finally:
+            block.close()
+            block.unlink()
+
+
 SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("pool-map", "asyncio"): asyncio_pool_map,
     ("pool-map", "threads"): threads_pool_map,
@@ -329,6 +399,8 @@ SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("pipeline", "asyncio"): asyncio_pipeline,
     ("pipeline", "threads"): threads_pipeline,
     ("pipeline", "processes"): processes_pipeline,
+    ("transfer", "threads"): threads_transfer,
+    ("transfer", "processes"): processes_transfer,
 }
 
 

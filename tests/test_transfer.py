@@ -15,8 +15,12 @@ from lab.cli import main
 from lab.demos import DEMOS
 from lab.demos.transfer import all_seen, expected, payload, peak_bytes
 from lab.errors import InvalidParameter
+from lab.measure.stats import Ratio
 from lab.models import MODELS
 from lab.models.base import Measured
+from lab.render.answer import answers
+from lab.render.transfer import Speedup, pays_from
+from lab.results import ResultsFile
 from tests.conftest import Variant
 from tests.test_hardening import assert_all_gone, descendants, start_lab
 
@@ -128,3 +132,53 @@ def test_bad_values_are_one_line_and_status_2(
     assert main(["run", "transfer", "--model", "threads", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and said in err
+
+
+def test_the_report_has_the_section_and_the_answer_row_and_re_renders_exactly(tmp_path: Path) -> None:
+    argv = ["report", "--scale", "smoke", "--out", str(tmp_path / "made"), "--quiet", "--demos", "transfer",
+            "--models", "threads", "processes"]  # fmt: skip
+    assert main(argv) == 0
+    [js] = (tmp_path / "made").glob("*.json")
+    doc = ResultsFile.load(js)
+    [row] = [a for a in answers(doc) if a.demo == "transfer"]
+    assert row.job.startswith("CPU work on big data (transfer: 4 tasks x 100,000 bytes (argument or shared)")
+    for shown in ("threads (argument)", "threads (shared)", "processes+fork+mp (argument)", "(shared)"):
+        assert shown in row.measured
+    assert (
+        "moving alone" in row.measured
+        and "speedup over 1 worker (as arguments) from: threads " in row.measured
+    )
+    [md] = (tmp_path / "made").glob("*.md")
+    text = md.read_text()
+    assert "## 4. Big data handed to workers (transfer)" in text and "memory added at peak" in text
+    # The ladder: both sizes, each on one worker and on all; each via at rounds 0 at the top size.
+    ladder = [
+        r
+        for r in doc.results
+        if r.demo == "transfer" and r.params["rounds"] and r.params["via"] == "argument"
+    ]
+    shapes = {(r.params["size"], r.params["workers"]) for r in ladder}
+    assert shapes == {(10_000, 1), (10_000, 4), (100_000, 1), (100_000, 4)}
+    assert {r.params["via"] for r in doc.results if r.demo == "transfer" and not r.params["rounds"]} == {
+        "argument",
+        "shared",
+    }
+    assert main(["report", "--from", str(js), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    assert (tmp_path / "again" / md.name).read_text() == text
+
+
+def test_the_size_from_which_a_speedup_shows() -> None:
+    def ratio(low: float, high: float) -> Ratio:
+        return Ratio(n=3, mean=(low + high) / 2, median=(low + high) / 2, low=low, high=high)
+
+    found: list[Speedup] = [
+        ("processes", 10_000, [], [], ratio(0.3, 1.2)),
+        ("processes", 1_000_000, [], [], ratio(1.2, 1.4)),
+        ("processes", 10_000_000, [], [], ratio(1.3, 1.5)),
+        ("threads", 10_000, [], [], ratio(0.9, 1.1)),
+        ("threads", 1_000_000, [], [], ratio(1.2, 1.3)),  # shown here, not above: not "from" here
+        ("threads", 10_000_000, [], [], ratio(0.9, 1.1)),
+    ]
+    assert pays_from(found, "processes") == "1.0 MB"
+    assert pays_from(found, "threads") == "never"
+    assert pays_from(found, "dask") == "-"

@@ -116,7 +116,7 @@ class Section:
     """A report section of the demo's own, after the race statistics (in demo rank order): which
     of `lab.render`'s section bodies it is (`kind`) and its title (the demo's name follows it)."""
 
-    kind: Literal["network", "heartbeat"]
+    kind: Literal["network", "heartbeat", "sizes"]
     title: str
 
 

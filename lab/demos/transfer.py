@@ -23,7 +23,7 @@ import functools
 import zlib
 from typing import Any
 
-from lab.demos.base import AnswerRow, AtScale, Demo, Params, cheap
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section
 from lab.models.base import AsyncKit, Kit, Measured, Model
 from lab.models.tasks import crunch_rounds
 from lab.params import Param
@@ -34,8 +34,10 @@ KIB = 1024
 
 
 def payload(size: int) -> bytes:
-    """`size` bytes, the same for the same size (so that a check can rebuild what it expects)."""
-    return (bytes(range(PERIOD)) * (size // PERIOD + 1))[:size]
+    """`size` bytes, the same for the same size (so that a check can rebuild what it expects),
+    built in one copy (`join`: a repeat cut to size would hold two at its peak)."""
+    whole, rest = divmod(size, PERIOD)
+    return b"".join([bytes(range(PERIOD))] * whole + [bytes(range(rest))])
 
 
 def items(p: Params) -> tuple[Any, ...]:
@@ -108,6 +110,27 @@ def in_words(params: Params) -> str:
     return f"{tasks} tasks x {size:,} bytes ({via}), {rounds} rounds per KiB"
 
 
+def at_the_top(size: int) -> list[dict[str, Any]]:
+    """A scale's rows at its largest payload, on a worker per task: with work, handed as an
+    argument (the answer's row) and shared, then each with no work (the moving alone)."""
+    return [
+        {"size": size, "rounds": rounds, "via": via}
+        for rounds in (ROUNDS, 0)
+        for via in ("argument", "shared")
+    ]
+
+
+def ladder(sizes: tuple[int, ...], top: int) -> list[dict[str, Any]]:
+    """The size ladder, handed as arguments with work: each size on one worker, and on one per
+    task (at `top` that row is `at_the_top`'s already)."""
+    return [
+        {"size": size, "rounds": ROUNDS, "via": "argument", **({"workers": 1} if one else {})}
+        for size in sizes
+        for one in (True, False)
+        if one or size != top
+    ]
+
+
 # About 6 us of pure-Python work per KiB here (100 rounds): about what pickling a KiB through a
 # pipe costs a process (3-4 us), so that moving and computing weigh alike at every size.
 ROUNDS = 100
@@ -143,25 +166,27 @@ DEMO = Demo(
         ),
     ),
     scales={
+        # The first row is the answer's (and a costly model's, dask's, at the quick scale); then
+        # the other `via` and the moving alone at that size; then the ladder of sizes, each on
+        # one worker and on one per task (the section's speedups: where handing data over eats them).
         "quick": AtScale(
-            [
-                {"size": QUICK_SIZE, "rounds": rounds, "via": via}
-                for rounds in (0, ROUNDS)
-                for via in ("argument", "shared")
-            ],
-            ({"size": QUICK_SIZE}, (1, 2, 4)),
-            sweep_models=cheap,
-            timelines=[{"size": QUICK_SIZE, "tasks": 2}],
+            [*at_the_top(QUICK_SIZE), *ladder((10_000, 100_000, 1_000_000, QUICK_SIZE), QUICK_SIZE)],
+            timelines=[{"size": QUICK_SIZE, "tasks": 2, "via": via} for via in ("argument", "shared")],
+        ),
+        "article": AtScale(
+            [*at_the_top(100_000_000), *ladder((1_000, 100_000, 10_000_000, 100_000_000), 100_000_000)],
+            timelines=[{"size": 100_000_000, "tasks": 2}],
         ),
         "smoke": AtScale(
-            [{"size": 100_000, "via": via} for via in ("argument", "shared")],
-            ({"size": 100_000}, (1, 2)),
+            [*at_the_top(100_000), *ladder((10_000, 100_000), 100_000)],
             timelines=[{"size": 100_000, "tasks": 2}],
         ),
     },
     rank=90,
     in_words=in_words,
     answers=(AnswerRow("big data", "CPU work on big data"),),
-    timeline_caption="Two tasks, each handed 10 MB: a process's task starts only once its pickle has "
-    "crossed the pipe; a thread's starts at once, on the object itself.",
+    section=Section("sizes", "Big data handed to workers"),
+    timeline_caption="Two tasks, each handed 10 MB: as an argument, a process's task starts only once its "
+    "pickle has crossed the pipe (the gap before each bar), a thread's at once, on the object itself; "
+    "shared, a process's task starts as soon as the block is filled.",
 )

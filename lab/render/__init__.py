@@ -25,6 +25,7 @@ from lab.render.races import races_section
 from lab.render.sweeps import sweep_section
 from lab.render.timelines import timelines_section
 from lab.render.timing import time_table
+from lab.render.transfer import sizes_section
 from lab.render.variants import variants_section
 from lab.results import ResultsFile
 
@@ -63,6 +64,7 @@ Body = Callable[[ResultsFile], str]
 OWN: dict[str, Callable[[ResultsFile, str], str]] = {  # the bodies of `Section.kind`
     "network": lambda doc, demo: network_table(doc.results, doc.run.server_ceiling, demo),
     "heartbeat": lambda doc, demo: mixed_section(doc.results, dict(doc.run.heartbeat_charts), demo),
+    "sizes": lambda doc, demo: sizes_section(doc.results, demo),
 }
 
 
@@ -71,7 +73,11 @@ def sections(doc: ResultsFile) -> list[tuple[str, str, Body]]:
     tables, the race statistics, each demo's own section (`Demo.section`, in rank order), then
     the views over every demo. The key is what an answer's `section` names ("decides": where
     the noise floor and the rule the answer follows are)."""
-    own = [(name, f"{d.section.title} ({name})", d.section.kind) for name, d in DEMOS.items() if d.section]
+    # A demo's own section where the run has its results (a report made before the demo existed
+    # re-renders as it was).
+    ran = {r.demo for r in doc.results}
+    own = [(name, f"{d.section.title} ({name})", d.section.kind) for name, d in DEMOS.items()
+           if d.section and name in ran]  # fmt: skip
     listed: list[tuple[str, str, Body]] = [
         ("time", "Execution time", lambda doc: time_table(list(doc.results))),
         ("counters", "Counter correctness", lambda doc: counter_table(list(doc.results))),

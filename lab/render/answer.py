@@ -28,6 +28,7 @@ from lab.measure.stats import MIN_EFFECT, Ratio
 from lab.models import MODELS
 from lab.render import mixed
 from lab.render.common import table
+from lab.render.transfer import pays_from, speedups
 from lab.results import Result, ResultsFile, job_name
 from lab.studies.scales import SCALES
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
@@ -352,13 +353,18 @@ def big_data(results: Sequence[Result], demo: str, what: str, effect: float = MI
     numbers = " · ".join(
         f"{t.variant} {t.value:.3f} s{moving(t)}" for t in sorted(timed, key=lambda t: t.value)
     )
+    # Why, by size: from which payload each model's speedup over one worker shows (the section's ladder).
+    ladder = speedups(results, demo)
+    pays = ", ".join(f"{v} {pays_from(ladder, v)}" for v in dict.fromkeys(v for v, *_ in ladder))
     chosen = list(
         dict.fromkeys(f"{model_of(t.variant)} ({t.variant.rsplit('(', 1)[1]}" for t in decision.use)
     )
     return Answer(
         f"{what} ({demo}: {describe(demo, {**top, 'via': 'argument or shared'})}, {top['workers']} workers)",
         " or ".join(chosen),
-        numbers + verdicts(decision, timed),
+        numbers
+        + verdicts(decision, timed)
+        + (f"; speedup over 1 worker (as arguments) from: {pays}" if pays else ""),
         section_of(demo),
         demo,
         decision.contested,
