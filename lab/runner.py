@@ -61,7 +61,7 @@ def plan(demo_name: str, model_name: str, **given: Any) -> Plan:
         raise InvalidParameter(f"demo {demo.name!r} runs in a model: {', '.join(MODELS)}")
     else:
         model = MODELS[model_name]
-    declared = model.options_for(demo.task) if model else ()
+    declared = model.options_for(demo.task, demo.uses) if model else ()
     takes = (*demo.defaults, *(COMMON if model else ()), *(option.name for option in declared))
     for key in given:
         if key not in takes:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 import lab
+from lab.cli import main
 from lab.demos import DEMOS
 from lab.demos.pipeline import delivered, pipeline_metrics, shares
 from lab.errors import InvalidParameter
 from lab.models.base import Measured
-from tests.conftest import Variant
+from lab.render.answer import answers
+from lab.render.pipeline import crossovers
+from lab.results import ResultsFile
+from tests.conftest import METHODS, Variant
+from tests.test_report import result
 
 
 def test_every_message_arrives_once_and_in_order_in_every_model(each_unlocked: Variant) -> None:
@@ -29,6 +35,21 @@ def test_every_message_arrives_once_and_in_order_in_every_model(each_unlocked: V
     assert 1 <= metrics["peak_depth"] <= messages
     assert 0 <= metrics["latency_p50_s"] <= metrics["latency_p99_s"] <= r.elapsed_s
     assert metrics["messages_per_s"] == pytest.approx(messages / r.elapsed_s, rel=0.01)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_managers_queue_delivers_every_message_once_and_in_order(method: str) -> None:
+    # Manager().Queue(): a queue.Queue in the manager process, a socket round trip a put and a get.
+    r = lab.run("pipeline", "processes", queue="manager", start_method=method, producers=2, consumers=2,
+                messages=300)  # fmt: skip
+    assert r.error is None and r.outputs_ok
+    assert r.options["queue"] == "manager" and r.variant == f"processes+{method}+mp+manager"
+
+
+def test_the_queue_kind_applies_only_where_messages_pass() -> None:
+    with pytest.raises(InvalidParameter, match="parameter 'queue' does not apply to transfer"):
+        lab.run("transfer", "processes", queue="manager")
+    assert "queue" not in lab.run("pool-map", "processes", tasks=1, sleep=0).options
 
 
 def test_fewer_workers_than_stages_still_delivers_everything() -> None:
@@ -94,3 +115,53 @@ def test_a_consumer_with_nothing_to_take_ends_at_the_runs_timeout(
     assert time.perf_counter() - began < 20 * 1.0  # a hang would never end: 20 of its own timeouts
     assert not [c for c in psutil.Process().children(recursive=True) if c.pid not in before
                 and c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip
+
+
+def test_the_report_has_the_section_and_the_answer_row_and_re_renders_exactly(tmp_path: Path) -> None:
+    argv = ["report", "--scale", "smoke", "--out", str(tmp_path / "made"), "--quiet", "--demos", "pipeline",
+            "--models", "asyncio", "processes"]  # fmt: skip
+    assert main(argv) == 0
+    [js] = (tmp_path / "made").glob("*.json")
+    doc = ResultsFile.load(js)
+    [row] = [a for a in answers(doc) if a.demo == "pipeline"]
+    assert row.job.startswith("passing messages between workers (pipeline: 1 producer -> 1 consumer")
+    # The crossover's clause names the rounds-0 winner and every other variant of the ladder.
+    assert "with CPU work on each message, faster than " in row.measured
+    assert "from: processes+fork+mp+pipe " in row.measured
+    [md] = (tmp_path / "made").glob("*.md")
+    text = md.read_text()
+    assert "## 4. Messages between workers (pipeline)" in text
+    assert "| processes+fork+mp+manager | 100 B " in text  # the queue kind is the section's lesson
+    assert "| us a message " in text and "work a message (us)" in text
+    # Both ladders ran in the cheap models: sizes with no work, rounds on two consumers.
+    sizes = {r.params["size"] for r in doc.results if r.model == "asyncio" and not r.params["rounds"]}
+    rounds = {r.params["rounds"] for r in doc.results if r.model == "asyncio" and r.params["consumers"] == 2}
+    assert sizes == {100, 10_000} and rounds == {0, 300}
+    assert main(["report", "--from", str(js), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    assert (tmp_path / "again" / md.name).read_text() == text
+
+
+def test_the_crossover_is_the_rounds_from_which_a_variant_stays_faster() -> None:
+    # asyncio passes bare messages fastest; processes beat it from 1,000 rounds on (at 300 they
+    # are faster in one trial only: no interval above 1.05); threads never do.
+    times = {
+        "asyncio": {0: (0.001, 0.001, 0.001), 300: (0.007, 0.007, 0.007), 1000: (0.022, 0.0221, 0.0219),
+                    3000: (0.066, 0.065, 0.067)},
+        "threads": {0: (0.002, 0.002, 0.002), 300: (0.007, 0.0071, 0.007), 1000: (0.023, 0.0225, 0.0228),
+                    3000: (0.068, 0.066, 0.069)},
+        "processes": {0: (0.006, 0.006, 0.0061), 300: (0.006, 0.009, 0.008), 1000: (0.015, 0.0152, 0.0149),
+                      3000: (0.038, 0.039, 0.0385)},
+    }  # fmt: skip
+    options = {"asyncio": {"loop": "asyncio"}, "threads": {}, "processes": {"start_method": "fork"}}
+    params = {"producers": 1, "consumers": 2, "messages": 500, "size": 100, "workers": 3}
+    results = [
+        result("pipeline", model, options[model], elapsed, params={**params, "rounds": rounds}, trial=trial)
+        for model, by_rounds in times.items()
+        for rounds, trials in by_rounds.items()
+        for trial, elapsed in enumerate(trials, start=1)
+    ]
+    found = crossovers(results, "pipeline")
+    assert found == ("asyncio", {"threads": "never", "processes+fork": "1,000 rounds"})
+    # A rung a variant did not run leaves its crossover unknown, never guessed.
+    gap = [r for r in results if not (r.model == "processes" and r.params["rounds"] == 300)]
+    assert crossovers(gap, "pipeline") == ("asyncio", {"threads": "never", "processes+fork": "-"})

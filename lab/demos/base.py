@@ -116,7 +116,7 @@ class Section:
     """A report section of the demo's own, after the race statistics (in demo rank order): which
     of `lab.render`'s section bodies it is (`kind`) and its title (the demo's name follows it)."""
 
-    kind: Literal["network", "heartbeat", "sizes"]
+    kind: Literal["network", "heartbeat", "sizes", "messages"]
     title: str
 
 
@@ -213,6 +213,8 @@ class Demo:
     # queue, lock, shared integer and sleep (`lab.models.base.Kit`; asyncio's `AsyncKit`, which
     # `async_function` takes: a demo with a kit gives one).
     kit: bool = False
+    # Its work passes messages on the kit's queue (a model's choice of queue, `Option.needs`, applies).
+    queued: bool = False
     # How many workers it runs on when `workers` is not given.
     default_workers: Callable[[Params], int] = field(default=one_per_task, repr=False)
     # What one run did, in words (a sweep's heading and chart title).
@@ -270,6 +272,11 @@ class Demo:
                 )
                 shown.append(f"{label} {number}")
         return " · ".join(shown)
+
+    def uses(self, primitive: str) -> bool:
+        """Whether its work uses the kit's `primitive` ("lock", "queue"): where a model's option
+        that changes it (`Option.needs`) applies."""
+        return {"lock": self.locked, "queue": self.queued}.get(primitive, False)
 
     @property
     def counts(self) -> bool:

@@ -17,7 +17,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from lab.demos.base import AnswerRow, AtScale, Demo, Params, cheap
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section, cheap
 from lab.models.base import AsyncKit, Kit, Measured, now
 from lab.models.tasks import crunch_rounds
 from lab.params import Param
@@ -146,6 +146,16 @@ def in_words(params: Params) -> str:
     )
 
 
+def by_size(ladder: tuple[tuple[int, int], ...]) -> list[dict[str, Any]]:
+    """The size ladder: each (size, messages) with no work, one producer and one consumer."""
+    return [{"size": size, "messages": messages} for size, messages in ladder]
+
+
+def by_rounds(rungs: tuple[int, ...], messages: int, consumers: int) -> list[dict[str, Any]]:
+    """The rounds ladder: small messages with `rounds` of work each, shared by `consumers`."""
+    return [{"messages": messages, "consumers": consumers, "rounds": rounds} for rounds in rungs]
+
+
 DEFAULTS = {"producers": 1, "consumers": 1, "messages": 20_000, "size": 100, "rounds": 0, "workers": None}
 
 
@@ -160,6 +170,7 @@ DEMO = Demo(
     function=step,
     async_function=step_async,
     kit=True,
+    queued=True,
     default_workers=producers_and_consumers,
     outputs_right=delivered,
     metrics=pipeline_metrics,
@@ -175,9 +186,15 @@ DEMO = Demo(
         Param("messages", "int", "messages in all, split between the producers", "m", low=0, high=10_000_000),
     ),
     scales={
-        # A cluster's queue is the scheduler's: a round trip per put and per get (about 1 ms here).
+        # The first row is the answer's (and a costly model's: a cluster's queue is the
+        # scheduler's, a round trip per put and per get, about 1 ms here); then the section's
+        # two ladders: message sizes with no work, and CPU work on each message (the crossover).
         "quick": AtScale(
-            [{"messages": 5_000}, {"messages": 2_000, "size": 100_000}],
+            [
+                {"messages": 5_000},
+                *by_size(((10_000, 2_000), (100_000, 2_000), (1_000_000, 200))),
+                *by_rounds((0, 100, 300, 1_000, 3_000), messages=500, consumers=2),
+            ],
             ({"messages": 5_000}, (1, 2, 4)),
             # Not dask's: its queue is the scheduler's, a round trip a message (3 s a point here);
             # its figure is in the main table, at the costly size.
@@ -185,8 +202,18 @@ DEMO = Demo(
             timelines=[{"messages": 200, "consumers": 2}],
             costly={"messages": 200},
         ),
+        "article": AtScale(
+            [
+                {},
+                *by_size(((1_000, 20_000), (10_000, 20_000), (100_000, 5_000), (1_000_000, 1_000))),
+                *by_rounds((0, 100, 300, 1_000, 3_000, 10_000), messages=2_000, consumers=4),
+            ],
+            ({}, (1, 2, 4, 8)),
+            timelines=[{"messages": 200, "consumers": 2}],
+            costly={"messages": 1_000},
+        ),
         "smoke": AtScale(
-            [{"messages": 200}],
+            [{"messages": 200}, *by_size(((10_000, 100),)), *by_rounds((0, 300), messages=50, consumers=2)],
             ({"messages": 200}, (1, 2)),
             timelines=[{"messages": 50}],
             timeline_models=cheap,
@@ -197,4 +224,8 @@ DEMO = Demo(
     sweep_point=more_consumers,
     in_words=in_words,
     answers=(AnswerRow("passing messages", "passing messages between workers"),),
+    section=Section("messages", "Messages between workers"),
+    timeline_caption="One producer and two consumers, 200 messages: the producer's bar and the consumers' "
+    "side by side; where a consumer's bar starts late, the model took long to start it or to hand it "
+    "its first message.",
 )

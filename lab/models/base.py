@@ -246,7 +246,9 @@ class Option:
 
     `tasks`: the tasks it applies to (None: all); `free`: a check for values of the user's own
     beyond `choices` (dask's scheduler address), returning the value or raising InvalidParameter;
-    `only_locked`: a report varies it only where the demo locks (the lock kind); `fixed_for`:
+    `only_locked`: a report varies it only where the demo locks (the lock kind); `needs`: it
+    applies only to demos whose work uses that primitive of the kit (`Demo.uses`: the queue kind
+    where messages pass), and is no part of the others' variants; `fixed_for`:
     tasks for which a report keeps its default (a start method changes start-up, which http-get
     does not time); `shown_by`: the tasks whose runs show what it changes, where a lean scale
     (the quick report's) varies it (None: every task it applies to); `recorded`: a report
@@ -260,14 +262,17 @@ class Option:
     tasks: tuple[TaskName, ...] | None = None
     free: Callable[[str], str] | None = None
     only_locked: bool = False
+    needs: Literal["queue"] | None = None
     fixed_for: tuple[TaskName, ...] = ()
     shown_by: tuple[TaskName, ...] | None = None
     recorded: bool = False
     every_row: bool = False
 
-    def applies_to(self, task: TaskName | None) -> bool:
-        """Whether the option means anything for `task`."""
-        return self.tasks is None or task in self.tasks
+    def applies_to(self, task: TaskName | None, uses: Callable[[str], bool] | None = None) -> bool:
+        """Whether the option means anything for `task`, in a demo that uses the kit's primitives
+        `uses` says it does (None: any demo)."""
+        needed = self.needs is None or uses is None or uses(self.needs)
+        return needed and (self.tasks is None or task in self.tasks)
 
     def check(self, value: str) -> str:
         """`value` if it is a choice or a free value that passes the check, else UnknownName
@@ -360,9 +365,11 @@ class Model(ABC):
         return {option.name: option.choices[0] for option in cls.takes}
 
     @classmethod
-    def options_for(cls, task: TaskName | None) -> tuple[Option, ...]:
-        """The options that apply to `task`."""
-        return tuple(option for option in cls.takes if option.applies_to(task))
+    def options_for(
+        cls, task: TaskName | None, uses: Callable[[str], bool] | None = None
+    ) -> tuple[Option, ...]:
+        """The options that apply to `task` (with `uses`, a demo's `Demo.uses`: in that demo)."""
+        return tuple(option for option in cls.takes if option.applies_to(task, uses))
 
     @classmethod
     def option(cls, name: str) -> Option:

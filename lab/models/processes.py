@@ -4,8 +4,11 @@ Several cooks. Each process has its own interpreter and its own GIL, so tasks ru
 the cores. Nothing is shared unless made so: the counter is a `multiprocessing.Value` in shared
 memory, the lock a `multiprocessing.Lock` (option `lock=mp`) or, as in the article, a
 `Manager().Lock()` (`lock=manager`): a proxy to a lock that lives in a manager process, one socket
-round trip per acquire and per release. Each process has its own HTTP session
-(`requests.Session` or `httpx.Client`, option `client`), made on its first request.
+round trip per acquire and per release. The queue a demo's messages travel on (`Kit.put`, `get`)
+is a `multiprocessing.Queue` (`queue=pipe`: a pipe, fed by a thread of the putting process) or a
+`Manager().Queue()` (`queue=manager`: a `queue.Queue` in the manager, a round trip a message).
+Each process has its own HTTP session (`requests.Session` or `httpx.Client`, option `client`),
+made on its first request.
 
     caller ── items, in chunks ──> call queue ──> worker 1..N ──> result queue ──> caller
        └── Value, Lock, Barrier ── pool initializer, once per worker at its start ──┘
@@ -66,6 +69,7 @@ class Shared:
     queue: Any = None  # multiprocessing.Queue, when the function takes a kit (`Work.kit`)
     timeout: float = 60.0
     lock_name: str = "multiprocessing.Lock"
+    queue_name: str = "multiprocessing.Queue"
     data: tuple[str, int] | None = None  # the run's payload: its shared_memory block's name, and size
 
 
@@ -96,7 +100,7 @@ def join_pool(what: Shared) -> None:
             what.counter,
             time.sleep,
             None,
-            {**KIT, "lock": what.lock_name},
+            {**KIT, "lock": what.lock_name, "queue": what.queue_name},
             attach(*what.data) if what.data else None,
         )
     if what.target:
@@ -277,6 +281,13 @@ class Processes(Model):
             "lock", ("mp", "manager"), "the lock: multiprocessing.Lock, or Manager().Lock()", only_locked=True
         ),
         Option(
+            "queue",
+            ("pipe", "manager"),
+            "the queue (pipeline): multiprocessing.Queue (a pipe), or Manager().Queue()",
+            tasks=("call",),
+            needs="queue",
+        ),
+        Option(
             "client",
             SYNC_CLIENTS,
             "the HTTP library (http-get, mixed)",
@@ -328,17 +339,23 @@ class Processes(Model):
             starting = stack.enter_context(ExitStack())
             starting.enter_context(sigint_deferred(method))
             lock: AbstractContextManager[Any] = nullcontext()
-            manager = self.options["lock"] == "manager"
+            manager = (work.locked or work.kit) and self.options["lock"] == "manager"
+            queued = work.kit and self.options["queue"] == "manager"
+            # One manager process serves both proxies when both are asked for.
+            managed = stack.enter_context(context.Manager()) if manager or queued else None
             if work.locked or work.kit:
-                lock = stack.enter_context(context.Manager()).Lock() if manager else context.Lock()
-            queue = context.Queue() if work.kit else None
-            if queue is not None:
-                stack.callback(queue.close)
+                lock = managed.Lock() if managed is not None and manager else context.Lock()
+            queue: Any = None
+            if work.kit:
+                queue = managed.Queue() if managed is not None and queued else context.Queue()
+                if not queued:
+                    stack.callback(queue.close)
             barrier = context.Barrier(work.workers, timeout=work.timeout)
             block = stack.enter_context(data_block(work.data))  # unlinked last, after the pool stops
             what = Shared(
                 context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function,
                 queue, work.timeout, "Manager().Lock()" if manager else "multiprocessing.Lock",
+                "Manager().Queue()" if queued else "multiprocessing.Queue",
                 (block.name, len(work.data)) if block is not None and work.data is not None else None,
             )  # fmt: skip
             if work.target:

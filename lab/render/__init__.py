@@ -21,6 +21,7 @@ from lab.render.findings import findings
 from lab.render.interpreters import interpreter_findings, interpreters_in, interpreters_section
 from lab.render.mixed import mixed_section
 from lab.render.network import network_table
+from lab.render.pipeline import messages_section
 from lab.render.races import races_section
 from lab.render.sweeps import sweep_section
 from lab.render.timelines import timelines_section
@@ -65,6 +66,7 @@ OWN: dict[str, Callable[[ResultsFile, str], str]] = {  # the bodies of `Section.
     "network": lambda doc, demo: network_table(doc.results, doc.run.server_ceiling, demo),
     "heartbeat": lambda doc, demo: mixed_section(doc.results, dict(doc.run.heartbeat_charts), demo),
     "sizes": lambda doc, demo: sizes_section(doc.results, demo),
+    "messages": lambda doc, demo: messages_section(doc.results, demo),
 }
 
 

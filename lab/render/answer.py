@@ -28,6 +28,7 @@ from lab.measure.stats import MIN_EFFECT, Ratio
 from lab.models import MODELS
 from lab.render import mixed
 from lab.render.common import table
+from lab.render.pipeline import crossovers
 from lab.render.transfer import pays_from, speedups
 from lab.results import Result, ResultsFile, job_name
 from lab.studies.scales import SCALES
@@ -287,7 +288,7 @@ def rate(group: Sequence[Result]) -> str:
 def messages(results: Sequence[Result], demo: str, what: str, effect: float = MIN_EFFECT) -> Answer | None:
     """The demo (pipeline) at its first row's parameters: the times of every variant that ran
     exactly those (a costly model's smaller run is shown apart, never compared), and each one's
-    messages per second."""
+    messages per second; then the crossover of its rounds ladder, where the run has one."""
     rows = [r for r in results if r.job == demo and default_variant(r) and not r.error]
     if not rows:
         return None
@@ -309,10 +310,18 @@ def messages(results: Sequence[Result], demo: str, what: str, effect: float = MI
         f"{rate([g for g in rows if g.variant == variant and g.params == r.params])}"
         for variant, r in apart.items()
     )
+    # Where CPU work on each message pays for a slower queue (the section's rounds ladder).
+    found = crossovers(results, demo)
+    crossing = (
+        f"; with CPU work on each message, faster than {found[0]} from: "
+        + ", ".join(f"{variant} {rounds}" for variant, rounds in found[1].items())
+        if found and found[1]
+        else ""
+    )
     return Answer(
         f"{what} ({demo}: {describe(demo, first)})",
         use(decision.use, timed),
-        numbers + verdicts(decision, timed) + smaller,
+        numbers + verdicts(decision, timed) + smaller + crossing,
         section_of(demo),
         demo,
         decision.contested,

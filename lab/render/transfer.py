@@ -101,7 +101,7 @@ def sizes_section(results: Sequence[Result], demo: str) -> str:
                 moving, ["variant", "via", "payload", "tasks", "median s", "MB/s", "memory added at peak"]
             )
         )
-    return "\n\n".join(parts) if parts else "No transfer results in this run."
+    return "\n\n".join(parts) if parts else f"No {demo} results in this run."
 
 
 def added(r: Result) -> float | None:

@@ -53,7 +53,7 @@ def variants(model: str, demo: str, lean: bool = False) -> list[Variant]:
     work, declared = DEMOS[demo], MODELS[model]
     varied = [
         option
-        for option in declared.options_for(work.task)
+        for option in declared.options_for(work.task, work.uses)
         if not ((option.only_locked and not work.locked) or work.task in option.fixed_for)
     ]
     if not lean:
@@ -227,7 +227,7 @@ def recorded_variants(model: str, demo: str) -> list[Variant]:
     declared = MODELS[model]
     return [Variant(model)] + [
         Variant(model, {option.name: value})
-        for option in declared.options_for(DEMOS[demo].task)
+        for option in declared.options_for(DEMOS[demo].task, DEMOS[demo].uses)
         if option.recorded
         for value in option.choices[1:]
     ]
