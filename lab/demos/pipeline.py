@@ -193,7 +193,7 @@ DEMO = Demo(
             [
                 {"messages": 5_000},
                 *by_size(((10_000, 2_000), (100_000, 2_000), (1_000_000, 200))),
-                *by_rounds((0, 100, 300, 1_000, 3_000), messages=500, consumers=2),
+                *by_rounds((0, 300, 1_000, 3_000), messages=1_000, consumers=2),
             ],
             ({"messages": 5_000}, (1, 2, 4)),
             # Not dask's: its queue is the scheduler's, a round trip a message (3 s a point here);

@@ -52,6 +52,11 @@ def median(group: Sequence[Result]) -> float | None:
     return spread.median if spread else None
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 producer`, `2 consumers`."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
 def ms(value: float | None) -> str:
     """Seconds as milliseconds, or '-'."""
     return "-" if value is None else f"{value * 1e3:.3g}"
@@ -118,7 +123,9 @@ def bare_winner(found: Ladder) -> str | None:
 def crossover(found: Ladder, variant: str, winner: str) -> str:
     """The smallest `rounds` from which `variant` is shown faster than `winner` (the winner's time
     over the variant's, paired by trial, its whole interval above `MIN_EFFECT`) at every rounds
-    above it too: `300 rounds`; `never` where it is at none; `-` where a rung is unmeasured."""
+    above it too: `300 rounds`; where it is at none, `never` if the variant is shown no faster at
+    the top rung, else `not shown up to 3,000 rounds` (undecided there); `-` where a rung is
+    unmeasured."""
     _, rungs, by_variant = found
     mine, theirs = by_variant.get(variant, {}), by_variant.get(winner, {})
     ratios = [Ratio.of(stats.paired(theirs.get(n, []), mine.get(n, []))) for n in rungs]
@@ -128,7 +135,12 @@ def crossover(found: Ladder, variant: str, winner: str) -> str:
     for i, n in enumerate(rungs):
         if all(shown[i:]):
             return f"{n:,} rounds"
-    return "never"
+    top = ratios[-1]
+    return (
+        "never"
+        if top is not None and top.verdict(MIN_EFFECT) in ("faster", "tie")
+        else f"not shown up to {rungs[-1]:,} rounds"
+    )
 
 
 def crossovers(results: Sequence[Result], demo: str) -> tuple[str, dict[str, str]] | None:
@@ -181,7 +193,8 @@ def messages_section(results: Sequence[Result], demo: str) -> str:
         shape = found[0]
         parts.append(
             f"CPU work on each message (`rounds` of pure Python), {shape['messages']:,} messages of "
-            f"{size(shape['size'])}, {shape['producers']} producer(s), {shape['consumers']} consumers: "
+            f"{size(shape['size'])}, {plural(shape['producers'], 'producer')}, "
+            f"{plural(shape['consumers'], 'consumer')}: "
             f"median seconds, and in brackets {winner}'s time over the variant's, paired by trial (above 1: "
             f"the variant is faster), with its 95% interval. Work a message: {winner}'s extra time a "
             "message over its time with no work.\n\n"
