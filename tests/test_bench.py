@@ -126,9 +126,11 @@ def test_hashlib_lets_go_of_the_gil_and_threads_scale(capsys: pytest.CaptureFixt
             capsys, "examples.jobs:digest", "--range", "8", "--workers", "1,2", "--models", "threads"
         )[1]
 
-    # 2 threads on 2 cores; with another program keeping a core busy, about 1.33x.
-    rows = retried(attempt, lambda rows: at(rows, "threads", 2)["speedup"] >= 1.2)
-    assert at(rows, "threads", 2)["speedup"] >= 1.2
+    # 2 threads on 2 cores; with another program keeping a core busy, 1.33x at best (three
+    # runnable threads share two cores) and 1.15x seen. A job that holds the GIL gains nothing
+    # (0.82-1.0x), so 1.1 still tells the two apart.
+    rows = retried(attempt, lambda rows: at(rows, "threads", 2)["speedup"] >= 1.1)
+    assert at(rows, "threads", 2)["speedup"] >= 1.1
     assert at(rows, "threads", 2)["outputs_match"] is True
 
 

@@ -96,8 +96,17 @@ def test_an_address_that_does_not_answer_fails_within_the_timeout(capsys: pytest
 def test_a_dying_worker_is_rescheduled_then_given_up(capsys: pytest.CaptureFixture[str]) -> None:
     # One task on one worker: each death is one worker to start again (with five, every task died
     # at once and each of the four rounds restarted five workers: 10 s here, against 4-7 s).
-    status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0", "--fault", "exit",
-                             "--tasks", "1", "--workers", "1")  # fmt: skip
+    def attempt() -> tuple[int, dict[str, Any]]:
+        status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0", "--fault", "exit",
+                                 "--tasks", "1", "--workers", "1")  # fmt: skip
+        return status, row
+
+    status, row = attempt()
+    # With a core kept busy, distributed's own restart of a dead worker once lost a race with its
+    # nanny ("AssertionError: can only join a started process", from SpecCluster): theirs, not
+    # the lab's, which reported it as the run's error. One more try, for that message alone.
+    if "can only join a started process" in (row["error"] or ""):
+        status, row = attempt()
     assert status == 1
     assert (
         "rescheduled" in row["error"]
