@@ -174,3 +174,13 @@ def test_the_crossover_is_the_rounds_from_which_a_variant_stays_faster() -> None
     assert crossovers(noisy, "pipeline") == (
         "asyncio", {"threads": "never", "processes+fork": "not shown up to 3,000 rounds"}
     )  # fmt: skip
+
+
+def test_the_timeline_names_each_bar_after_its_role() -> None:
+    params = {**DEMOS["pipeline"].defaults, "producers": 2, "consumers": 3}
+    names = DEMOS["pipeline"].item_names
+    assert names is not None
+    assert [role[:2] for role in DEMOS["pipeline"].items(params)] == [
+        ("put", 0), ("put", 1), ("get", 0), ("get", 1), ("get", 2)
+    ]  # fmt: skip
+    assert list(names(params)) == ["producer 0", "producer 1", "consumer 0", "consumer 1", "consumer 2"]

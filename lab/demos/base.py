@@ -203,6 +203,8 @@ class Demo:
     section: Section | None = None  # a section of its own (the time and counter tables show every demo)
     roles: frozenset[Role] = frozenset()  # the other views that read its records
     timeline_caption: str = ""  # the words under its timeline pictures
+    # What each item is, by its index, for the timeline's bars (None: the bars say their CPU share alone).
+    item_names: Callable[[Params], Sequence[str]] | None = None
     # Work of its own (task "call", as `lab bench` runs a function): `function` applied to each
     # item in every model, and for the models that run coroutines (asyncio) its coroutine twin;
     # without a twin they run `function` in a thread (`asyncio.to_thread`).

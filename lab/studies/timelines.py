@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lab.demos import DEMOS
 from lab.measure.heartbeat import BLOCKED_S
 from lab.models import MODELS, Model
 from lab.pictures import PLOT_HINT, pyplot, save
@@ -135,6 +136,8 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
     model = MODELS.get(result.model)
     colour = model.colour if model else Model.colour
     span = max((float(t["end_s"]) for t in result.timeline or ()), default=1.0) or 1.0
+    demo = DEMOS.get(result.demo)
+    names = list(demo.item_names(result.params)) if demo and demo.item_names else []
     for task in result.timeline or ():
         start, end = float(task["start_s"]), float(task["end_s"])
         share = cpu_share(task)
@@ -142,10 +145,12 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
         ax.broken_barh([(start, max(end - start, 1e-6))], (int(task["lane"]) - 0.4, 0.8),
                        facecolors=colour, alpha=alpha, edgecolor="black", linewidth=0.5,
                        hatch="///" if share is None else None)  # fmt: skip
-        if share is not None and end - start > 0.08 * span:  # room for a label
-            ax.text(
-                (start + end) / 2, int(task["lane"]), f"{share:.0%} CPU", ha="center", va="center", fontsize=7
-            )
+        item = int(task["item"])
+        words = [names[item]] if item < len(names) else []
+        words += [f"{share:.0%} CPU"] if share is not None else []
+        if words and end - start > 0.08 * span:  # room for a label
+            text = " · ".join(words)
+            ax.text((start + end) / 2, int(task["lane"]), text, ha="center", va="center", fontsize=7)
     if result.ideal_s:
         ax.axvline(result.ideal_s, color="grey", linestyle="--", linewidth=1)
         ax.text(result.ideal_s, lanes - 0.45, " ideal", fontsize=7, color="grey", va="top")
