@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from lab.errors import Unavailable, UnknownName
+from lab.errors import Unavailable, UnknownName, in_one_line
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -63,8 +63,7 @@ class Registry(MutableMapping[str, T], Generic[T]):
         try:
             found = point.load()
         except Exception as exc:  # whatever a third party's import raises, it is that plug-in's fault
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            return f"{where} failed to import: {type(exc).__name__}: {first}"
+            return f"{where} failed to import: {in_one_line(exc)}"
         if (why := self.check(found)) is not None:
             return f"{where} {why}"
         if getattr(found, "name", None) != point.name:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lab.demos import DEMOS, Demo
-from lab.errors import InvalidParameter, Unavailable, UnknownName
+from lab.errors import InvalidParameter, Unavailable, UnknownName, in_one_line
 from lab.http.clients import load
 from lab.http.server import KEEPER, raise_open_files
 from lab.measure.memory import MemorySampler, available_bytes
@@ -243,8 +243,7 @@ def run_work(
     except BrokenProcessPool as exc:
         return None, f"a worker process died ({exc})"
     except Exception as exc:  # the task's own failure: recorded, not raised
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return None, f"{type(exc).__name__}: {first}"  # one line, whatever the library wrote
+        return None, in_one_line(exc)  # one line, whatever the library wrote, with its first cause
 
 
 def count_serially(increments: int, sleep: float) -> Measured:

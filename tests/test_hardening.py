@@ -350,3 +350,48 @@ def test_bookkeeping_loses_nothing_over_50_trials(capsys: pytest.CaptureFixture[
     results = json.loads(js.read_text())["results"]
     assert len(results) == 50 * 2  # serial and asyncio (the quick scale shows uvloop where it waits)
     assert "50/50" in next(tmp_path.glob("*.md")).read_text()
+
+
+def numpy_like(x: int) -> int:
+    """Fails as numpy's import does in a subinterpreter: a message that starts with blank lines,
+    raised from the error that says what went wrong."""
+    try:
+        raise ImportError("module fake._core does not support loading in subinterpreters")
+    except ImportError as exc:
+        raise ImportError("\n\nIMPORTANT: PLEASE READ THIS\nmore advice\n") from exc
+
+
+def says_nothing(x: int) -> int:
+    raise RuntimeError
+
+
+def test_an_exception_in_one_line_keeps_its_words_and_where_it_came_from() -> None:
+    from lab.errors import first_raised, in_one_line  # noqa: PLC0415
+
+    with pytest.raises(ImportError) as caught:
+        numpy_like(0)
+    assert in_one_line(caught.value) == (
+        "ImportError: IMPORTANT: PLEASE READ THIS (raised from "
+        "ImportError: module fake._core does not support loading in subinterpreters)"
+    )
+    assert in_one_line(RuntimeError()) == "RuntimeError (with no message)"
+    assert in_one_line(ValueError("one\ntwo")) == "ValueError: one"
+    formatted = "".join(__import__("traceback").format_exception(caught.value))
+    root = "ImportError: module fake._core does not support loading in subinterpreters"
+    assert first_raised(formatted) == root
+    assert first_raised("no traceback here") is None
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_an_error_from_a_worker_keeps_its_type_message_and_cause(method: str) -> None:
+    models = ["threads", "processes"] + (["dask"] if MODELS["dask"].unavailable({}) is None else [])
+    done = lab.bench(numpy_like, range(2), workers=[1], models=models, trials=1,
+                     options={"processes": {"start_method": method}})  # fmt: skip
+    rows = [r for r in done.rows if r.model != "serial"]
+    assert {r.model for r in rows} == set(models)
+    for r in rows:
+        assert r.error is not None and "\n" not in r.error, r
+        assert "ImportError: IMPORTANT: PLEASE READ THIS" in r.error, r.error
+        assert "module fake._core does not support loading in subinterpreters" in r.error, r.error
+    silent = lab.bench(says_nothing, range(2), workers=[1], models=["processes"], trials=1)
+    assert all("RuntimeError (with no message)" in (r.error or "") for r in silent.rows), silent.rows

@@ -128,6 +128,16 @@ def square(x):
     return x * x
 """
 
+WRAPPING = """
+try:
+    import psutil
+except ImportError as exc:  # numpy's words, in a message that starts with blank lines
+    raise ImportError("\\n\\nIMPORTANT: PLEASE READ THIS FOR ADVICE ON HOW TO SOLVE THIS ISSUE!\\n") from exc
+
+def square(x):
+    return x * x
+"""
+
 
 @needs
 def test_bench_names_a_module_that_refuses_and_still_runs_the_others(tmp_path: Path) -> None:
@@ -140,6 +150,12 @@ def test_bench_names_a_module_that_refuses_and_still_runs_the_others(tmp_path: P
     mine = [r for r in rows if r["model"] == "interpreters"]
     assert mine and all("psutil" in r["error"] and "subinterpreter" in r["error"] for r in mine), mine
     assert all(r["error"] is None for r in rows if r["model"] in ("threads", "processes"))
+    argv[4] = "wrapping:square"  # as numpy does: the refusal is the cause of an error that says little
+    (tmp_path / "wrapping.py").write_text(textwrap.dedent(WRAPPING))
+    rows = json.loads(subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False).stdout)
+    mine = [r for r in rows if r["model"] == "interpreters"]
+    named = ("psutil does not load in a subinterpreter", "PLEASE READ")
+    assert mine and all(all(words in r["error"] for words in named) for r in mine), mine
     argv[4] = "fine:square"
     rows = json.loads(subprocess.run(argv, capture_output=True, text=True, timeout=300, check=True).stdout)
     assert all(r["error"] is None and r["outputs_match"] for r in rows if r["model"] == "interpreters")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lab.errors import BadJob, UnknownName
+from lab.errors import BadJob, UnknownName, in_one_line
 
 MAX_ITEMS = 10_000_000
 
@@ -62,9 +62,9 @@ def load_module(name: str) -> Any:
             raise BadJob(
                 f"module {name!r} not found in the current folder, --path or the installed packages"
             ) from None
-        raise BadJob(f"module {name!r} failed to import: {type(exc).__name__}: {exc}") from None
+        raise BadJob(f"module {name!r} failed to import: {in_one_line(exc)}") from None
     except Exception as exc:  # the user's module raised while importing
-        raise BadJob(f"module {name!r} failed to import: {type(exc).__name__}: {exc}") from None
+        raise BadJob(f"module {name!r} failed to import: {in_one_line(exc)}") from None
 
 
 def items_from(

@@ -17,7 +17,7 @@ from typing import Any
 from lab.benching.job import name_of, unpicklable
 from lab.benching.records import SERIAL, Bench, Row
 from lab.benching.verdict import verdict
-from lab.errors import BadJob, InvalidParameter, StudyInterrupted, Unavailable, UnknownName
+from lab.errors import BadJob, InvalidParameter, StudyInterrupted, Unavailable, UnknownName, in_one_line
 from lab.measure.environment import collect, usable_cores
 from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
@@ -212,7 +212,7 @@ def serially(
             elapsed = now() - begin
             box["measured"] = Measured(outputs, None, elapsed, 0.0, cpu_s=cpu_seconds() - cpu)
         except Exception as exc:
-            box["error"] = f"{type(exc).__name__}: {exc}"
+            box["error"] = in_one_line(exc)
 
     helper = threading.Thread(target=loop, name=f"{THREAD_NAME}-serial", daemon=True)
     helper.start()

@@ -172,7 +172,9 @@ def mismatches(rows: Sequence[Row]) -> list[str]:
 def failures(rows: Sequence[Row]) -> list[str]:
     """One sentence per row that stopped on an error."""
     return [
-        f"{r.variant} at {r.workers} workers failed: {r.error}" for r in rows if r.error and r.model != SERIAL
+        f"{r.variant} at {r.workers} worker{'s' * (r.workers != 1)} failed: {r.error}"
+        for r in rows
+        if r.error and r.model != SERIAL
     ] + [
         f"serial failed: {r.error}" for r in rows if r.error and r.model == SERIAL and r.elapsed_s is not None
     ]

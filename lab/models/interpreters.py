@@ -37,6 +37,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pickle
+import re
 import sys
 import threading
 import time
@@ -47,6 +48,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
+from lab.errors import in_one_line
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.models.base import (
     NETWORK_TASKS,
@@ -220,7 +222,7 @@ def dumps_error(exc: BaseException) -> bytes:
     try:
         return pickle.dumps(exc)
     except Exception:
-        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        return pickle.dumps(RuntimeError(in_one_line(exc)))
 
 
 def echo(item: str) -> str:
@@ -341,7 +343,7 @@ class Pool:
             made.exec(SERVE)
             output, span, error = outbox.get_nowait()  # before a close could drop what it sent
         except Exception as exc:  # ExecutionFailed: serve_one itself broke (not the task)
-            raise RuntimeError(str(exc).strip().splitlines()[0]) from None
+            raise RuntimeError(in_one_line(exc)) from None
         finally:
             with self.guard:
                 self.busy.discard(made.id)
@@ -504,6 +506,10 @@ class Interpreters(Model):
         pool.close()
 
 
+# CPython's words for an extension module built without support for subinterpreters.
+REFUSES = re.compile(r"module (?P<module>[\w.]+) does not support loading in subinterpreters")
+
+
 def probe(interpreters: Any, function: Callable[..., Any] | None) -> None:
     """Before the clock: the user's function must be reachable by import in a fresh interpreter."""
     if function is None:
@@ -519,7 +525,11 @@ def probe(interpreters: Any, function: Callable[..., Any] | None) -> None:
         fresh.prepare_main(paths=tuple(sys.path))
         fresh.exec(f"import sys; sys.path[:] = list(paths)\nimport {where}")
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise CallFailed(f"module {where} cannot be imported in a subinterpreter: {first}") from None
+        said = in_one_line(exc)
+        # An extension module that refuses subinterpreters (numpy's, as of 2.x) says so only in the
+        # error its import was raised from: name the package that refused before the details.
+        if refused := REFUSES.search(said):
+            said = f"{refused['module'].split('.')[0]} does not load in a subinterpreter ({said})"
+        raise CallFailed(f"module {where} cannot be imported in a subinterpreter: {said}") from None
     finally:
         fresh.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.errors import in_one_line
 from lab.models.base import Model, TaskName
 from lab.plugins import Registry
 
@@ -26,7 +27,7 @@ def not_a_model(found: Any) -> str | None:
         found.default_options()
         _ = found.description, found.max_workers
     except Exception as exc:
-        return f"is incomplete: {type(exc).__name__}: {exc}"
+        return f"is incomplete: {in_one_line(exc)}"
     return None
 
 

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from lab.errors import in_one_line
 from lab.http.clients import Outcome
 from lab.models.base import Fault, Kernel, Span, now
 
@@ -95,7 +96,7 @@ def apply(function: Callable[..., Any], pair: tuple[int, Any], kit: Any = None) 
 
 def failed(index: int, item: Any, exc: BaseException) -> CallFailed:
     """The exception `call` raises when the function raised on item `index` (picklable: one str)."""
-    return CallFailed(f"item {index} ({shorten(item)}): {type(exc).__name__}: {exc}")
+    return CallFailed(f"item {index} ({shorten(item)}): {in_one_line(exc)}")
 
 
 class Short(reprlib.Repr):
