@@ -22,7 +22,7 @@ from typing import Any
 
 from lab import pictures
 from lab.demos import DEMOS, describe, having
-from lab.errors import InvalidParameter, StudyInterrupted, Unavailable, UnknownName, signal_of
+from lab.errors import BadResultsFile, InvalidParameter, StudyInterrupted, Unavailable, UnknownName, signal_of
 from lab.http.server import KEEPER
 from lab.measure.environment import collect
 from lab.models import BROKEN, MODELS
@@ -30,7 +30,7 @@ from lab.models.base import YIELD_POINTS
 from lab.params import check_int
 from lab.render import render
 from lab.render.answer import answers
-from lab.results import Result, ResultsFile, RunInfo, prepare_folder, write_atomically
+from lab.results import Result, ResultsFile, RunInfo, prepare_folder, undrawable, write_atomically
 from lab.runner import SERIAL, choose, plan, run_trials
 from lab.studies import across, ceiling, lock_costs, pythons, sweeps, timelines
 from lab.studies import races as race_study
@@ -304,6 +304,20 @@ def publish(doc: ResultsFile, out: Path) -> Published:
     drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values(),
              *run.heartbeat_charts.values()]  # fmt: skip
     return Published(md, js, tuple(out / c["file"] for c in drawn if "file" in c), doc)
+
+
+def republish(source: str | Path, out: Path) -> Published:
+    """`lab report --from`: the results file at `source`, published again into `out`. It is
+    rendered once before anything is written, so that a file the schema admits but a view
+    cannot draw writes nothing and raises `BadResultsFile` in one line (`undrawable`)."""
+    doc = ResultsFile.load(source)
+    try:
+        render(doc)
+        return publish(doc, out)
+    except (BadResultsFile, OSError):
+        raise
+    except Exception as exc:
+        raise undrawable(repr(str(source)), exc) from None
 
 
 def sweep_title(group: Sequence[Result]) -> str:

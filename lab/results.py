@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from lab.errors import BadResultsFile, InvalidParameter
+from lab.errors import BadResultsFile, InvalidParameter, in_one_line
 
 SCHEMA = "lab.results"
 # 2: results gained `memory`, `metrics` and `timeline`; files gained `timelines`. 3: results gained
@@ -218,11 +219,33 @@ class ResultsFile:
     @classmethod
     def load(cls, path: str | Path) -> ResultsFile:
         """Read a results file from disk."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BadResultsFile(f"cannot read results file {str(path)!r}: {exc.strerror}") from None
-        return cls.from_json(text, source=repr(str(path)))
+        return cls.from_json(read_text(path), source=repr(str(path)))
+
+
+def undrawable(source: str, exc: Exception) -> BadResultsFile:
+    """The error for a file the schema admits but whose values a view of it cannot use: the
+    schema types the environment, a timeline's records and a result's parameters and metrics
+    loosely (JSON objects of any values, as each demo and machine has its own), so a wrong type
+    there shows only where a view reads it. Said in one line, with where it failed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return BadResultsFile(f"{source} is a damaged lab results file: {in_one_line(exc)}{where}")
+
+
+def read_text(path: str | Path) -> str:
+    """A results file's text, or BadResultsFile: it is missing, cannot be read, or is not UTF-8
+    (JSON's encoding: a flipped byte there is damage, said in one line, not a UnicodeDecodeError)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadResultsFile(f"cannot read results file {str(path)!r}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadResultsFile(
+            f"{str(path)!r} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start:,}): "
+            "a damaged results file"
+        ) from None
 
 
 class FileSchema(msgspec.Struct):

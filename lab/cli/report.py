@@ -9,8 +9,8 @@ from pathlib import Path
 from lab.cli.common import whole
 from lab.errors import StudyInterrupted
 from lab.render.answer import answer_text
-from lab.reporting import Published, publish, report
-from lab.results import ResultsFile, prepare_folder
+from lab.reporting import Published, publish, report, republish
+from lab.results import prepare_folder
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +37,7 @@ def command(args: argparse.Namespace) -> int:
     """`lab report`: measure (or read `--from`), publish, and say what was written."""
     out = Path(args.out)
     if args.source:
-        said(publish(ResultsFile.load(args.source), out))
+        said(republish(args.source, out))
         return 0
     prepare_folder(out)  # fail before running, not after
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lab.demos import DEMOS
 from lab.errors import BadResultsFile
-from lab.results import Result, ResultsFile, results_from
+from lab.results import Result, ResultsFile, read_text, results_from, undrawable
 
 LEVEL = 0.05
 IGNORED = ("timeout", "server")  # how a run was guarded or where its server was, not what it measured
@@ -52,9 +52,7 @@ def key(result: Result, kind: str) -> tuple[str, str, str, str]:
 def load(path: str | Path) -> Loaded:
     """A results file the lab wrote (a report, a sweep or races; any schema version it reads), or a
     JSON array of results (`lab run --json`)."""
-    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
-    if text is None:
-        raise BadResultsFile(f"cannot read {str(path)!r}: no such file")
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -69,10 +67,13 @@ def load(path: str | Path) -> Loaded:
         env = doc.environment
         about = (f"`{env.get('command', '?')}` on {env.get('date', '?')}, "
                  f"{env.get('implementation', 'Python')} {env.get('python', '?')}")  # fmt: skip
-    for kind, results in groups.items():
-        for r in results:
-            if r.elapsed_s is not None and not r.timing.get("recorded"):
-                rows.setdefault(key(r, kind), []).append(r.elapsed_s)
+    try:
+        for kind, results in groups.items():
+            for r in results:
+                if r.elapsed_s is not None and not r.timing.get("recorded"):
+                    rows.setdefault(key(r, kind), []).append(r.elapsed_s)
+    except Exception as exc:  # a value the schema admits (a parameter, `timing`) that is not what it says
+        raise undrawable(repr(str(path)), exc) from None
     return Loaded(str(path), rows, about)
 
 
