@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from lab.measure.environment import usable_cores
 from lab.results import Result
+from lab.signals import die_with_parent
 
 PLOT_HINT = "matplotlib is not installed (pip install 'concurrency-lab[plot]')"
 Draw = Callable[[Sequence[Any], Path, str], "str | None"]  # draws records; None, or why not
@@ -77,7 +79,7 @@ def draw_all(pictures: Sequence[Picture]) -> list[str | None]:
     workers = min(len(pictures), usable_cores())
     if workers < 2 or pyplot_missing():
         return [picture() for picture in pictures]
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(Picture.__call__, pictures))
 
 

@@ -1,9 +1,12 @@
-"""Signal masks: for the lab's own helper threads, and while worker processes start."""
+"""Signal masks (for the lab's own helper threads, and while worker processes start), and the
+lifetime of the lab's child processes (`die_with_parent`)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing import resource_tracker
@@ -49,3 +52,45 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
         if handler is not None:
             signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+PARENT_WATCH_S = 0.25  # how often a child looks for its parent
+
+
+def die_with_parent(lab: int, interval: float = PARENT_WATCH_S) -> None:
+    """In a worker process the lab (pid `lab`) started, directly or through a forkserver (a
+        pool's initializer calls it): end this process within `interval` seconds of the lab's death,
+        however it died, `kill -9` included.
+
+        A parent killed outright runs no clean-up, and its pool's workers would live on, reparented
+        to init: each forked worker holds copies of its parent's pipes, so none of them ever reads an
+        end of file, nor do the resource tracker and the lab's HTTP server, which wait for one. A
+        daemon thread that sees the parent's pid change (`os.getppid`) ends the worker; the rest
+        follows, each on its own end of file. The lab's pid comes from the lab, not from `getppid`
+    here: a spawned worker that is still importing when the lab dies reads init's pid as its parent.
+    A worker also ends when its parent changes (a forkserver's worker: when the forkserver ends),
+    which also covers a killed lab that no one has reaped yet (a zombie still answers `kill(pid,
+    0)`). Chosen over Linux's `PR_SET_PDEATHSIG`, which fires when
+        the *thread* that started the child ends (a pool may start workers from a helper thread that
+        ends first) and exists only on Linux. For forkserver's workers the parent is the forkserver,
+        which exits when the lab does. The thread sleeps between looks: a wake-up every 0.25 s costs
+        a worker nothing measurable."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent and parent != 1 and alive(lab):
+            time.sleep(interval)
+        os._exit(1)  # no clean-up to wait for: whoever would collect this worker's results is gone
+
+    threading.Thread(target=watch, name="lab-parent-watch", daemon=True).start()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of that pid exists (a zombie included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and is another user's
+        return True
+    return True

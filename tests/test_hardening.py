@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -395,3 +396,40 @@ def test_an_error_from_a_worker_keeps_its_type_message_and_cause(method: str) ->
         assert "module fake._core does not support loading in subinterpreters" in r.error, r.error
     silent = lab.bench(says_nothing, range(2), workers=[1], models=["processes"], trials=1)
     assert all("RuntimeError (with no message)" in (r.error or "") for r in silent.rows), silent.rows
+
+
+def children_named(pid: int, words: str) -> list[psutil.Process]:
+    """The descendants of `pid` whose command line holds `words` (all of them, if `words` is "")."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if words in " ".join(child.cmdline()):
+                found.append(child)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("moment", "argv"),
+    [
+        ("forkserver", ["--models", "threads", "processes"]),  # the variants: forkserver's workers
+        ("spawn_main", ["--models", "threads", "processes"]),  # spawn's
+        ("png", ["--demos", "cpu-bound", "--models", "threads", "processes"]),  # publishing: the chart pool
+    ],
+)
+def test_no_child_outlives_a_lab_killed_with_sigkill(moment: str, argv: list[str], tmp_path: Path) -> None:
+    lab_process = start_lab("report", "--out", str(tmp_path), "--quiet", *argv)
+    deadline = time.monotonic() + 150
+
+    def reached() -> bool:
+        if moment == "png":
+            return bool(list(tmp_path.glob("*.png")))
+        return len(children_named(lab_process.pid, moment)) >= 2
+
+    while time.monotonic() < deadline and lab_process.poll() is None and not reached():
+        time.sleep(0.02)
+    children = children_named(lab_process.pid, "")
+    assert lab_process.poll() is None and len(children) >= 2, f"the report ended before {moment}"
+    lab_process.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the lab itself
+    lab_process.wait()
+    alive = psutil.wait_procs(children, timeout=5)[1]
+    assert not [p for p in alive if running(p)], [" ".join(p.cmdline())[:80] for p in alive if running(p)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +49,7 @@ from lab.models.base import (
 )
 from lab.models.tasks import Counter, crunch_job, failed, misbehave, work_on
 from lab.models.tasks import timed as timed_task
+from lab.signals import die_with_parent
 
 OFFLOADS = ("none", "thread", "process", "interpreter")
 
@@ -309,7 +311,7 @@ async def offloading(how: str, stack: AsyncExitStack) -> Offload:
         return asyncio.to_thread
     if how == "process":
         loop = asyncio.get_running_loop()
-        pool = ProcessPoolExecutor(usable_cores())
+        pool = ProcessPoolExecutor(usable_cores(), initializer=die_with_parent, initargs=(os.getpid(),))
         stack.push_async_callback(asyncio.to_thread, pool.shutdown, cancel_futures=True)
         stack.push_async_exit(killing(pool))
         await asyncio.gather(*(loop.run_in_executor(pool, int) for _ in range(usable_cores())))

@@ -24,12 +24,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import multiprocessing.util
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import shared_memory
 from multiprocessing.process import BaseProcess
@@ -51,7 +52,7 @@ from lab.models.base import (
     cpu_seconds,
 )
 from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
-from lab.signals import sigint_deferred
+from lab.signals import die_with_parent, sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
 
@@ -71,6 +72,7 @@ class Shared:
     lock_name: str = "multiprocessing.Lock"
     queue_name: str = "multiprocessing.Queue"
     data: tuple[str, int] | None = None  # the run's payload: its shared_memory block's name, and size
+    lab: int = field(default_factory=os.getpid)  # the lab's pid: a worker ends when it is gone
 
 
 shared: Shared | None = None  # set in each worker by `join_pool`
@@ -86,6 +88,7 @@ def join_pool(what: Shared) -> None:
     the worker starts.
     """
     global shared, kit
+    die_with_parent(what.lab)
     # Ctrl-C goes to the whole process group: the parent decides what to stop, and a worker
     # must not die in the middle of a task and break the pool while the parent cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
