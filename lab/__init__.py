@@ -32,12 +32,13 @@ from lab.models import MODELS as _MODELS  # imported first: `models()` below the
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
-    from lab.reporting import publish, races, report, run_models, sweep
+    from lab.reporting import publish, races, report, resume, run_models, sweep
     from lab.results import Result, ResultsFile
     from lab.runner import run, run_trials
 else:
     _LAZY = {"bench": "lab.benching", "Bench": "lab.benching", "report": "lab.reporting",
              "publish": "lab.reporting", "run_models": "lab.reporting", "sweep": "lab.reporting",
+             "resume": "lab.reporting",
              "races": "lab.reporting", "run": "lab.runner", "run_trials": "lab.runner",
              "Result": "lab.results", "ResultsFile": "lab.results"}  # fmt: skip
 
@@ -46,12 +47,9 @@ else:
         too (a task's module is in it), and need none of that machinery; a subinterpreter could not
         even load some of it (psutil and msgspec refuse to load in one)."""
         if name == "__version__":
-            import importlib.metadata  # noqa: PLC0415
+            from lab.journal import lab_version  # noqa: PLC0415
 
-            try:
-                return importlib.metadata.version("concurrency-lab")
-            except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
-                return "0+unknown"
+            return lab_version()
         if name in _LAZY:
             import importlib  # noqa: PLC0415
 
@@ -89,6 +87,7 @@ __all__ = [
     "publish",
     "races",
     "report",
+    "resume",
     "run",
     "run_models",
     "run_trials",

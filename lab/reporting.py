@@ -15,15 +15,29 @@ re-publishes a results file exactly as the run published it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lab import pictures
 from lab.demos import DEMOS, describe, having
-from lab.errors import BadResultsFile, InvalidParameter, StudyInterrupted, Unavailable, UnknownName, signal_of
+from lab.errors import (
+    BadResultsFile,
+    InvalidParameter,
+    LabError,
+    StudyInterrupted,
+    Unavailable,
+    UnknownName,
+    in_one_line,
+    signal_of,
+)
 from lab.http.server import KEEPER
+from lab.journal import CHILDREN, SUFFIX, Journal, Journaled, find, lab_version
+from lab.journal import load as load_any
+from lab.journal import read as read_journal
 from lab.measure.environment import collect
 from lab.models import BROKEN, MODELS
 from lab.models.base import YIELD_POINTS
@@ -64,6 +78,7 @@ def report(
     quiet: bool = True,
     argv: Sequence[str] | None = None,
     observe: Callable[[Run, Result, float], None] | None = None,
+    journal: Path | None = None,
 ) -> ResultsFile:
     """Run every demo in every variant of `models` (default: all installed) at `scale`, with the
     scale's sweeps, timelines and race statistics, each lock's cost and the HTTP server's ceiling.
@@ -71,33 +86,124 @@ def report(
     With `python` (paths, `python3.12` or `3.13`), the same report runs in each of those
     interpreters and the results merge into one file, the interpreter as a dimension. Everything
     is checked before anything runs (LabError). Ctrl-C raises `StudyInterrupted` carrying the
-    results measured so far, marked partial. `observe` hears of each trial (`run_suite`)."""
+    results measured so far, marked partial. `observe` hears of each trial (`run_suite`).
+
+    With `journal` (a folder: the report's own), every result is appended to
+    `<stem>.journal.jsonl` there as it is measured (`lab.journal`), and the file returned is
+    read back from it; `resume` continues a report from its journal. `publish` removes the
+    journal once it has written the whole report."""
     chosen = SCALES[choose("scale", scale, SCALES)]
     trials = chosen.trials if trials is None else check_int("trials", trials, 1)
     runs, skipped = plan_suite(chosen, demos, models)
     environment = collect(list(argv) if argv is not None else None)
+    asked = {"scale": chosen.name, "trials": trials, "demos": list(demos) if demos else None,
+             "models": list(models) if models else None, "python": list(python),
+             "warmup": warmup}  # fmt: skip
     if python:
         return across_pythons(python, chosen.name, trials=trials, demos=demos, models=models, warmup=warmup,
-                              environment=environment)  # fmt: skip
+                              environment=environment, journal=journal, asked=asked)  # fmt: skip
     run = RunInfo(scale=chosen.name, trials=trials, warmup=warmup, skipped=tuple(skipped),
                   stem=f"lab-report-{chosen.name}-{stamp(environment)}")  # fmt: skip
+    book = None
+    if journal is not None:
+        book = Journal.start(journal, str(run.stem), plan=asked, runs=[r.key for r in runs],
+                             environment=environment, run=run)  # fmt: skip
+    return measured(runs, run, environment, quiet=quiet, observe=observe, book=book)
+
+
+def resume(
+    place: str | Path,
+    *,
+    quiet: bool = True,
+    observe: Callable[[Run, Result, float], None] | None = None,
+    say: Callable[[str], None] = across.print_err,
+) -> ResultsFile:
+    """`lab report --resume`: the report journaled at `place` (a journal, or the folder holding
+    the newest one) continued: the same plan, scale and options, every trial the journal holds
+    kept, only the missing ones measured (journaled as before), and the whole file returned.
+
+    A torn last line (a kill mid-write) is dropped and said; a journal of another version of
+    the lab, or whose plan this lab no longer makes (a demo or model gone or changed), raises
+    InvalidParameter naming what differs; a damaged one BadResultsFile."""
+    got = read_journal(find(place))
+    if got.torn:
+        say(f"lab: {got.path}: its last line was cut short (the lab died writing it): dropped")
+    if got.header.lab != lab_version():
+        raise InvalidParameter(
+            f"{str(got.path)!r} was written by lab {got.header.lab}, this is lab {lab_version()}: "
+            "results of two versions are not mixed (publish the journal with lab report --from)"
+        )
+    asked = got.header.plan
+    try:
+        chosen = SCALES[choose("scale", str(asked["scale"]), SCALES)]
+        found = [pythons.find(spec) for spec in asked["python"]]
+        runs, _ = plan_suite(chosen, asked["demos"], asked["models"])
+        trials, warmup = check_int("trials", asked["trials"], 1), bool(asked["warmup"])
+    except (LabError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidParameter(
+            f"{str(got.path)!r} was written for a report this lab cannot plan: {in_one_line(exc)}"
+        ) from None
+    if found:  # each interpreter's report checks its own plan
+        return across_pythons(asked["python"], chosen.name, trials=trials, demos=asked["demos"],
+                              models=asked["models"], warmup=warmup, environment=got.header.environment,
+                              journal=got.path.parent, asked=asked, resumed=got)  # fmt: skip
+    got.check([r.key for r in runs])
+    with damage_said(got.path):  # a journal the schema admits but a view cannot draw: before any run
+        render(got.doc())
+    return measured(runs, got.header.run, got.header.environment, quiet=quiet, observe=observe,
+                    book=Journal.resume(got), resumed=got)  # fmt: skip
+
+
+def measured(
+    runs: Sequence[Run],
+    run: RunInfo,
+    environment: Mapping[str, Any],
+    *,
+    quiet: bool,
+    observe: Callable[[Run, Result, float], None] | None,
+    book: Journal | None,
+    resumed: Journaled | None = None,
+) -> ResultsFile:
+    """A report's runs measured (those `resumed` holds kept), then each lock's cost and the
+    server's ceiling; the results file, read back from the journal `book` when there is one."""
+    chosen = SCALES[str(run.scale)]
+    environment = dict(environment)
     with KEEPER.keep():  # the runs and the server's ceiling measure one server, started once
         try:
-            measured = run_suite(runs, trials, quiet, warmup, observe=observe,
-                                 undecided=undecided_in(environment, run),
-                                 extra=(chosen.extra_rounds, chosen.extra_budget_s))  # fmt: skip
+            got = run_suite(runs, int(run.trials or chosen.trials), quiet, run.warmup, observe=observe,
+                            undecided=undecided_in(environment, run),
+                            extra=(chosen.extra_rounds, chosen.extra_budget_s),
+                            journal=book, kept=resumed.kept() if resumed else None)  # fmt: skip
+            if resumed is not None and resumed.finished:
+                costs, ceiling_found = resumed.lock_costs or {}, resumed.server_ceiling
+            else:
+                ran = [MODELS[m] for m in dict.fromkeys(r.variant.model for r in runs) if m in MODELS]
+                costs = lock_costs.measure(ran)
+                ceiling_found = ceiling.measure() if any(DEMOS[r.demo].ceiling for r in runs) else None
+                if book is not None:
+                    book.measured("server_ceiling", ceiling_found)
+                    book.measured("lock_costs", costs)  # the last line: the journal is finished
         except StudyInterrupted as stop:
-            got: SuiteResults = stop.partial
-            partial = stopped(run, stop.cause)
-            doc = ResultsFile(tuple(got.results), environment, partial, tuple(got.sweeps),
-                              tuple(got.timelines), tuple(got.races), tuple(got.noise))  # fmt: skip
-            raise StudyInterrupted(doc, stop.cause) from None
-        ran = [MODELS[name] for name in dict.fromkeys(r.variant.model for r in runs) if name in MODELS]
-        run = replace(run, lock_costs=lock_costs.measure(ran))
-        if any(DEMOS[r.demo].ceiling for r in runs):
-            run = replace(run, server_ceiling=ceiling.measure())
-    return ResultsFile(tuple(measured.results), environment, run, tuple(measured.sweeps),
-                       tuple(measured.timelines), tuple(measured.races), tuple(measured.noise))  # fmt: skip
+            raise interrupted(stop.partial, environment, run, stop.cause) from None
+        except KeyboardInterrupt as exc:  # while the lock costs or the ceiling were measured
+            raise interrupted(got, environment, run, exc) from None
+        finally:
+            if book is not None:
+                book.close()
+    if book is not None:
+        return read_journal(book.path).doc()  # what the journal holds is the report
+    run = replace(run, lock_costs=costs, server_ceiling=ceiling_found)
+    return ResultsFile(tuple(got.results), environment, run, tuple(got.sweeps), tuple(got.timelines),
+                       tuple(got.races), tuple(got.noise))  # fmt: skip
+
+
+def interrupted(
+    got: SuiteResults, environment: dict[str, Any], run: RunInfo, cause: KeyboardInterrupt
+) -> StudyInterrupted[ResultsFile]:
+    """A report stopped by Ctrl-C or SIGTERM: the results file of what it measured, partial."""
+    doc = ResultsFile(tuple(got.results), environment, stopped(run, cause), tuple(got.sweeps),
+                      tuple(got.timelines), tuple(got.races), tuple(got.noise))  # fmt: skip
+    return StudyInterrupted(doc, cause)
 
 
 def undecided_in(environment: dict[str, object], run: RunInfo) -> Callable[[SuiteResults], list[Contest]]:
@@ -119,16 +225,29 @@ def across_pythons(
     demos: Sequence[str] | None,
     models: Sequence[str] | None,
     warmup: bool,
-    environment: dict[str, object],
+    environment: Mapping[str, Any],
+    journal: Path | None = None,
+    asked: Mapping[str, Any] | None = None,
+    resumed: Journaled | None = None,
 ) -> ResultsFile:
-    """The report run by each interpreter, merged (`report(python=...)`)."""
+    """The report run by each interpreter, merged (`report(python=...)`). With `journal`, each
+    interpreter's report journals into `<stem>.pythons/<label>/` beside the report's own journal,
+    and `resumed` (that journal read back) resumes each of them, or keeps it if it finished."""
     found = [pythons.find(spec) for spec in python]  # every one found before any runs
     passed = ["--scale", scale, "--trials", str(trials), *(["--demos", *demos] if demos else []),
               *(["--models", *models] if models else []), *(["--warmup"] if warmup else [])]  # fmt: skip
-    stem = f"lab-report-{scale}-pythons-{stamp(environment)}"
-    run = RunInfo(scale=scale, trials=trials, warmup=warmup, stem=stem)
+    environment = dict(environment)
+    if resumed is not None:
+        run = resumed.header.run
+        Journal.resume(resumed).close()  # a torn line cut off; the children hold the results
+    else:
+        stem = f"lab-report-{scale}-pythons-{stamp(environment)}"
+        run = RunInfo(scale=scale, trials=trials, warmup=warmup, stem=stem)
+        if journal is not None:  # its header only: each interpreter's report journals its results
+            Journal.start(journal, stem, plan=asked or {}, runs=[], environment=environment, run=run).close()
+    children = journal / f"{run.stem}{CHILDREN}" if journal is not None else None
     try:
-        done = across.run_each(found, passed, say=across.print_err)
+        done = across.run_each(found, passed, say=across.print_err, keep=children)
     except StudyInterrupted as stop:
         partial = stopped(run, stop.cause)
         raise StudyInterrupted(across.merge(stop.partial, environment, partial), stop.cause) from None
@@ -301,19 +420,29 @@ def publish(doc: ResultsFile, out: Path) -> Published:
     text = doc.to_json()
     write_atomically(js, text)
     write_atomically(md, render(ResultsFile.from_json(text)))  # exactly as `--from` renders it
+    if not doc.run.partial:  # the whole report is written: its journal (and its children's) go
+        (out / f"{stem}{SUFFIX}").unlink(missing_ok=True)
+        shutil.rmtree(out / f"{stem}{CHILDREN}", ignore_errors=True)
     drawn = [*run.charts.values(), *run.timeline_charts.values(), *run.race_charts.values(),
              *run.heartbeat_charts.values()]  # fmt: skip
     return Published(md, js, tuple(out / c["file"] for c in drawn if "file" in c), doc)
 
 
 def republish(source: str | Path, out: Path) -> Published:
-    """`lab report --from`: the results file at `source`, published again into `out`. It is
+    """`lab report --from`: the results file (or journal) at `source`, published again into `out`. It is
     rendered once before anything is written, so that a file the schema admits but a view
     cannot draw writes nothing and raises `BadResultsFile` in one line (`undrawable`)."""
-    doc = ResultsFile.load(source)
-    try:
+    doc = load_any(source)
+    with damage_said(source):
         render(doc)
         return publish(doc, out)
+
+
+@contextmanager
+def damage_said(source: str | Path) -> Iterator[None]:
+    """Any failure of a view on the file at `source` as BadResultsFile in one line (`undrawable`)."""
+    try:
+        yield
     except (BadResultsFile, OSError):
         raise
     except Exception as exc:

@@ -57,6 +57,12 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
 PARENT_WATCH_S = 0.25  # how often a child looks for its parent
 
 
+# Set by a lab that starts another lab (`lab.studies.across`): the starting lab's pid, which the
+# started one watches as its pool workers watch it (`die_with_parent`), so that it ends when the
+# first is killed.
+PARENT_ENV = "LAB_PARENT_PID"
+
+
 def die_with_parent(lab: int, interval: float = PARENT_WATCH_S) -> None:
     """In a worker process the lab (pid `lab`) started, directly or through a forkserver (a
         pool's initializer calls it): end this process within `interval` seconds of the lab's death,

@@ -1,7 +1,8 @@
-"""Every reader of a results file (`lab report --from`, `lab compare`) either works or says what
-is wrong in one line with exit status 2, whatever the damage: the file cut at any byte, bytes
-flipped, a byte that is not UTF-8, a field of another type (None, a string, huge numbers, NaN, a
-list, an object), a field missing or added, another schema version. Hypothesis draws the damage;
+"""Every reader of a results file or journal (`lab report --from`, `lab report --resume`,
+`lab compare`) either works or says what is wrong in one line with exit status 2, whatever the
+damage: the file cut at any byte, bytes flipped, a byte that is not UTF-8, a field of another
+type (None, a string, huge numbers, NaN, a list, an object), a field missing or added, another
+schema version. Hypothesis draws the damage;
 `LAB_FUZZ_EXAMPLES` sets how many inputs a run tries (the suite's default is bounded for its 5
 minutes)."""
 
@@ -39,6 +40,9 @@ def fields(node: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         yield from fields(v, (*at, k))
 
 
+# A journal of a report killed part way (`lab report --demos pool-map --models threads asyncio`,
+# cut after 20 trials): what `--resume` and `--from` read.
+JOURNAL = ROOT / "tests" / "data" / "lab-report-quick-killed.journal.jsonl"
 ORIGINALS = {path: path.read_bytes() for path in SOURCES}
 PATHS = {path: list(fields(json.loads(text))) for path, text in ORIGINALS.items()}
 
@@ -110,3 +114,61 @@ def test_a_chart_that_cannot_be_drawn_is_one_line_too(tmp_path: Path) -> None:
     status, err = run(["report", "--from", str(bad), "--out", str(tmp_path / "out")])
     assert status == 2 and err.count("\n") == 1 and "damaged lab results file" in err, err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.md"))
+
+
+JOURNAL_TEXT = JOURNAL.read_bytes()
+JOURNAL_LINES = [json.loads(line) for line in JOURNAL_TEXT.splitlines()]
+JOURNAL_PATHS = list(fields(JOURNAL_LINES))
+
+
+@st.composite
+def damaged_journal(draw: st.DrawFn) -> bytes:
+    """The committed journal with one kind of damage (a field's path starts with its line)."""
+    text = JOURNAL_TEXT
+    kind = draw(st.sampled_from(["cut", "flip", "not utf-8", "retype", "drop", "extra", "version"]))
+    if kind == "cut":
+        return text[: draw(st.integers(0, len(text) - 1))]
+    if kind in ("flip", "not utf-8"):
+        changed = bytearray(text)
+        for _ in range(draw(st.integers(1, 5))):
+            changed[draw(st.integers(0, len(text) - 1))] = (
+                0xFF if kind == "not utf-8" else draw(st.integers(0, 255))
+            )
+        return bytes(changed)
+    lines = json.loads(json.dumps(JOURNAL_LINES))
+    if kind == "version":
+        lines[0][draw(st.sampled_from(["version", "lab", "journal"]))] = draw(WEIRD)
+    else:
+        path = draw(st.sampled_from(JOURNAL_PATHS))
+        parent = lines
+        for step in path[:-1]:
+            parent = parent[step]
+        if kind == "retype":
+            parent[path[-1]] = draw(WEIRD)
+        elif kind == "drop":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=8))] = draw(WEIRD)
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+def measured_nothing(runs: Any, run: Any, environment: Any, **kw: Any) -> Any:
+    """`lab.reporting.measured` for `--resume` here: the journal's own results, nothing run."""
+    return kw["resumed"].doc()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(damaged_journal())
+def test_every_reader_of_a_journal_works_or_says_why_in_one_line(tmp_path_factory: Any, data: bytes) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    bad = folder / f"damaged{JOURNAL.name[JOURNAL.name.index('.') :]}"
+    bad.write_bytes(data)
+    with mock.patch("lab.reporting.pictures.per_demo", return_value=({}, {}, {}, {})), \
+            mock.patch("lab.reporting.measured", side_effect=measured_nothing):  # fmt: skip
+        for argv in (["report", "--from", str(bad), "--out", str(folder / "out")],
+                     ["compare", str(SOURCES[0]), str(bad)], ["report", "--resume", str(bad)]):  # fmt: skip
+            status, err = run(argv)  # a traceback fails the test here, as the exception it is
+            assert status in (0, 2), (argv, status, err)
+            lines = [line for line in err.splitlines() if "was cut short" not in line]  # said, then kept
+            assert status == 0 or (len(lines) == 1 and lines[0].startswith("lab: error: ")), err

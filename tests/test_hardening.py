@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -408,24 +409,12 @@ def children_named(pid: int, words: str) -> list[psutil.Process]:
     return found
 
 
-@pytest.mark.parametrize(
-    ("moment", "argv"),
-    [
-        ("forkserver", ["--models", "threads", "processes"]),  # the variants: forkserver's workers
-        ("spawn_main", ["--models", "threads", "processes"]),  # spawn's
-        ("png", ["--demos", "cpu-bound", "--models", "threads", "processes"]),  # publishing: the chart pool
-    ],
-)
-def test_no_child_outlives_a_lab_killed_with_sigkill(moment: str, argv: list[str], tmp_path: Path) -> None:
-    lab_process = start_lab("report", "--out", str(tmp_path), "--quiet", *argv)
+@pytest.mark.parametrize("moment", ["forkserver", "spawn_main"])  # among forkserver's workers, spawn's
+def test_no_child_outlives_a_lab_killed_with_sigkill(moment: str, tmp_path: Path) -> None:
+    lab_process = start_lab("report", "--out", str(tmp_path), "--quiet", "--models", "threads", "processes")
     deadline = time.monotonic() + 150
-
-    def reached() -> bool:
-        if moment == "png":
-            return bool(list(tmp_path.glob("*.png")))
-        return len(children_named(lab_process.pid, moment)) >= 2
-
-    while time.monotonic() < deadline and lab_process.poll() is None and not reached():
+    while (time.monotonic() < deadline and lab_process.poll() is None
+           and len(children_named(lab_process.pid, moment)) < 2):  # fmt: skip
         time.sleep(0.02)
     children = children_named(lab_process.pid, "")
     assert lab_process.poll() is None and len(children) >= 2, f"the report ended before {moment}"
@@ -433,3 +422,52 @@ def test_no_child_outlives_a_lab_killed_with_sigkill(moment: str, argv: list[str
     lab_process.wait()
     alive = psutil.wait_procs(children, timeout=5)[1]
     assert not [p for p in alive if running(p)], [" ".join(p.cmdline())[:80] for p in alive if running(p)]
+
+
+def test_a_report_killed_three_times_resumes_whole_and_leaves_no_child(tmp_path: Path) -> None:
+    """One report killed with SIGKILL during its runs, then (resumed) during its races, then
+    (resumed again) while its charts are drawn (the chart pool): each time nothing of it is alive
+    5 s later and its journal holds what it had measured; resumed a last time, the report is
+    whole, with every result any of the journals held."""
+    small = ["--demos", "racy-counter", "pool-map", "--models", "threads", "processes"]  # ~20 s in all
+
+    def journaled() -> list[dict[str, Any]]:
+        # A line still being written is not one yet: only those that end with their newline.
+        lines = [
+            line for path in tmp_path.glob("*.journal.jsonl") for line in path.read_text().split("\n")[:-1]
+        ]
+        return [json.loads(line)["trial"] for line in lines if line.startswith('{"trial"')]
+
+    moments: dict[str, Callable[[int], bool]] = {
+        "the runs": lambda pid: len(journaled()) >= 5 and len(children_named(pid, "")) >= 2,
+        "the races": lambda pid: sum(t["into"] == "races" for t in journaled()) >= 5,
+        "publishing": lambda pid: bool(list(tmp_path.glob("*.png"))),
+    }
+    held: list[dict[str, Any]] = []
+    for moment, reached in moments.items():
+        argv = ["--resume", str(tmp_path)] if held else ["--out", str(tmp_path), *small]
+        lab_process = start_lab("report", "--quiet", *argv)
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and lab_process.poll() is None and not reached(lab_process.pid):
+            time.sleep(0.02)
+        children = children_named(lab_process.pid, "")
+        assert lab_process.poll() is None, f"the report ended before {moment}"
+        lab_process.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the lab itself
+        lab_process.wait()
+        alive = [p for p in psutil.wait_procs(children, timeout=5)[1] if running(p)]
+        assert not alive, (moment, [" ".join(p.cmdline())[:80] for p in alive])
+        now = journaled()
+        assert len(now) > len(held) and all(t in now for t in held), moment
+        held = now
+    resumed = start_lab("report", "--resume", str(tmp_path), "--quiet")
+    _, err = resumed.communicate(timeout=150)
+    assert resumed.returncode == 0, err
+    [path] = tmp_path.glob("lab-report-*.json")
+    doc = json.loads(path.read_text())
+    assert not doc["run"]["partial"] and not list(tmp_path.glob("*.journal.jsonl"))
+    missing = [t for t in held if t["result"] not in doc[t["into"]]]
+    assert not missing, f"{len(missing)} of {len(held)} journaled results are not in the report"
+    # Killed while publishing, it had measured everything: the last resume measured nothing more.
+    trials = sum(len(doc[k]) for k in ("results", "timelines", "noise", "races"))
+    assert trials + len([r for r in doc["sweeps"] if r not in doc["results"]]) == len(held)
+    assert path.with_suffix(".md").exists() and len(list(tmp_path.glob("*.png"))) == 4

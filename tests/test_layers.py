@@ -1,11 +1,11 @@
 """Imports point down: every module of `lab` imports only from its own layer or the layers below.
 
 The layers, from the ground up (a module is in the layer of its package, or of itself):
-records and plumbing; the HTTP server and clients, the measuring helpers and pictures; the models;
-the parameters and the demos; the runner; the studies (runs that produce records); the views
-(the report's sections, `lab bench`); the report as one call (`lab.reporting`); the command line
-and the package's own face. Every import counts, those inside functions and under TYPE_CHECKING
-too: a lazy import is still a dependency.
+records (results files and their journals) and plumbing; the HTTP server and clients, the
+measuring helpers and pictures; the models; the parameters and the demos; the runner; the
+studies (runs that produce records); the views (the report's sections, `lab bench`); the report
+as one call (`lab.reporting`); the command line and the package's own face. Every import
+counts, those inside functions and under TYPE_CHECKING too: a lazy import is still a dependency.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 LAB = Path(__file__).parent.parent / "lab"
 LAYERS = [
     ("lab.errors", "lab.signals", "lab._compat"),
-    ("lab.results", "lab.plugins"),
+    ("lab.results", "lab.journal", "lab.plugins"),
     ("lab.http", "lab.measure", "lab.pictures"),
     ("lab.models",),
     ("lab.params", "lab.demos"),

@@ -7,7 +7,9 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 
 from lab.cli import main
@@ -108,3 +110,65 @@ def test_an_entry_point_keeps_the_environment_and_a_dependency_remakes_it() -> N
     assert needs != here and pythons.dependencies_stamp(needs.encode()) != stamp  # made anew
     renamed = here.replace('name = "concurrency-lab"', 'name = "other-lab"')
     assert renamed != here and pythons.dependencies_stamp(renamed.encode()) != stamp
+
+
+@pytest.mark.skipif("3.12" in MISSING, reason="Python 3.12 not installed here (pyenv or PATH)")
+def test_a_report_across_pythons_survives_a_kill_of_either_lab(tmp_path: Path) -> None:
+    """`kill -9` of the parent ends the child too; resumed, the child goes on from its journal;
+    `kill -9` of that child costs only its trial in progress: resumed again, the report is whole,
+    with every result either journal held."""
+    from tests.test_hardening import running, start_lab  # noqa: PLC0415
+
+    def trials() -> list[dict[str, object]]:
+        lines = [
+            line for p in tmp_path.glob("*.pythons/*/*.journal.jsonl") for line in p.read_text().splitlines()
+        ]
+        return [
+            json.loads(line)["trial"] for line in lines if line.startswith('{"trial"') and line.endswith("}")
+        ]
+
+    def child_of(parent: int) -> psutil.Process:
+        deadline = time.monotonic() + 300  # the environment may have to be made first
+        while time.monotonic() < deadline:
+            found = [p for p in psutil.Process(parent).children() if ".pythons" in command_of(p)]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError("no child lab started")
+
+    def wait_for(count: int, lab_process: Any) -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and lab_process.poll() is None and len(trials()) < count:
+            time.sleep(0.02)
+        assert lab_process.poll() is None, "the report ended first"
+
+    parent = start_lab("report", "--python", "3.12", "--demos", "pool-map", "--models", "threads",
+                       "--out", str(tmp_path), "--quiet")  # fmt: skip
+    child = child_of(parent.pid)
+    wait_for(3, parent)
+    parent.kill()
+    parent.communicate()
+    assert not [p for p in psutil.wait_procs([child], timeout=5)[1] if running(p)], (
+        "the child outlived its lab"
+    )
+    first = trials()
+    again = start_lab("report", "--resume", str(tmp_path), "--quiet")
+    child = child_of(again.pid)
+    wait_for(len(first) + 3, again)
+    child.kill()
+    _, err = again.communicate(timeout=60)
+    said = err.splitlines()[-1]  # after the progress lines, one line: which Python, and to resume
+    assert again.returncode == 2 and said.startswith("lab: error: ") and "lab report --resume" in said, err
+    second = trials()
+    assert len(second) >= len(first) + 3 and all(t in second for t in first)
+    last = start_lab("report", "--resume", str(tmp_path), "--quiet")
+    _, err = last.communicate(timeout=300)
+    assert last.returncode == 0, err
+    [js] = tmp_path.glob("lab-report-quick-pythons-*.json")
+    doc = json.loads(js.read_text())
+    # Each result as the child journaled it, before the merge said which Python it came from.
+    kept = {into: [{**r, "python": None} for r in doc[into]] for into in doc if isinstance(doc[into], list)}
+    missing = [t for t in second if {**t["result"], "python": None} not in kept[str(t["into"])]]
+    assert not missing, f"{len(missing)} of {len(second)} journaled results are not in the report"
+    assert not list(tmp_path.glob("*.journal.jsonl")) and not list(tmp_path.glob("*.pythons"))
+    assert not doc["run"]["partial"] and {r["python"]["label"][:4] for r in doc["results"]} == {"3.12"}

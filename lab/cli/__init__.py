@@ -95,7 +95,12 @@ def threading_is_main() -> bool:
 
 
 def entry() -> NoReturn:
-    """The `lab` console script: run main, then exit, even if a hung thread is still running."""
+    """The `lab` console script: run main, then exit, even if a hung thread is still running.
+    A lab started by another (a report across Pythons: `lab.signals.PARENT_ENV`) ends with it."""
+    from lab.signals import PARENT_ENV, die_with_parent  # noqa: PLC0415 (see COMMANDS)
+
+    if parent := os.environ.pop(PARENT_ENV, ""):  # popped: its own children watch it, not its parent
+        die_with_parent(int(parent))
     try:
         status = main()
         sys.stdout.flush()

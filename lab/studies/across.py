@@ -4,7 +4,9 @@ with the interpreter as a dimension (`Result.python`)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import InvalidParameter, LabError, StudyInterrupted
+from lab.journal import SUFFIX
 from lab.results import Result, ResultsFile, RunInfo
+from lab.signals import PARENT_ENV
 from lab.studies.pythons import describe
 from lab.studies.pythons import environment as environment_for
 
@@ -34,9 +38,17 @@ def extras() -> str:
 
 
 def run_each(
-    pythons: Sequence[Path], report_args: Sequence[str], say: Any = print
+    pythons: Sequence[Path],
+    report_args: Sequence[str],
+    say: Any = print,
+    keep: Path | None = None,
 ) -> list[tuple[dict[str, Any], ResultsFile]]:
-    """Run `lab report REPORT_ARGS` with each interpreter; its description and results file."""
+    """Run `lab report REPORT_ARGS` with each interpreter; its description and results file.
+
+    With `keep` (a folder), each interpreter's report goes into `keep/<label>/`, journaled there
+    (`lab.journal`): one that finished is kept as it is, one that has a journal is resumed
+    (`lab report --resume`), so that a report whose child was killed loses only the child's trial
+    in progress. Without it, each runs in a temporary folder."""
     done: list[tuple[dict[str, Any], ResultsFile]] = []
     root, wanted = source(), extras()
     try:
@@ -44,26 +56,50 @@ def run_each(
             say(f"lab: {python}: preparing its environment (once; then reused)")
             venv = environment_for(python, root, wanted)
             info = describe(venv)
-            say(f"lab: running the report with Python {info['label']}")
-            with tempfile.TemporaryDirectory(prefix="lab-across-") as tmp:
-                argv = [str(venv), "-m", "lab", "report", *report_args, "--out", tmp, "--quiet"]
-                child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            with contextlib.ExitStack() as stack:
+                if keep is None:
+                    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lab-across-")))
+                else:
+                    folder = keep / str(info["label"])
+                    folder.mkdir(parents=True, exist_ok=True)
+                if finished := whole_report(folder):
+                    say(f"lab: the report with Python {info['label']} finished before: kept")
+                    done.append((info, finished))
+                    continue
+                again = any(folder.glob(f"*{SUFFIX}"))
+                say(f"lab: {'resuming' if again else 'running'} the report with Python {info['label']}")
+                asked = ["--resume", str(folder)] if again else [*report_args, "--out", str(folder)]
+                argv = [str(venv), "-m", "lab", "report", *asked, "--quiet"]
+                child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         env={**os.environ, PARENT_ENV: str(os.getpid())})  # fmt: skip
                 try:
                     _, err = child.communicate()
                 except KeyboardInterrupt:
                     stop(child)  # it writes what it measured, marked partial: keep that too
-                    if files := sorted(Path(tmp).glob("lab-report-*.json")):
-                        done.append((info, ResultsFile.load(files[0])))
+                    if files := sorted(folder.glob("lab-report-*.json")):
+                        done.append((info, ResultsFile.load(files[-1])))
                     raise
-                files = sorted(Path(tmp).glob("lab-report-*.json"))
+                files = sorted(folder.glob("lab-report-*.json"))
                 if child.returncode not in (0, 1) or not files:
                     last = (err.strip().splitlines() or ["no output"])[-1]
                     status = child.returncode
-                    raise LabError(f"the report with Python {info['label']} failed (status {status}): {last}")
-                done.append((info, ResultsFile.load(files[0])))
+                    kept = f"; its journal is kept: lab report --resume {keep.parent}" if keep else ""
+                    raise LabError(
+                        f"the report with Python {info['label']} failed (status {status}): {last}{kept}"
+                    )
+                done.append((info, ResultsFile.load(files[-1])))
     except KeyboardInterrupt as exc:
         raise StudyInterrupted(done, exc) from None  # `partial`: the Pythons that finished
     return done
+
+
+def whole_report(folder: Path) -> ResultsFile | None:
+    """The results file of a report that finished in `folder` (no journal left, not partial)."""
+    if any(folder.glob(f"*{SUFFIX}")):
+        return None
+    files = sorted(folder.glob("lab-report-*.json"))
+    doc = ResultsFile.load(files[-1]) if files else None
+    return doc if doc is not None and not doc.run.partial else None
 
 
 def stop(child: subprocess.Popen[str], within: float = 30.0) -> None:

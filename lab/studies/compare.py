@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from lab import journal
 from lab.demos import DEMOS
 from lab.errors import BadResultsFile
 from lab.results import Result, ResultsFile, read_text, results_from, undrawable
@@ -51,12 +52,15 @@ def key(result: Result, kind: str) -> tuple[str, str, str, str]:
 
 def load(path: str | Path) -> Loaded:
     """A results file the lab wrote (a report, a sweep or races; any schema version it reads), or a
-    JSON array of results (`lab run --json`)."""
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadResultsFile(f"{str(path)!r} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    JSON array of results (`lab run --json`), or a report's journal (`lab.journal`)."""
+    if journal.is_journal(path):
+        text, data = journal.read(path).doc().to_json(), {}
+    else:
+        text = read_text(path)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadResultsFile(f"{str(path)!r} is not JSON ({exc.msg} at line {exc.lineno})") from None
     rows: dict[tuple[str, str, str, str], list[float]] = {}
     if isinstance(data, list):
         groups = {"main": list(results_from(data, repr(str(path))))}

@@ -21,6 +21,7 @@ from rich.table import Column
 from lab.demos import DEMOS
 from lab.errors import StudyInterrupted
 from lab.http.server import KEEPER
+from lab.journal import Journal, Trial
 from lab.models import MODELS
 from lab.params import check_int, describe
 from lab.results import Result, variant_label
@@ -84,6 +85,15 @@ class Run:
     timeline: bool = False  # one recorded trial, drawn in the Timelines section (reported apart)
     race: int = 0  # race statistics (reported apart): this many trials
     twin: str = ""  # "a" or "b": the A/A pair, a main run measured twice a round (reported apart)
+
+    @property
+    def key(self) -> str:
+        """The run as one line, which a journal's plan lists (`lab.journal.Header.runs`):
+        `pool-map · threads · [('sleep', 0.1), ...] · sweep`."""
+        kinds = [name for name, on in (("sweep", self.sweep), ("also sweep", self.also_sweep),
+                                        ("timeline", self.timeline)) if on]  # fmt: skip
+        kinds += [f"races {self.race}"] * bool(self.race) + [f"twin {self.twin}"] * bool(self.twin)
+        return " · ".join([self.demo, self.variant.label, repr(sorted(self.params.items())), *kinds])
 
 
 def plan_suite(
@@ -289,6 +299,8 @@ def run_suite(
     observe: Callable[[Run, Result, float], None] | None = None,
     undecided: Callable[[SuiteResults], Sequence[Contest]] | None = None,
     extra: tuple[int, float] = (0, 0.0),
+    journal: Journal | None = None,
+    kept: Mapping[tuple[int, int], Trial] | None = None,
 ) -> SuiteResults:
     """Run every run `trials` times (after an uncounted warm-up trial if `warmup`), in the order
     of `schedule`, showing progress. `observe(run, result, seconds)`, if given, hears of each
@@ -300,13 +312,19 @@ def run_suite(
     rounds, side by side as before, up to `extra` = (rounds, seconds in all:
     `Scale.extra_rounds`, `.extra_budget_s`), asking again after each round; a round starts
     only while the time spent on extra rounds so far and the round's own (its runs' last
-    trials) fit the budget."""
+    trials) fit the budget.
+
+    Each trial measured is appended to `journal`; a trial in `kept` (by the run's index in
+    `runs` and its number: a journal read back, `lab report --resume`) is not measured again,
+    its journaled result taking its place, so that the results come out as one uninterrupted
+    run would give them."""
     trials = check_int("trials", trials, 1)
     measured = SuiteResults()
     order = schedule(runs, trials)
+    book = Book({id(r): i for i, r in enumerate(runs)}, journal, kept or {})
     with progress_display(len(order), quiet) as advance, KEEPER.keep():  # http-get runs share one server
         try:
-            took = perform(order, measured, advance, warmup, observe)
+            took = perform(order, measured, advance, warmup, observe, book=book)
             spent, added = 0.0, 0
             while undecided is not None and added < extra[0]:
                 wanted = set(undecided(measured))
@@ -316,13 +334,23 @@ def run_suite(
                 if not again or spent + sum(took[id(run)][2] for run in again) > extra[1]:
                     break
                 added += 1
-                began = now()
-                took.update(perform([(run, trials + added, trials + added) for run in again],
-                                    measured, advance, False, observe))  # fmt: skip
-                spent += now() - began
+                extra_round = perform([(run, trials + added, trials + added) for run in again],
+                                      measured, advance, False, observe, book=book)  # fmt: skip
+                took.update(extra_round)
+                spent += sum(seconds for _, _, seconds in extra_round.values())
         except KeyboardInterrupt as exc:
             raise StudyInterrupted(measured, exc) from None
     return measured
+
+
+@dataclass(frozen=True)
+class Book:
+    """Where a suite's trials are journaled and which are already (`run_suite`'s `journal`
+    and `kept`), with each run's index in the plan."""
+
+    index: Mapping[int, int]  # id(run) -> its index in the suite's runs
+    journal: Journal | None
+    kept: Mapping[tuple[int, int], Trial]
 
 
 def perform(
@@ -331,18 +359,22 @@ def perform(
     advance: Callable[[str], None],
     warmup: bool,
     observe: Callable[[Run, Result, float], None] | None,
+    *,
+    book: Book,
 ) -> dict[int, tuple[str, str, float]]:
-    """Run `order`'s trials into `measured`; for each run (by `id`), the variant and shape its
-    results name (`Result.shape`) and how long its last trial took (seconds)."""
+    """Run `order`'s trials into `measured` (those `book` keeps taken from it, each new one
+    journaled); for each run (by `id`), the variant and shape its results name
+    (`Result.shape`) and how long its last trial took whole (seconds)."""
     took: dict[int, tuple[str, str, float]] = {}
     for run, trial, times in order:
-        into = (
-            measured.noise if run.twin
-            else measured.timelines if run.timeline
-            else measured.sweeps if run.sweep
-            else measured.races if run.race
-            else measured.results
+        name = (
+            "noise" if run.twin
+            else "timelines" if run.timeline
+            else "sweeps" if run.sweep
+            else "races" if run.race
+            else "results"
         )  # fmt: skip
+        into: list[Result] = getattr(measured, name)
         kind = (
             " · A/A" if run.twin
             else " · sweep" if run.sweep
@@ -351,13 +383,20 @@ def perform(
             else ""
         )  # fmt: skip
         advance(f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}")
-        options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
-        began = now()
-        [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
-        took[id(run)] = (result.variant, result.shape, now() - began)
-        if observe is not None:
-            observe(run, result, now() - began)
-        into.append(with_trial(result, trial, warmup, run.twin))
+        if (done := book.kept.get((book.index[id(run)], trial))) is not None:
+            took[id(run)] = (done.result.variant, done.result.shape, done.seconds)
+            into.append(done.result)
+        else:
+            options = {**run.variant.options, **run.params, **({"timeline": True} if run.timeline else {})}
+            began = now()
+            [result] = run_trials(run.demo, run.variant.model, 1, warmup=warmup and trial == 1, **options)
+            seconds = now() - began
+            took[id(run)] = (result.variant, result.shape, seconds)
+            if observe is not None:
+                observe(run, result, seconds)
+            into.append(with_trial(result, trial, warmup, run.twin))
+            if book.journal is not None:
+                book.journal.trial(Trial(book.index[id(run)], trial, seconds, into[-1], name, run.also_sweep))
         if run.also_sweep:
             measured.sweeps.append(into[-1])
     return took
