@@ -130,7 +130,7 @@ def resume(
         say(f"lab: {got.path}: its last line was cut short (the lab died writing it): dropped")
     if got.header.lab != lab_version():
         raise InvalidParameter(
-            f"{str(got.path)!r} was written by lab {got.header.lab}, this is lab {lab_version()}: "
+            f"{str(got.path)!r} was written by lab {got.header.lab!r}, this is lab {lab_version()!r}: "
             "results of two versions are not mixed (publish the journal with lab report --from)"
         )
     asked = got.header.plan

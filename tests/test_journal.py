@@ -105,7 +105,7 @@ def test_a_journal_for_another_plan_or_version_is_refused_in_one_line(
     cases = {
         "no longer planned": {"runs": [*header["runs"], "pool-map · gone · [] "]},
         "was not planned then": {"runs": header["runs"][1:]},
-        "written by lab 0.0.1": {"lab": "0.0.1"},
+        "written by lab '0.0.1'": {"lab": "0.0.1"},
         "journal of version 7": {"version": 7},
         "unknown demo 'gone'": {"plan": {**header["plan"], "demos": ["gone"]}},
     }

@@ -81,12 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         command: Callable[[argparse.Namespace], int] = command_module(args.command).command
         return command(args)
     except LabError as exc:
-        print(f"lab: error: {exc}", file=sys.stderr)
+        print(f"lab: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         interrupt = signal_of(exc)
         print(f"lab: interrupted by {interrupt.signal_name}", file=sys.stderr)
         return interrupt.status
+
+
+def printable(text: str) -> str:
+    """`text` as one line: a character that is not printable (a newline, a control character
+    from a damaged file a message quotes) written as its escape, `\\n`, `\\x1e`."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def threading_is_main() -> bool:
