@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The newest committed quick report (every section) and an older schema version's, the smaller.
 NEWEST = sorted((ROOT / "reports").glob("lab-report-quick-2026-12-*.json"))[-1]
 SOURCES = [NEWEST, ROOT / "reports" / "lab-report-quick-2026-11-25.json"]
-EXAMPLES = int(os.environ.get("LAB_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("LAB_FUZZ_EXAMPLES", "30"))
 WEIRD = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.integers(-(10**30), 10**30),
                   st.floats(allow_nan=True, allow_infinity=True), st.just([]), st.just({}),
                   st.just([1, "x"]), st.just({"a": None}))  # fmt: skip

@@ -112,14 +112,14 @@ def test_an_entry_point_keeps_the_environment_and_a_dependency_remakes_it() -> N
     assert renamed != here and pythons.dependencies_stamp(renamed.encode()) != stamp
 
 
-@pytest.mark.skipif("3.12" in MISSING, reason="Python 3.12 not installed here (pyenv or PATH)")
+@pytest.mark.skipif(bool(MISSING), reason=f"Python {', '.join(MISSING)} not installed here (pyenv or PATH)")
 def test_a_report_across_pythons_survives_a_kill_of_either_lab(tmp_path: Path) -> None:
-    """`kill -9` of the parent ends the child too; resumed, the child goes on from its journal;
-    `kill -9` of that child costs only its trial in progress: resumed again, the report is whole,
-    with every result either journal held."""
+    """`kill -9` of the parent ends the child (3.12's report) too; resumed, the child goes on from
+    its journal; `kill -9` of that child costs only its trial in progress: resumed again, the
+    report is whole (3.13's report then run), with every result 3.12's journal held."""
     from tests.test_hardening import running, start_lab  # noqa: PLC0415
 
-    def trials() -> list[dict[str, object]]:
+    def trials() -> list[dict[str, Any]]:
         lines = [
             line for p in tmp_path.glob("*.pythons/*/*.journal.jsonl") for line in p.read_text().splitlines()
         ]
@@ -142,8 +142,8 @@ def test_a_report_across_pythons_survives_a_kill_of_either_lab(tmp_path: Path) -
             time.sleep(0.02)
         assert lab_process.poll() is None, "the report ended first"
 
-    parent = start_lab("report", "--python", "3.12", "--demos", "pool-map", "--models", "threads",
-                       "--out", str(tmp_path), "--quiet")  # fmt: skip
+    parent = start_lab("report", "--python", "3.12", "--python", "3.13", "--demos", "pool-map",
+                       "--models", "threads", "--out", str(tmp_path), "--quiet")  # fmt: skip
     child = child_of(parent.pid)
     wait_for(3, parent)
     parent.kill()
@@ -171,4 +171,5 @@ def test_a_report_across_pythons_survives_a_kill_of_either_lab(tmp_path: Path) -
     missing = [t for t in second if {**t["result"], "python": None} not in kept[str(t["into"])]]
     assert not missing, f"{len(missing)} of {len(second)} journaled results are not in the report"
     assert not list(tmp_path.glob("*.journal.jsonl")) and not list(tmp_path.glob("*.pythons"))
-    assert not doc["run"]["partial"] and {r["python"]["label"][:4] for r in doc["results"]} == {"3.12"}
+    assert not doc["run"]["partial"]
+    assert {r["python"]["label"][:4] for r in doc["results"]} == {"3.12", "3.13"}
