@@ -5,7 +5,7 @@
     >>> r.outputs_ok, round(r.elapsed_s, 1)
     (True, 0.1)
 
-`run` runs one trial, `run_trials` several; `demos()` and `models()` list what exists (both
+`run` runs one trial, `run_trials` several; `list_demos()` and `list_models()` list what exists (both
 are plug-ins: `lab.plugins`). Each study is one call returning a `ResultsFile`: `report` (the
 whole report), `run_models` (one demo in each model), `sweep` (one demo at several worker
 counts), `races` (the racy counter's statistics); `publish` writes any of them (charts, JSON,
@@ -28,7 +28,7 @@ from lab.errors import (
     Unavailable,
     UnknownName,
 )
-from lab.models import MODELS as _MODELS  # imported first: `models()` below then wins the name
+from lab.models import MODELS as _MODELS
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
@@ -57,13 +57,13 @@ else:
         raise AttributeError(f"module 'lab' has no attribute {name!r}")
 
 
-def demos() -> dict[str, str]:
+def list_demos() -> dict[str, str]:
     """Every demo's name with a one-line description (plug-ins included; a broken one is in
     `lab.demos.BROKEN`, with why)."""
     return {name: demo.description for name, demo in _DEMOS.items()}
 
 
-def models() -> dict[str, str]:
+def list_models() -> dict[str, str]:
     """Every model's name with a one-line description (plug-ins included; a broken one is in
     `lab.models.BROKEN`, with why)."""
     return {name: model.description for name, model in _MODELS.items()}
@@ -82,8 +82,8 @@ __all__ = [
     "UnknownName",
     "__version__",
     "bench",
-    "demos",
-    "models",
+    "list_demos",
+    "list_models",
     "publish",
     "races",
     "report",

@@ -137,7 +137,7 @@ def validate_params(demo: Demo, model: type[Model] | None, given: Mapping[str, A
 def run(demo: str, model: str, **params: Any) -> Result:
     """Run one trial of `demo` in `model` and return its `Result`.
 
-    Parameters (each optional, defaults per demo, see `lab.demos()`): those the demo takes
+    Parameters (each optional, defaults per demo, see `lab.list_demos()`): those the demo takes
     (`Demo.defaults`, declared in `lab.params.PARAMS` or the demo's own `Demo.params`),
     `timeout`, `fault`, `timeline` (record who ran each task, when:
     `Result.timeline`), and the model's own options (`Model.options`, e.g. `loop` for asyncio,

@@ -16,12 +16,12 @@ import lab.errors
 
 
 def test_demos_and_models_are_described() -> None:
-    assert list(lab.demos()) == [
+    assert list(lab.list_demos()) == [
         "pool-map", "serial-counter", "racy-counter", "locked-counter",
         "cpu-bound", "http-get", "mixed", "pipeline", "transfer",
     ]  # fmt: skip
-    assert list(lab.models()) == ["asyncio", "threads", "processes", "interpreters", "dask"]
-    assert all(isinstance(d, str) and d for d in [*lab.demos().values(), *lab.models().values()])
+    assert list(lab.list_models()) == ["asyncio", "threads", "processes", "interpreters", "dask"]
+    assert all(isinstance(d, str) and d for d in [*lab.list_demos().values(), *lab.list_models().values()])
 
 
 def test_run_returns_an_immutable_result() -> None:

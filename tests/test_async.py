@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from lab.models.asyncio import Asyncio, Shared, count, echo, gather, prepare
 from lab.models.base import Work
-from lab.models.coroutines import Coroutines, Shared, count, echo, gather, prepare
 from lab.models.tasks import Counter
 
 
 async def run_async(work: Work) -> tuple[list[Any], int]:
     """The model's map on this (pytest-asyncio's) loop: the outputs and the final counter."""
     async with AsyncExitStack() as stack:
-        shared = await prepare(work, Coroutines.default_options(), stack)
+        shared = await prepare(work, Asyncio.default_options(), stack)
         return await gather(shared, work, work.items), shared.counter.value
 
 

@@ -22,7 +22,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, o
 def test_list_names_every_demo_and_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in [*lab.demos(), *lab.models()]:
+    for name in [*lab.list_demos(), *lab.list_models()]:
         assert name in out
 
 

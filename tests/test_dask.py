@@ -41,7 +41,7 @@ def all_overlap(row: dict[str, Any]) -> bool:
 
 
 def test_listed_and_runs_the_article_pool_map(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert "dask" in lab.models()
+    assert "dask" in lab.list_models()
     assert main(["list"]) == 0 and "dask" in capsys.readouterr().out
     trace = str(tmp_path / "trace.json")
     status, [row] = run_json(capsys, "pool-map", "--model", "dask", "--sleep", "0.2", "--timeline", trace)
@@ -124,7 +124,7 @@ def test_a_hang_ends_at_the_timeout_with_the_cluster_closed(capsys: pytest.Captu
 
 
 def test_every_local_cluster_listens_on_loopback_only() -> None:
-    from lab.models.cluster import local_cluster  # noqa: PLC0415
+    from lab.models.dask import local_cluster  # noqa: PLC0415
 
     with local_cluster(2):
         me = psutil.Process()
@@ -159,7 +159,7 @@ def running_cluster() -> Iterator[str]:
 
 def workers_of(address: str, wait: int = 0) -> int:
     """How many workers the scheduler at `address` has (waiting for `wait` of them, up to 30 s)."""
-    from lab.models.cluster import dist  # noqa: PLC0415
+    from lab.models.dask import dist  # noqa: PLC0415
 
     with dist().Client(address, timeout=30, set_as_default=False) as client:
         if wait:
@@ -188,10 +188,10 @@ def test_a_running_cluster_is_used_and_left_running(
 
 
 def test_the_model_is_one_module_and_one_registry_line() -> None:
-    from lab.models import cluster, threads  # noqa: PLC0415
+    from lab.models import dask, threads  # noqa: PLC0415
 
-    assert MODELS["dask"] is cluster.Dask
-    assert vars(cluster.TASKS).keys() == vars(threads.TASKS).keys()
+    assert MODELS["dask"] is dask.Dask
+    assert vars(dask.TASKS).keys() == vars(threads.TASKS).keys()
 
 
 @pytest.mark.parametrize("after", [0.0, 1.5])  # while the cluster starts, and while tasks run

@@ -49,7 +49,7 @@ def test_listed_with_the_broken_ones_named() -> None:
 # start Python and read the registry five times over: 5 s of the suite for nothing more).
 EVERY_DEMO = """
 import json, lab
-print(json.dumps(lab.models()))  # the registry `--models all` runs from
+print(json.dumps(lab.list_models()))  # the registry `--models all` runs from
 for demo in ("pool-map", "racy-counter", "locked-counter", "cpu-bound", "http-get"):
     short = {"sleep": 0.1} if demo == "pool-map" else {}  # its default is the article's 5 s wait
     r = lab.run(demo, "mythreads", timeout=60, **short)

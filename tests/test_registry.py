@@ -58,7 +58,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("registered")
 def test_a_new_model_runs_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "in-caller" in lab.models()
+    assert "in-caller" in lab.list_models()
     r = lab.run("pool-map", "in-caller", tasks=3, sleep=0.02)
     assert r.outputs_ok and r.elapsed_s is not None and r.elapsed_s >= 0.06 - 0.002
     assert lab.run("racy-counter", "in-caller", increments=100).correct  # no overlap, no race

@@ -18,7 +18,7 @@ from lab import pictures
 from lab import report as lab_report
 from lab.cli import main
 from lab.demos import DEMOS
-from lab.models.coroutines import Coroutines
+from lab.models.asyncio import Asyncio
 from lab.pictures import Picture
 from lab.render import render
 from lab.results import Result, ResultsFile, RunInfo, write_atomically
@@ -175,7 +175,7 @@ def test_report_end_to_end_and_from_rerenders_identically(tmp_path: Path) -> Non
 
 
 def test_unavailable_variant_is_listed_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Coroutines, "unavailable", classmethod(lambda cls, o: "uvloop missing (test)"))
+    monkeypatch.setattr(Asyncio, "unavailable", classmethod(lambda cls, o: "uvloop missing (test)"))
     runs, skipped = plan_suite(SCALES["quick"], ["pool-map"], ["asyncio"])
     assert runs == [] and {"variant": "asyncio", "reason": "uvloop missing (test)"} in skipped
 

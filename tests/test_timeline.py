@@ -56,7 +56,8 @@ def run_cli(tmp_path: Path, *argv: str) -> list[dict[str, Any]]:
 
 def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> None:
     tasks = run_cli(tmp_path, "pool-map", "--model", "all", "--sleep", "0.2")
-    models = {"asyncio", "threads", "processes+fork+mp", *(["dask+local"] if "dask" in lab.models() else [])}
+    dask = ["dask+local"] if "dask" in lab.list_models() else []
+    models = {"asyncio", "threads", "processes+fork+mp", *dask}
     assert len(tasks) == 5 * len(models) and {e["args"]["model"] for e in tasks} == models
     for model in ("asyncio", "threads", "processes+fork+mp"):
         mine = [e for e in tasks if e["args"]["model"] == model]

@@ -1,6 +1,6 @@
 """The models: the contract (`base`), what their tasks share (`tasks`), the registry of every
 model installed (`registry`: the entry point group `lab.models`), and one module per built-in
-model: `coroutines` (asyncio), `threads`, `processes`, `interpreters`, `cluster` (dask)."""
+model, named after it: `asyncio`, `threads`, `processes`, `interpreters`, `dask`."""
 
 from __future__ import annotations
 

@@ -81,8 +81,6 @@ IMPLEMENTATIONS = ("stdlib", "backport") if sys.version_info >= (3, 14) else ("b
 # inherit it, gh-126714), then this module, bound to the run's shared objects.
 SETUP = (
     "import sys; sys.path[:] = list(paths)\n"
-    # `from lab.models import ...`, not `import lab.models.interpreters as`: the latter looks
-    # `models` up as an attribute of `lab`, where it is the function `lab.models()`.
     "from lab.models import interpreters as _lab\n"
     "_lab.join(counter, lock, inbox, outbox, config, kit=kit, data=data)"
 )

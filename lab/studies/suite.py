@@ -353,6 +353,16 @@ class Book:
     kept: Mapping[tuple[int, int], Trial]
 
 
+# A run's flag, the collection of `SuiteResults` its results go to, and how its progress line
+# says so: the first flag set decides; a run with none is one of the tables' `results`.
+KINDS = (
+    ("twin", "noise", " · A/A"),
+    ("timeline", "timelines", " · timeline"),
+    ("sweep", "sweeps", " · sweep"),
+    ("race", "races", " · races"),
+)
+
+
 def perform(
     order: Sequence[tuple[Run, int, int]],
     measured: SuiteResults,
@@ -367,21 +377,8 @@ def perform(
     (`Result.shape`) and how long its last trial took whole (seconds)."""
     took: dict[int, tuple[str, str, float]] = {}
     for run, trial, times in order:
-        name = (
-            "noise" if run.twin
-            else "timelines" if run.timeline
-            else "sweeps" if run.sweep
-            else "races" if run.race
-            else "results"
-        )  # fmt: skip
+        name, kind = next(((into, said) for flag, into, said in KINDS if getattr(run, flag)), ("results", ""))
         into: list[Result] = getattr(measured, name)
-        kind = (
-            " · A/A" if run.twin
-            else " · sweep" if run.sweep
-            else " · timeline" if run.timeline
-            else " · races" if run.race
-            else ""
-        )  # fmt: skip
         advance(f"{run.demo} · {run.variant.label} · {describe(run.params)} · trial {trial}/{times}{kind}")
         if (done := book.kept.get((book.index[id(run)], trial))) is not None:
             took[id(run)] = (done.result.variant, done.result.shape, done.seconds)

@@ -351,7 +351,7 @@ def killing(pool: ProcessPoolExecutor) -> Callable[..., Awaitable[bool]]:
     return on_exit
 
 
-class Coroutines(Model):
+class Asyncio(Model):
     """Runs the work as coroutines on a new event loop (asyncio's own, or uvloop's)."""
 
     name: ClassVar[str] = "asyncio"
