@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,21 @@ def test_a_report_across_pythons_survives_a_kill_of_either_lab(tmp_path: Path) -
     assert not list(tmp_path.glob("*.journal.jsonl")) and not list(tmp_path.glob("*.pythons"))
     assert not doc["run"]["partial"]
     assert {r["python"]["label"][:4] for r in doc["results"]} == {"3.12", "3.13"}
+
+
+def test_a_failed_environment_kills_the_others_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Environments are made side by side: one that fails kills the install still running."""
+    monkeypatch.setenv("LAB_CACHE", str(tmp_path / "cache"))
+    real = Path(os.path.realpath(sys.executable))
+    fakes = []
+    for name, venv in (("failing", "echo 'no venv module here' >&2; exit 1"), ("slow", "exec sleep 60")):
+        fake = tmp_path / name
+        # describes itself as the real one does; `-m venv` fails at once or takes a minute
+        fake.write_text(f'#!/bin/sh\nif [ "$1" = -m ]; then {venv}; fi\nexec {real} "$@"\n')
+        fake.chmod(0o755)
+        fakes.append(fake)
+    began = time.monotonic()
+    with pytest.raises(pythons.EnvironmentFailed, match="no venv module here"):
+        pythons.environments(fakes, Path(__file__).parent.parent, "plot")
+    assert time.monotonic() - began < 30  # the slow one's minute was not waited out
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "60"]]

@@ -19,8 +19,7 @@ from lab.errors import InvalidParameter, LabError, StudyInterrupted
 from lab.journal import SUFFIX
 from lab.results import Result, ResultsFile, RunInfo
 from lab.signals import PARENT_ENV
-from lab.studies.pythons import describe
-from lab.studies.pythons import environment as environment_for
+from lab.studies.pythons import describe, environments
 
 
 def source() -> Path:
@@ -52,9 +51,8 @@ def run_each(
     done: list[tuple[dict[str, Any], ResultsFile]] = []
     root, wanted = source(), extras()
     try:
-        for python in pythons:
-            say(f"lab: {python}: preparing its environment (once; then reused)")
-            venv = environment_for(python, root, wanted)
+        say(f"lab: preparing an environment for each of {', '.join(map(str, pythons))} (once; then reused)")
+        for venv in environments(pythons, root, wanted):
             info = describe(venv)
             with contextlib.ExitStack() as stack:
                 if keep is None:
