@@ -18,10 +18,10 @@ from lab.render.common import TIMED, table
 from lab.render.counters import counter_table
 from lab.render.environment import environment_table
 from lab.render.findings import findings
-from lab.render.interpreters import interpreter_findings, interpreters_in, interpreters_section
 from lab.render.mixed import mixed_section
 from lab.render.network import network_table
 from lab.render.pipeline import messages_section
+from lab.render.pythons import interpreter_findings, interpreters_in, interpreters_section
 from lab.render.races import races_section
 from lab.render.sweeps import sweep_section
 from lab.render.timelines import timelines_section
