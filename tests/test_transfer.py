@@ -4,6 +4,7 @@ shared_memory block unlinked, whatever ends the run; a payload too large refused
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -144,6 +145,10 @@ def test_the_report_has_the_section_and_the_answer_row_and_re_renders_exactly(tm
     assert row.job.startswith("CPU work on big data (transfer: 4 tasks x 100,000 bytes (argument or shared)")
     for shown in ("threads (argument)", "threads (shared)", "processes+fork+mp (argument)", "(shared)"):
         assert shown in row.measured
+    # each one to use is a model and how it got the data, said once: `threads (shared)`
+    assert all(
+        re.fullmatch(r"(threads|processes) \((argument|shared)\)", u) for u in row.use.split(" or ")
+    ), row.use
     assert (
         "moving alone" in row.measured
         and "speedup over 1 worker (as arguments) from: threads " in row.measured

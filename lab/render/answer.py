@@ -366,7 +366,10 @@ def big_data(results: Sequence[Result], demo: str, what: str, effect: float = MI
     ladder = speedups(results, demo)
     pays = ", ".join(f"{v} {pays_from(ladder, v)}" for v in dict.fromkeys(v for v, *_ in ladder))
     chosen = list(
-        dict.fromkeys(f"{model_of(t.variant)} ({t.variant.rsplit('(', 1)[1]}" for t in decision.use)
+        # `asyncio (argument)` and `processes+fork+mp (shared)` name a model and how it was handed the data
+        dict.fromkeys(
+            f"{model_of(model)} ({via}" for t in decision.use for model, via in [t.variant.rsplit(" (", 1)]
+        )
     )
     return Answer(
         f"{what} ({demo}: {describe(demo, {**top, 'via': 'argument or shared'})}, {top['workers']} workers)",
