@@ -152,6 +152,9 @@ def environment(python: Path, source: Path, extras: str) -> Path:
         with subprocess.Popen(step, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
             with _LOCK:
                 _RUNNING.add(child)
+                # started after `environments` killed the others (it sets _STOP, then takes the lock)
+                if _STOP.is_set():
+                    child.kill()
             try:
                 _, stderr = child.communicate()
             finally:
