@@ -18,7 +18,7 @@ import lab.errors
 def test_demos_and_models_are_described() -> None:
     assert list(lab.list_demos()) == [
         "pool-map", "serial-counter", "racy-counter", "locked-counter",
-        "cpu-bound", "http-get", "mixed", "pipeline", "transfer",
+        "cpu-bound", "http-get", "mixed", "pipeline", "transfer", "deadline",
     ]  # fmt: skip
     assert list(lab.list_models()) == ["asyncio", "threads", "processes", "interpreters", "dask"]
     assert all(isinstance(d, str) and d for d in [*lab.list_demos().values(), *lab.list_models().values()])

@@ -227,6 +227,10 @@ class Demo:
     # The bytes a run of these parameters holds at its peak in a model (None: too few to check):
     # more than the machine has free is refused before anything is allocated (`lab.runner.plan`).
     memory: Callable[[Params, type[Model]], int] | None = field(default=None, repr=False)
+    # The parameter that says when its work must stop (`Work.deadline`: each model stops it by its
+    # own means, `Workers.halt`, and its options named by `Option.needs` "stop" choose how); None:
+    # its work runs to its end.
+    deadline: str | None = None
 
     def param(self, name: str) -> Param:
         """The declaration of its parameter `name`: its own, else the shared one (KeyError: neither)."""
@@ -276,9 +280,12 @@ class Demo:
         return " · ".join(shown)
 
     def uses(self, primitive: str) -> bool:
-        """Whether its work uses the kit's `primitive` ("lock", "queue"): where a model's option
+        """Whether its work uses the kit's `primitive` ("lock", "queue", "stop": it has a
+        deadline): where a model's option
         that changes it (`Option.needs`) applies."""
-        return {"lock": self.locked, "queue": self.queued}.get(primitive, False)
+        return {"lock": self.locked, "queue": self.queued, "stop": self.deadline is not None}.get(
+            primitive, False
+        )
 
     @property
     def counts(self) -> bool:
@@ -319,6 +326,7 @@ class Demo:
             heartbeat=self.heartbeat,
             kit=self.kit,
             data=self.data(params),
+            deadline=None if self.deadline is None else float(params[self.deadline]),
         )
 
     def ideal_s(self, params: Params) -> float | None:

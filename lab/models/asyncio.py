@@ -42,6 +42,7 @@ from lab.models.base import (
     Model,
     Option,
     Span,
+    Stopped,
     Tasks,
     Work,
     Workers,
@@ -195,6 +196,8 @@ class LoopWorkers(Workers):
 
     def __init__(self, runner: asyncio.Runner, shared: Shared, work: Work):
         self.runner, self.shared, self.work = runner, shared, work
+        # With a deadline, the running tasks (`gather` fills it), which `halt` cancels.
+        self.running: list[asyncio.Task[Any]] | None = None if work.deadline is None else []
 
     beats: Beats | None = None
     side: list[Span] | None = None
@@ -204,8 +207,17 @@ class LoopWorkers(Workers):
         the heartbeat beside them on the same loop)."""
         self.side = [] if record else None
         shared = replace(self.shared, side=self.side)
-        outputs: list[Any] = self.runner.run(beating(gather(shared, self.work, items, record), self.beats))
+        outputs: list[Any] = self.runner.run(
+            beating(gather(shared, self.work, items, record, self.running), self.beats)
+        )
         return outputs
+
+    def halt(self) -> None:
+        """`Task.cancel` on every task, from the loop's own thread: each is cancelled at its
+        next `await` (its `finally` runs), and a task that computes without awaiting runs on
+        until it does, the loop with it."""
+        running = self.running or []
+        self.runner.get_loop().call_soon_threadsafe(lambda: [task.cancel() for task in running])
 
     def side_spans(self) -> list[Span]:
         """The CPU parts mixed handed to `offload` (or ran inline), when recording."""
@@ -238,19 +250,40 @@ async def beating(work: Awaitable[list[Any]], beats: Beats | None) -> list[Any]:
         await pulse
 
 
-async def gather(shared: Shared, work: Work, items: Sequence[Any], record: bool = False) -> list[Any]:
-    """One coroutine per item on the running loop; each holds a slot (`Shared.slots`) while it runs."""
+async def gather(
+    shared: Shared,
+    work: Work,
+    items: Sequence[Any],
+    record: bool = False,
+    running: list[asyncio.Task[Any]] | None = None,
+) -> list[Any]:
+    """One coroutine per item on the running loop; each holds a slot (`Shared.slots`) while it
+    runs. With `running` (a deadline), each is a task listed there, which `LoopWorkers.halt` cancels."""
     task, sleep, fault = TASKS[work.task], work.sleep, work.fault
     with anyio.fail_after(work.timeout):
         if record:
             free = asyncio.Semaphore(max(1, len(items)))  # never waited on: `timed` holds the slot
             shared = replace(shared, inner=replace(shared, slots=free))
-            pairs: list[Any] = await asyncio.gather(
-                *(timed(task, pair, sleep, fault, shared) for pair in items)
-            )
-            return pairs
-        outputs: list[Any] = await asyncio.gather(*(task(item, sleep, fault, shared) for item in items))
-        return outputs
+            coroutines = [timed(task, pair, sleep, fault, shared) for pair in items]
+        else:
+            coroutines = [task(item, sleep, fault, shared) for item in items]
+        if running is None:
+            outputs: list[Any] = await asyncio.gather(*coroutines)
+            return outputs
+        running.extend(asyncio.create_task(c) for c in coroutines)
+        return await asyncio.gather(*(until_cancelled(t, index, record) for index, t in enumerate(running)))
+
+
+async def until_cancelled(task: asyncio.Task[Any], index: int, record: bool) -> Any:
+    """`task`'s output, or a `Stopped` when `LoopWorkers.halt` cancelled it (recorded: with a
+    span that ends there)."""
+    try:
+        return await asyncio.shield(task)  # the halt cancels the task itself, not this wait
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # the run's own timeout (`fail_after`) cancelled this wait: it goes on up
+        stopped = Stopped(now(), "cancelled")
+        return (stopped, ("cancelled", None, index, stopped.at, stopped.at, None)) if record else stopped
 
 
 async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack) -> Shared:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import gc
 import queue
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -101,6 +102,9 @@ class Work:
     # The run's one large payload, placed once where every worker reads it (`Kit.data`), by the
     # model's own means; None: the work has none (its items carry whatever it needs).
     data: bytes | None = None
+    # Seconds after the map begins at which the model stops the work by its own means
+    # (`Workers.halt`, called then from a timer thread by `Model.run`); None: it runs to its end.
+    deadline: float | None = None
 
 
 @dataclass
@@ -114,6 +118,8 @@ class Kit:
         kit.value             the shared integer: read it, or assign to it (not atomic: a race)
         kit.sleep(seconds)    the model's own wait
         kit.data              the run's one payload (`Work.data`), as a read-only buffer
+        kit.stopped()         whether the model asked the work to stop (`Work.deadline`): a task
+                              that checks it between steps stops cooperatively
         kit.names             what each of them is in this model, in words
 
     Every model makes one kit per run before the clock (the queue, lock and value shared by all
@@ -137,6 +143,9 @@ class Kit:
     timeout: float | None
     names: Mapping[str, str]
     data: Any = None  # the run's payload (`Work.data`): a buffer, or None
+    # The model's stop signal (`threading.Event`, `multiprocessing.Event`: `.is_set()`), set at
+    # the deadline; None: the model stops its work otherwise, or cannot (`kit.stopped()` is False).
+    stop: Any = None
 
     def __post_init__(self) -> None:
         # The queue's own bound `put`, in place of the method below: a message then costs the
@@ -164,6 +173,10 @@ class Kit:
             return self.queue.get(timeout=self.timeout)
         except queue.Empty:  # queue.Queue's, multiprocessing's and the interpreters' (a subclass)
             raise TimeoutError(f"no message on the {self.names['queue']} for {self.timeout:g} s") from None
+
+    def stopped(self) -> bool:
+        """Whether the model has asked the work to stop (its deadline passed)."""
+        return self.stop is not None and bool(self.stop.is_set())
 
     @property
     def value(self) -> int:
@@ -200,6 +213,25 @@ Span = tuple[str, int | None, int, float, float, float | None]
 
 
 @dataclass(frozen=True)
+class Stopped:
+    """The output of a task its model stopped before it returned (`Work.deadline`): when the
+    model saw it end (`now()`), and how ("cancelled": asyncio's `Task.cancel`; "terminated":
+    its process killed)."""
+
+    at: float
+    how: str
+
+
+@dataclass(frozen=True)
+class Halt:
+    """What `Model.run` noted when it stopped the work at `Work.deadline`: when (`now()`) and
+    the CPU seconds the run had used by then (so that what ran past the deadline is the rest)."""
+
+    at: float
+    cpu_s: float
+
+
+@dataclass(frozen=True)
 class Measured:
     """What a model hands back: outputs in input order, the final counter, and two timings.
 
@@ -218,6 +250,7 @@ class Measured:
     cpu_s: float | None = None
     # `lab.measure.heartbeat.Beats.summary`, and in a recorded run `heartbeat_series` (`Beats.series`)
     heartbeat: dict[str, Any] | None = None
+    halt: Halt | None = None  # when the model was told to stop (`Work.deadline`), and the CPU used by then
 
 
 @dataclass(frozen=True)
@@ -262,7 +295,7 @@ class Option:
     tasks: tuple[TaskName, ...] | None = None
     free: Callable[[str], str] | None = None
     only_locked: bool = False
-    needs: Literal["queue"] | None = None
+    needs: Literal["queue", "stop"] | None = None
     fixed_for: tuple[TaskName, ...] = ()
     shown_by: tuple[TaskName, ...] | None = None
     recorded: bool = False
@@ -306,6 +339,13 @@ class Workers(ABC):
         """Spans of work that tasks handed elsewhere, recorded beside the tasks' own (asyncio's
         mixed: the CPU part, on the thread, process or interpreter that computed it)."""
         return []
+
+    def halt(self) -> None:
+        """Stop the work, by the model's own means, at `Work.deadline` (called from a timer
+        thread while `map` runs): set the kit's stop signal, cancel, or kill; `map` then returns,
+        a `Stopped` in place of each output that never came. By default nothing: a model that
+        cannot stop a running task runs it to its end."""
+        return None
 
     def watch(self) -> AbstractContextManager[Beats]:
         """The caller's heartbeat while the block runs: a thread of the lab's process, which the
@@ -401,7 +441,7 @@ class Model(ABC):
             with frozen_heap():
                 begin = now()
                 items = tuple(enumerate(work.items)) if work.record else work.items
-                with watching as beats:
+                with watching as beats, halting(work.deadline, workers, begin, cpu) as halt:
                     outputs = workers.map(items, work.record)
                 elapsed = now() - begin
             cpu = workers.cpu_seconds() - cpu
@@ -413,7 +453,34 @@ class Model(ABC):
         pulse = None
         if beats is not None:  # a recorded run keeps the heartbeat's course too, for its chart
             pulse = {**beats.summary(), **({"heartbeat_series": beats.series(begin)} if work.record else {})}
-        return Measured(outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu, pulse)
+        return Measured(
+            outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu, pulse, halt.get("halt")
+        )
+
+
+@contextmanager
+def halting(deadline: float | None, workers: Workers, begin: float, cpu: float) -> Iterator[dict[str, Halt]]:
+    """`workers.halt()` at `deadline` seconds after `begin`, from a timer thread, while the
+    block runs (none without a deadline); what it noted goes into the dict it yields, as "halt"."""
+    noted: dict[str, Halt] = {}
+    if deadline is None:
+        yield noted
+        return
+
+    def stop() -> None:
+        noted["halt"] = Halt(now(), workers.cpu_seconds() - cpu)
+        workers.halt()
+
+    # Not a `THREAD_NAME` thread: it is the lab's own, never a worker left running.
+    timer = threading.Timer(max(0.0, begin + deadline - now()), stop)
+    timer.name = "lab-deadline"
+    timer.daemon = True
+    timer.start()
+    try:
+        yield noted
+    finally:
+        timer.cancel()
+        timer.join()
 
 
 @contextmanager

@@ -26,9 +26,11 @@ import multiprocessing
 import multiprocessing.util
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -46,15 +48,18 @@ from lab.models.base import (
     Kit,
     Model,
     Option,
+    Stopped,
     Tasks,
     Work,
     Workers,
     cpu_seconds,
+    now,
 )
 from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import die_with_parent, sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
+GRACE_S = 0.5  # how long a terminated worker has to end before it is killed (option stop terminate)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Shared:
     lock_name: str = "multiprocessing.Lock"
     queue_name: str = "multiprocessing.Queue"
     data: tuple[str, int] | None = None  # the run's payload: its shared_memory block's name, and size
+    stop: Any = None  # a multiprocessing.Event set at the deadline (option stop event), or None
     lab: int = field(default_factory=os.getpid)  # the lab's pid: a worker ends when it is gone
 
 
@@ -92,6 +98,10 @@ def join_pool(what: Shared) -> None:
     # Ctrl-C goes to the whole process group: the parent decides what to stop, and a worker
     # must not die in the middle of a task and break the pool while the parent cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM ends a worker at once (a forked one inherits the command line's handler, which would
+    # raise in its task and send that back as the run's own SIGTERM): option stop terminate, and
+    # `kill_workers`, mean it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `sigint_deferred`
     shared = what
@@ -105,6 +115,7 @@ def join_pool(what: Shared) -> None:
             None,
             {**KIT, "lock": what.lock_name, "queue": what.queue_name},
             attach(*what.data) if what.data else None,
+            what.stop,
         )
     if what.target:
         load(what.library)  # before the clock (under fork, the parent's import is inherited)
@@ -240,6 +251,9 @@ class ProcessWorkers(Workers):
     ):
         self.pool, self.task, self.what, self.work, self.block = pool, task, what, work, block
         self.pids = pool_pids(pool)  # as kill_workers reads them
+        self.terminating = False  # option stop terminate: the deadline passed and the workers are killed
+        self.dead = threading.Event()  # ... and every one is gone (`halt`), at `self.ended`
+        self.ended = 0.0
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
         """`Executor.map` in chunks (`mapped`), recording each task with `timed` if asked; the
@@ -248,7 +262,43 @@ class ProcessWorkers(Workers):
             self.block.buf[: len(self.work.data)] = self.work.data
         chunksize = self.work.chunksize or default_chunksize(len(items), self.work.workers)
         task = partial(timed, self.task) if record else self.task
-        return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize)
+        if self.work.deadline is None or self.what.stop is not None:
+            return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize)
+        # Option stop terminate: a task at a time, so that each one killed at the deadline is a
+        # `Stopped` and each finished before it keeps its output.
+        until = time.monotonic() + self.work.timeout
+        futures = [self.pool.submit(call_chunk, task, [item]) for item in items]
+        outputs: list[Any] = []
+        for index, future in enumerate(futures):
+            try:
+                outputs.extend(future.result(until - time.monotonic()))
+            except BrokenProcessPool:
+                if not self.terminating:
+                    raise
+                self.dead.wait(self.work.timeout)
+                stopped = Stopped(self.ended, "terminated")
+                outputs.append((stopped, ("terminated", None, index, self.ended, self.ended, None)) if record
+                               else stopped)  # fmt: skip
+        return outputs
+
+    def halt(self) -> None:
+        """Set the shared event (each task stops at its next check), or, with option stop
+        terminate, SIGTERM every worker, and SIGKILL the ones still alive after a grace of
+        `GRACE_S`: no `finally` runs in a task killed so."""
+        if self.what.stop is not None:
+            self.what.stop.set()
+            return
+        self.terminating = True
+        workers = pool_processes(self.pool)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(GRACE_S)
+            if worker.is_alive():
+                worker.kill()
+                worker.join(GRACE_S)
+        self.ended = now()
+        self.dead.set()
 
     def counter(self) -> int:
         """The shared `Value`'s final value."""
@@ -299,6 +349,15 @@ class Processes(Model):
             # The same synchronous libraries as threads', one per process: the quick report
             # compares them in threads only.
             shown_by=(),
+        ),
+        Option(
+            "stop",
+            ("event", "terminate"),
+            "how work stops at its deadline: event (each task checks a multiprocessing.Event between "
+            "steps) or terminate (SIGTERM to every worker, SIGKILL after a grace: no cleanup runs)",
+            tasks=("call",),
+            needs="stop",
+            recorded=True,
         ),
     )
     max_workers: ClassVar[int] = 64
@@ -355,11 +414,13 @@ class Processes(Model):
                     stack.callback(queue.close)
             barrier = context.Barrier(work.workers, timeout=work.timeout)
             block = stack.enter_context(data_block(work.data))  # unlinked last, after the pool stops
+            cooperative = work.deadline is not None and self.options["stop"] == "event"
             what = Shared(
                 context.Value("i", 0), lock, barrier, work.target, self.options["client"], work.function,
                 queue, work.timeout, "Manager().Lock()" if manager else "multiprocessing.Lock",
                 "Manager().Queue()" if queued else "multiprocessing.Queue",
                 (block.name, len(work.data)) if block is not None and work.data is not None else None,
+                context.Event() if cooperative else None,
             )  # fmt: skip
             if work.target:
                 load(what.library)  # once in the parent: forked workers share its pages

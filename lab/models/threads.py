@@ -128,6 +128,18 @@ KIT = {"queue": "queue.Queue", "lock": "threading.Lock", "value": "a plain objec
 CLIENT = Option(
     "client", SYNC_CLIENTS, "the HTTP library (http-get, mixed)", tasks=NETWORK_TASKS, fixed_for=("mix",)
 )
+# A thread cannot be stopped from outside: it stops when its task checks a `threading.Event`
+# (cooperative, the right way), or not at all (the bare pool: `shutdown(cancel_futures=True)`
+# drops only the tasks not yet started, and each running one is waited out).
+STOP = Option(
+    "stop",
+    ("event", "none"),
+    "how work stops at its deadline: event (each task checks a threading.Event between steps) or "
+    "none (the bare pool: shutdown(cancel_futures=True), which cannot stop a running task)",
+    tasks=("call",),
+    needs="stop",
+    recorded=True,
+)
 
 
 class ThreadWorkers(Workers):
@@ -145,6 +157,14 @@ class ThreadWorkers(Workers):
         """The plain object's final value."""
         return self.shared.counter.value
 
+    def halt(self) -> None:
+        """Set the kit's event (the tasks stop at their next check), or, with option stop
+        none, what the bare pool offers: drop the tasks not yet started."""
+        if self.shared.kit is not None and self.shared.kit.stop is not None:
+            self.shared.kit.stop.set()
+        else:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
 
 class Threads(Model):
     """Runs the work on a `ThreadPoolExecutor` of `workers` threads."""
@@ -153,7 +173,7 @@ class Threads(Model):
     description: ClassVar[str] = (
         "a pool of OS threads; waits with time.sleep, shares a plain object, locks with threading.Lock"
     )
-    takes: ClassVar[tuple[Option, ...]] = (CLIENT,)
+    takes: ClassVar[tuple[Option, ...]] = (CLIENT, STOP)
     # 10,000 threads start here in 3.3 s and hold 16 KB of memory each; more is possible (the
     # kernel allows 96,365 per user) but a pool that takes longer to start than to work teaches little.
     max_workers: ClassVar[int] = 10_000
@@ -177,7 +197,9 @@ class Threads(Model):
         kit = None
         if work.kit:
             data = memoryview(work.data) if work.data is not None else None  # shared, no copy
-            kit = Kit(queue.Queue(), threading.Lock(), counter, time.sleep, work.timeout, KIT, data)
+            cooperative = work.deadline is not None and self.options["stop"] == "event"
+            stop = threading.Event() if cooperative else None
+            kit = Kit(queue.Queue(), threading.Lock(), counter, time.sleep, work.timeout, KIT, data, stop)
         shared = Shared(
             counter, lock, barrier, work.target, self.options["client"], work.function, pause, kit
         )

@@ -1,0 +1,82 @@
+"""deadline: work stopped on time, each model by its own means (`Workers.halt`). Each stop time is
+judged against the same run's own work (a ratio, no absolute limit); cleanup counted; nothing
+left behind."""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import threading
+from typing import Any
+
+import pytest
+
+import lab
+from lab.errors import LabError
+from lab.models.base import THREAD_NAME
+from lab.models.interpreters import Interpreters
+
+TASKS, WORK, DEADLINE = 3, 1.0, 0.1
+PAST = WORK - DEADLINE  # what running to the end costs after the deadline
+
+
+def stop(model: str, kind: str = "sleep", **options: str) -> dict[str, Any]:
+    """One run of the demo; its metrics, after checking that it ran and left nothing behind."""
+    r = lab.run("deadline", model, tasks=TASKS, work=WORK, deadline=DEADLINE, kind=kind, **options)
+    assert r.error is None and r.outputs_ok, r.error
+    assert r.metrics is not None
+    assert r.metrics["left_behind"] == 0, r.metrics["left_behind_by_kind"]
+    assert not [t for t in threading.enumerate() if t.name.startswith(THREAD_NAME)]
+    assert not multiprocessing.active_children()
+    return {**r.metrics, "elapsed_s": r.elapsed_s}
+
+
+@pytest.mark.parametrize("kind", ["sleep", "cpu"])
+def test_cooperative_threads_and_processes_stop_within_a_step_and_clean_up(kind: str) -> None:
+    for model in ("threads", "processes"):
+        m = stop(model, kind, stop="event")
+        assert m["stopped_after_s"] < 0.25 * PAST, (model, m)
+        assert m["ended"] == {"stopped": TASKS} and m["cleaned_up"] == TASKS, (model, m)
+
+
+def test_the_bare_thread_pool_waits_out_the_work() -> None:
+    m = stop("threads", stop="none")
+    assert m["stopped_after_s"] > 0.8 * PAST, m
+    assert m["ended"] == {"finished": TASKS} and m["cleaned_up"] == TASKS
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_terminated_processes_stop_at_once_without_cleanup(method: str) -> None:
+    m = stop("processes", "cpu", stop="terminate", start_method=method)
+    assert m["stopped_after_s"] < 0.5 * PAST, m
+    assert m["ended"] == {"terminated": TASKS} and m["cleaned_up"] == 0, m
+
+
+def test_asyncio_cancels_a_wait_at_once_but_not_cpu_work_inline() -> None:
+    waits = stop("asyncio")
+    assert waits["stopped_after_s"] < 0.25 * PAST, waits
+    assert waits["ended"] == {"cancelled": TASKS} and waits["cleaned_up"] == TASKS
+    # CPU work that never awaits: the loop runs each task to its end, one after another.
+    computes = stop("asyncio", "cpu")
+    assert computes["elapsed_s"] > 0.8 * TASKS * WORK, computes
+    assert computes["ended"] == {"finished": TASKS} and computes["cleaned_up"] == TASKS
+
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra")
+def test_dask_runs_a_started_task_to_its_end() -> None:
+    m = stop("dask")
+    assert m["stopped_after_s"] > 0.8 * PAST and m["cleaned_up"] == TASKS, m
+
+
+def test_interpreters_run_a_started_task_to_its_end() -> None:
+    if reason := Interpreters.unavailable({}):
+        pytest.skip(reason)
+    m = stop("interpreters")
+    assert m["stopped_after_s"] > 0.8 * PAST and m["cleaned_up"] == TASKS, m
+
+
+def test_a_bad_stop_or_deadline_is_a_lab_error() -> None:
+    with pytest.raises(LabError, match="stop"):
+        lab.run("deadline", "threads", stop="terminate")
+    with pytest.raises(LabError, match="deadline"):
+        lab.run("deadline", "threads", deadline=-1)
