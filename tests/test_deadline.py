@@ -7,14 +7,18 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import lab
+from lab.cli import main
 from lab.errors import LabError
 from lab.models.base import THREAD_NAME
 from lab.models.interpreters import Interpreters
+from lab.render.answer import answers
+from lab.results import ResultsFile
 
 TASKS, WORK, DEADLINE = 3, 1.0, 0.1
 PAST = WORK - DEADLINE  # what running to the end costs after the deadline
@@ -80,3 +84,28 @@ def test_a_bad_stop_or_deadline_is_a_lab_error() -> None:
         lab.run("deadline", "threads", stop="terminate")
     with pytest.raises(LabError, match="deadline"):
         lab.run("deadline", "threads", deadline=-1)
+
+
+def test_the_report_has_the_section_and_both_answer_rows_and_re_renders_exactly(tmp_path: Path) -> None:
+    argv = ["report", "--scale", "smoke", "--out", str(tmp_path / "made"), "--quiet", "--demos", "deadline",
+            "--models", "asyncio", "threads"]  # fmt: skip
+    assert main(argv) == 0
+    [js] = (tmp_path / "made").glob("*.json")
+    rows = {a.job.split(" (")[0]: a for a in answers(ResultsFile.load(js)) if a.demo == "deadline"}
+    assert set(rows) == {"waits that must stop on time", "CPU work that must stop on time"}
+    # Two trials a row at this scale may leave verdicts undecided; the order of the stop times
+    # cannot be: the bare pool waits out the work (250 ms here), the event stops within a step,
+    # and asyncio cannot reach CPU work inline.
+    for row in rows.values():
+        assert "threads (stop: event)" in row.use, row
+        assert row.measured.index("threads+event ") < row.measured.index("threads+none "), row
+        assert "2/2 cleaned up" in row.measured, row
+    cpu = rows["CPU work that must stop on time"].measured
+    assert cpu.index("threads+event ") < cpu.index("asyncio "), cpu
+    [md] = (tmp_path / "made").glob("*.md")
+    text = md.read_text()
+    assert "## 4. Work that must stop on time (deadline)" in text
+    assert "**sleep**: 2 tasks of 0.3 s each, stopped at 0.05 s" in text
+    assert "| variant " in text and "| cleaned up " in text and "| left behind " in text
+    assert main(["report", "--from", str(js), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    assert (tmp_path / "again" / md.name).read_text() == text

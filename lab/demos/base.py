@@ -87,7 +87,8 @@ def cheap_and_sync(model: type[Model]) -> bool:
 # "passing messages" (the variants at the first row's exact parameters, each with its msg/s),
 # "big data" (at the largest payload with work, each variant with each `via`, and its moving alone).
 AnswerRule = Literal["fastest at most workers", "requests in flight", "computing", "shared state",
-                     "waiting and computing", "passing messages", "big data"]  # fmt: skip
+                     "waiting and computing", "passing messages", "big data",
+                     "stopping on time"]  # fmt: skip
 
 # What else of the report reads a demo's records (each a rule in `lab.render`):
 # "speed" (a finding: the fastest at the most workers, and each speedup), "waiting workers" (its
@@ -116,7 +117,7 @@ class Section:
     """A report section of the demo's own, after the race statistics (in demo rank order): which
     of `lab.render`'s section bodies it is (`kind`) and its title (the demo's name follows it)."""
 
-    kind: Literal["network", "heartbeat", "sizes", "messages"]
+    kind: Literal["network", "heartbeat", "sizes", "messages", "stops"]
     title: str
 
 

@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Any
 
-from lab.demos.base import AtScale, Demo, Params
+from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section
 from lab.models.base import THREAD_NAME, AsyncKit, Kit, Measured, Stopped, now
 from lab.params import Param
 
@@ -177,4 +177,9 @@ DEMO = Demo(
     },
     rank=95,
     in_words=in_words,
+    section=Section("stops", "Work that must stop on time"),
+    answers=(
+        AnswerRow("stopping on time", "waits that must stop on time", kernel="sleep"),
+        AnswerRow("stopping on time", "CPU work that must stop on time", kernel="cpu"),
+    ),
 )

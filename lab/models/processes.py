@@ -358,6 +358,7 @@ class Processes(Model):
             tasks=("call",),
             needs="stop",
             recorded=True,
+            every_row=True,  # stopping a wait and CPU work differ: the quick report runs both
         ),
     )
     max_workers: ClassVar[int] = 64

@@ -139,6 +139,7 @@ STOP = Option(
     tasks=("call",),
     needs="stop",
     recorded=True,
+    every_row=True,  # stopping a wait and CPU work differ: the quick report runs both
 )
 
 

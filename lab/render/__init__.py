@@ -16,6 +16,7 @@ from lab.render.answer import answer_section, noise_text
 from lab.render.article import article_table, real_python_table
 from lab.render.common import TIMED, table
 from lab.render.counters import counter_table
+from lab.render.deadline import stops_section
 from lab.render.environment import environment_table
 from lab.render.findings import findings
 from lab.render.mixed import mixed_section
@@ -67,6 +68,7 @@ OWN: dict[str, Callable[[ResultsFile, str], str]] = {  # the bodies of `Section.
     "heartbeat": lambda doc, demo: mixed_section(doc.results, dict(doc.run.heartbeat_charts), demo),
     "sizes": lambda doc, demo: sizes_section(doc.results, demo),
     "messages": lambda doc, demo: messages_section(doc.results, demo),
+    "stops": lambda doc, demo: stops_section(doc.results, demo),
 }
 
 

@@ -26,7 +26,7 @@ from lab.measure import stats
 from lab.measure.heartbeat import BLOCKED_S
 from lab.measure.stats import MIN_EFFECT, Ratio
 from lab.models import MODELS
-from lab.render import mixed
+from lab.render import deadline, mixed
 from lab.render.common import table
 from lab.render.pipeline import crossovers
 from lab.render.transfer import pays_from, speedups
@@ -383,6 +383,44 @@ def big_data(results: Sequence[Result], demo: str, what: str, effect: float = MI
     )
 
 
+def stopping(
+    results: Sequence[Result], demo: str, row: AnswerRow, effect: float = MIN_EFFECT
+) -> Answer | None:
+    """The demo (deadline) on its kind of work `row.kernel`: every variant that ran it (a way of
+    stopping is a variant: threads' `stop` event or none), those whose every task's cleanup ran
+    compared by their map's time (the deadline, then the stop: `decide`), and the others shown
+    with what they skipped. A tie is a stop within `effect` of the deadline's whole time."""
+    variants = deadline.by_kind(results, demo).get(row.kernel or "")
+    if not variants:
+        return None
+
+    def label(variant: str, group: Sequence[Result]) -> str:
+        way = group[0].options.get("stop")
+        return f"{model_of(variant)} (stop: {way})" if way else model_of(variant)
+
+    timed = [Timed(variant, group, None, None) for variant, group in variants.items()]
+    clean = [t for t in timed if deadline.all_cleaned(t.trials)] or timed
+    decision = decide(clean, effect)
+    numbers = " · ".join(
+        f"{t.variant} {deadline.ms(deadline.median_metric(t.trials, 'stopped_after_s'))} ms after, "
+        f"{deadline.cleanups(t.trials)} cleaned up"
+        for t in sorted(timed, key=lambda t: t.value)
+    )
+    skipped = [t.variant for t in timed if t not in clean]
+    p = timed[0].trials[0].params
+    return Answer(
+        f"{row.what} ({demo}: {p['tasks']} x {float(p['work']):g} s of {row.kernel}, stopped at "
+        f"{float(p['deadline']):g} s)",
+        " or ".join(dict.fromkeys(label(t.variant, t.trials) for t in decision.use)),
+        numbers
+        + verdicts(decision, clean)
+        + (f"; not {', '.join(skipped)}: no cleanup ran" if skipped else ""),
+        section_of(demo),
+        demo,
+        decision.contested,
+    )
+
+
 def shape_of(params: Mapping[str, object]) -> dict[str, object]:
     """A row's parameters but `via`: what the variants of `big_data` share."""
     return {k: v for k, v in params.items() if k != "via"}
@@ -574,6 +612,7 @@ RULES: dict[AnswerRule, Callable[[ResultsFile, str, AnswerRow, float], Answer | 
     ),
     "passing messages": lambda doc, demo, row, effect: messages(doc.results, demo, row.what, effect),
     "big data": lambda doc, demo, row, effect: big_data(doc.results, demo, row.what, effect),
+    "stopping on time": lambda doc, demo, row, effect: stopping(doc.results, demo, row, effect),
 }
 
 
