@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import multiprocessing
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,40 @@ def pytest_configure(config: pytest.Config) -> None:
     foreground. A handler, unlike SIG_IGN, is reset to the default in a child."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the suite's default, pyproject.toml): two workers, one where there is one CPU.
+
+    Most of the suite waits (for a child to start, a signal to land, a server to answer), so two
+    files at a time take two thirds of the time one at a time does; more would only crowd the
+    tests that compare timings, which wait for the others anyway (`alone_when_timed`)."""
+    return min(2, os.cpu_count() or 1)
+
+
+@pytest.fixture(autouse=True)
+def alone_when_timed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A test marked `timed` (it compares timings or CPU use) runs while no other test does.
+
+    Under pytest-xdist each test holds a shared lock on a file all workers see, and a `timed`
+    test an exclusive one: the timed test waits for the running tests to end, and none starts
+    until it has. A turnstile lock, taken by each before its own, keeps a stream of untimed
+    tests from starving a timed one. Without workers (`-n 0`) it does nothing."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of the run
+    timed = request.node.get_closest_marker("timed") is not None
+    with open(shared / "turnstile.lock", "a") as turnstile, open(shared / "timed.lock", "a") as lock:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

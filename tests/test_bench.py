@@ -96,30 +96,32 @@ def in_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # `examples.jobs` is found from the current folder, as for a user
 
 
+@pytest.mark.timed
 def test_pure_python_holds_the_gil_and_processes_scale(capsys: pytest.CaptureFixture[str]) -> None:
     def attempt() -> list[dict[str, Any]]:
-        status, rows = bench_json(capsys, "examples.jobs:arithmetic", "--range", "8", "--workers", "1,2",
-                                  "--models", "threads", "processes", "--trials", "1")  # fmt: skip
+        status, rows = bench_json(capsys, "examples.jobs:arithmetic", "--range", "4", "--workers", "1,2",
+                                  "--models", "threads", "processes", "--trials", "3")  # fmt: skip
         assert status == 0
         return rows
 
-    # Ratios within one run, with margins that hold with another program keeping a core busy
-    # (processes then reach about 1.33x and 1.33 cores): threads never use much more than one
-    # core (the GIL), and processes do clearly better than threads at the same count. Serial and
-    # threads run at different moments: one with a core taken from serial alone can lift threads'
-    # one-trial "speedup" above 1.3 (1.30 seen, with a core busy), so that is part of a moment's test.
+    # Ratios within one run, with margins that hold with another program keeping a core busy:
+    # three runnable programs on two cores leave processes 1.33x and 1.33 cores at best (1.17-1.25x
+    # and 1.19-1.32 cores seen), threads one core (the GIL). Medians of 3 trials: serial and threads
+    # run at different moments, and one trial each let a moment's core decide (one-trial points
+    # failed three tries in a row inside the suite with a core busy); 1.1 still tells 2x from 1x.
     def parallel(rows: list[dict[str, Any]]) -> bool:
         threads = at(rows, "threads", 2)["speedup"]
-        return bool(at(rows, "processes", 2)["speedup"] > 1.15 * threads and threads <= 1.3)
+        return bool(at(rows, "processes", 2)["speedup"] > 1.1 * threads and threads <= 1.3)
 
     rows = retried(attempt, parallel)
     assert parallel(rows), rows
     assert all(r["outputs_match"] is True and r["error"] is None for r in rows)
     assert all(set(r) >= KEYS for r in rows)
     assert at(rows, "threads", 2)["cpu_cores"] < 1.3  # one core: the GIL
-    assert at(rows, "processes", 2)["cpu_cores"] > 1.15 * at(rows, "threads", 2)["cpu_cores"]
+    assert at(rows, "processes", 2)["cpu_cores"] > 1.1 * at(rows, "threads", 2)["cpu_cores"]
 
 
+@pytest.mark.timed
 def test_hashlib_lets_go_of_the_gil_and_threads_scale(capsys: pytest.CaptureFixture[str]) -> None:
     def attempt() -> list[dict[str, Any]]:
         return bench_json(
@@ -145,6 +147,7 @@ def test_the_unsafe_job_differs_in_threads_only(capsys: pytest.CaptureFixture[st
     assert all(r["outputs_match"] is True for r in rows_of(rows, "processes"))
 
 
+@pytest.mark.timed
 def test_a_waiting_job_scales_everywhere_with_its_verdict() -> None:
     result = bench(jobs.wait, range(16), async_function=jobs.await_wait, workers=[1, 16], trials=1)
     assert {r.model for r in result.rows} == {SERIAL, "threads", "processes", "asyncio"}

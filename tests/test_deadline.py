@@ -35,6 +35,7 @@ def stop(model: str, kind: str = "sleep", **options: str) -> dict[str, Any]:
     return {**r.metrics, "elapsed_s": r.elapsed_s}
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize("kind", ["sleep", "cpu"])
 def test_cooperative_threads_and_processes_stop_within_a_step_and_clean_up(kind: str) -> None:
     for model in ("threads", "processes"):
@@ -43,12 +44,14 @@ def test_cooperative_threads_and_processes_stop_within_a_step_and_clean_up(kind:
         assert m["ended"] == {"stopped": TASKS} and m["cleaned_up"] == TASKS, (model, m)
 
 
+@pytest.mark.timed
 def test_the_bare_thread_pool_waits_out_the_work() -> None:
     m = stop("threads", stop="none")
     assert m["stopped_after_s"] > 0.8 * PAST, m
     assert m["ended"] == {"finished": TASKS} and m["cleaned_up"] == TASKS
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_terminated_processes_stop_at_once_without_cleanup(method: str) -> None:
     m = stop("processes", "cpu", stop="terminate", start_method=method)
@@ -56,6 +59,7 @@ def test_terminated_processes_stop_at_once_without_cleanup(method: str) -> None:
     assert m["ended"] == {"terminated": TASKS} and m["cleaned_up"] == 0, m
 
 
+@pytest.mark.timed
 def test_asyncio_cancels_a_wait_at_once_but_not_cpu_work_inline() -> None:
     waits = stop("asyncio")
     assert waits["stopped_after_s"] < 0.25 * PAST, waits
@@ -66,12 +70,14 @@ def test_asyncio_cancels_a_wait_at_once_but_not_cpu_work_inline() -> None:
     assert computes["ended"] == {"finished": TASKS} and computes["cleaned_up"] == TASKS
 
 
+@pytest.mark.timed
 @pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra")
 def test_dask_runs_a_started_task_to_its_end() -> None:
     m = stop("dask")
     assert m["stopped_after_s"] > 0.8 * PAST and m["cleaned_up"] == TASKS, m
 
 
+@pytest.mark.timed
 def test_interpreters_run_a_started_task_to_its_end() -> None:
     if reason := Interpreters.unavailable({}):
         pytest.skip(reason)
@@ -105,7 +111,7 @@ def test_the_report_has_the_section_and_both_answer_rows_and_re_renders_exactly(
     [md] = (tmp_path / "made").glob("*.md")
     text = md.read_text()
     assert "## 4. Work that must stop on time (deadline)" in text
-    assert "**sleep**: 2 tasks of 0.3 s each, stopped at 0.05 s" in text
+    assert "**sleep**: 2 tasks x 0.3 s of sleep, stopped at 0.05 s" in text
     assert "| variant " in text and "| cleaned up " in text and "| left behind " in text
     assert main(["report", "--from", str(js), "--out", str(tmp_path / "again"), "--quiet"]) == 0
     assert (tmp_path / "again" / md.name).read_text() == text

@@ -20,6 +20,7 @@ def at_least_ideal(elapsed: float, ideal: float) -> bool:
     return ideal - 0.002 <= elapsed
 
 
+@pytest.mark.timed
 def test_pool_map_overlaps_waits_and_keeps_order_and_records_what_it_ran(each_unlocked: Variant) -> None:
     five = each_unlocked.run("pool-map", sleep=SLEEP)
     one = each_unlocked.run("pool-map", sleep=SLEEP, workers=1)
@@ -86,6 +87,7 @@ def test_chunksize_is_recorded_and_used() -> None:
     assert r.outputs_ok and r.params["chunksize"] == 7
 
 
+@pytest.mark.timed
 def test_hashlib_lets_threads_compute_in_parallel_where_python_does_not() -> None:
     # Ratios in one run, retried: what 2 threads gain hashing over 1 in the lab, against what
     # stdlib threads gain hashing at that same moment (with a core kept busy by another program

@@ -81,6 +81,7 @@ def test_one_library_in_every_model(model: str, client: str) -> None:
     assert r.correct and r.options["client"] == "httpx"
 
 
+@pytest.mark.timed
 def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["run", "http-get", "--model", "all", "--requests", "200", "--latency", "0.05", "--workers", "50"]
     assert main([*argv, "--json"]) == 0
@@ -94,6 +95,7 @@ def test_all_models_reach_the_ideal_with_generous_margins(capsys: pytest.Capture
         assert row["ideal_s"] <= row["elapsed_s"] and row["metrics"]["in_flight_mean"] >= 5, row
 
 
+@pytest.mark.timed
 def test_ten_thousand_requests_in_flight_in_asyncio() -> None:
     r = lab.run("http-get", "asyncio", requests=10_000, workers=10_000, latency=1.0)
     assert r.error is None and r.observed == 10_000 and r.correct

@@ -58,6 +58,7 @@ def machine_parallelism(rounds: int) -> float:
         return serial / (time.perf_counter() - begin)
 
 
+@pytest.mark.timed
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="parallelism needs two cores")
 def test_cpu_bound_only_processes_compute_in_parallel() -> None:
     params: dict[str, Any] = {"tasks": 4, "workers": 2, "rounds": 1_000_000}

@@ -61,6 +61,7 @@ def test_every_variant_verifies_each_response_and_value_and_keeps_a_heartbeat(ea
     assert 0 <= beat["heartbeat_blocked_share"] <= 1
 
 
+@pytest.mark.timed
 def test_inline_cpu_stalls_the_loop_and_a_process_pool_does_not() -> None:
     # One item's CPU part, timed here: the loop cannot beat while an item computes inline, so its
     # worst lateness is at least about that; handed to a process, the loop stays free. Ratios within
@@ -83,6 +84,7 @@ def test_inline_cpu_stalls_the_loop_and_a_process_pool_does_not() -> None:
     pytest.fail(f"(inline worst, offloaded worst, one item's CPU) in s: {seen}")
 
 
+@pytest.mark.timed
 def test_a_long_stall_among_many_beats_shows_in_the_worst_and_the_blocked_share() -> None:
     # 300 beats on time over 0.3 s, then one 240 ms stall: the p99 of beats hides it; the worst and
     # the blocked share do not.

@@ -54,6 +54,7 @@ def run_cli(tmp_path: Path, *argv: str) -> list[dict[str, Any]]:
     return validate(json.loads(path.read_text()))
 
 
+@pytest.mark.timed
 def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> None:
     tasks = run_cli(tmp_path, "pool-map", "--model", "all", "--sleep", "0.2")
     dask = ["dask+local"] if "dask" in lab.list_models() else []
@@ -71,6 +72,7 @@ def test_pool_map_five_workers_overlap_one_worker_does_not(tmp_path: Path) -> No
         assert all(a["ts"] + a["dur"] <= b["ts"] + 1 for a, b in itertools.pairwise(mine))
 
 
+@pytest.mark.timed
 def test_cpu_bound_threads_share_the_gil_processes_do_not(tmp_path: Path) -> None:
     # Shares of CPU, taken within one run: threads take turns on one GIL, so together they never
     # hold much more than one core, however idle the machine; each process runs on a core of its

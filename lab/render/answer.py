@@ -407,10 +407,8 @@ def stopping(
         for t in sorted(timed, key=lambda t: t.value)
     )
     skipped = [t.variant for t in timed if t not in clean]
-    p = timed[0].trials[0].params
     return Answer(
-        f"{row.what} ({demo}: {p['tasks']} x {float(p['work']):g} s of {row.kernel}, stopped at "
-        f"{float(p['deadline']):g} s)",
+        f"{row.what} ({demo}: {DEMOS[demo].in_words(timed[0].trials[0].params)})",
         " or ".join(dict.fromkeys(label(t.variant, t.trials) for t in decision.use)),
         numbers
         + verdicts(decision, clean)

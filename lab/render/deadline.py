@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from lab.demos import DEMOS
 from lab.render.common import table
 from lab.results import Result
 
@@ -72,12 +72,10 @@ def stops_section(results: Sequence[Result], demo: str) -> str:
     """For each kind of work, one row per variant: the stop after the deadline and the cleanup."""
     parts = []
     for kind, variants in by_kind(results, demo).items():
-        first: Any = next(iter(variants.values()))[0]
-        p = first.params
+        first: Result = next(iter(variants.values()))[0]
         rows = [(variant, *(cell(group) for _, cell in ROW)) for variant, group in variants.items()]
         parts.append(
-            f"**{kind}**: {p['tasks']} tasks of {float(p['work']):g} s each, stopped at "
-            f"{float(p['deadline']):g} s (medians over the trials, min-max)\n\n"
+            f"**{kind}**: {DEMOS[demo].in_words(first.params)} (medians over the trials, min-max)\n\n"
             + table(rows, ["variant", *(name for name, _ in ROW)])
         )
     if not parts:
