@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,41 @@ def test_interpreters_run_a_started_task_to_its_end() -> None:
         pytest.skip(reason)
     m = stop("interpreters")
     assert m["stopped_after_s"] > 0.8 * PAST and m["cleaned_up"] == TASKS, m
+
+
+def workers_alive(within: float) -> list[threading.Thread]:
+    """The lab's worker threads still alive after up to `within` seconds (a pool's idle threads
+    end just after their last task)."""
+    until = time.monotonic() + within
+    while (alive := [t for t in threading.enumerate() if t.name.startswith(THREAD_NAME)]) and (
+        time.monotonic() < until
+    ):
+        time.sleep(0.01)
+    return alive
+
+
+@pytest.mark.timed
+@pytest.mark.parametrize("model", ["threads", "processes", "asyncio"])
+def test_a_timeout_stops_the_work_as_the_deadline_does(model: str) -> None:
+    # Past the run's timeout (0.1 s, long before the 0.9 s deadline), each model stops the work
+    # by the means the demo measures (`Workers.halt`): cooperative threads end within a step
+    # instead of running on, abandoned, to the end of their work.
+    began = time.monotonic()
+    r = lab.run("deadline", model, tasks=TASKS, work=WORK, deadline=0.9 * WORK, timeout=0.1)
+    assert r.error is not None and r.error.startswith("timed out"), r.error
+    assert time.monotonic() - began < 0.8 * WORK  # not waited out
+    assert not workers_alive(PAST / 3) and not multiprocessing.active_children()
+
+
+@pytest.mark.timed
+def test_a_timeout_cannot_stop_the_bare_thread_pool() -> None:
+    r = lab.run("deadline", "threads", tasks=TASKS, work=WORK, deadline=0.9 * WORK, timeout=0.1, stop="none")
+    assert r.error is not None and r.error.startswith("timed out"), r.error
+    alive = workers_alive(0.1)
+    assert len(alive) == TASKS  # abandoned, running on: what the demo shows of the bare pool
+    for thread in alive:
+        thread.join(2 * WORK)
+    assert not workers_alive(0)
 
 
 def test_a_bad_stop_or_deadline_is_a_lab_error() -> None:

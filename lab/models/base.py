@@ -347,6 +347,13 @@ class Workers(ABC):
         cannot stop a running task runs it to its end."""
         return None
 
+    def settle(self, seconds: float) -> None:
+        """After `halt` on a timeout: wait up to `seconds` for the halted tasks to end by
+        themselves (a cooperative task at its next check, its `finally` run) before the model's
+        `start` ends what is left. By default nothing: a model whose `halt` does nothing has
+        nothing to wait for, and asyncio's timeout has already cancelled and awaited its tasks."""
+        return None
+
     def watch(self) -> AbstractContextManager[Beats]:
         """The caller's heartbeat while the block runs: a thread of the lab's process, which the
         workers' CPU work can starve of the GIL. A model whose caller is an event loop beats
@@ -442,7 +449,14 @@ class Model(ABC):
                 begin = now()
                 items = tuple(enumerate(work.items)) if work.record else work.items
                 with watching as beats, halting(work.deadline, workers, begin, cpu) as halt:
-                    outputs = workers.map(items, work.record)
+                    try:
+                        outputs = workers.map(items, work.record)
+                    except TimeoutError:
+                        # Past its timeout, a run is stopped as the deadline demo stops work at
+                        # its deadline, by the model's own means; `start` then ends what is left.
+                        workers.halt()
+                        workers.settle(GRACE_S)
+                        raise
                 elapsed = now() - begin
             cpu = workers.cpu_seconds() - cpu
             counter = workers.counter()
@@ -456,6 +470,9 @@ class Model(ABC):
         return Measured(
             outputs, counter, elapsed, now() - started - elapsed, spans, begin, cpu, pulse, halt.get("halt")
         )
+
+
+GRACE_S = 0.5  # how long halted work has to end by itself before it is killed or abandoned
 
 
 @contextmanager

@@ -29,7 +29,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -42,6 +42,7 @@ from lab._compat import kill_workers, pool_pids, pool_processes, use_forkserver
 from lab.http.clients import SYNC_CLIENTS, Outcome, SyncClient, Target, load, sync_client
 from lab.measure.locks import median_us, per_round
 from lab.models.base import (
+    GRACE_S,
     NETWORK_TASKS,
     Fault,
     Kernel,
@@ -59,7 +60,6 @@ from lab.models.tasks import apply, crunch_job, misbehave, timed, work_on
 from lab.signals import die_with_parent, sigint_deferred
 
 START_METHODS = ("fork", "spawn", "forkserver")
-GRACE_S = 0.5  # how long a terminated worker has to end before it is killed (option stop terminate)
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,7 @@ class ProcessWorkers(Workers):
         self.terminating = False  # option stop terminate: the deadline passed and the workers are killed
         self.dead = threading.Event()  # ... and every one is gone (`halt`), at `self.ended`
         self.ended = 0.0
+        self.pending: list[Future[Any]] = []  # the map's futures, which `settle` waits for
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
         """`Executor.map` in chunks (`mapped`), recording each task with `timed` if asked; the
@@ -263,11 +264,13 @@ class ProcessWorkers(Workers):
         chunksize = self.work.chunksize or default_chunksize(len(items), self.work.workers)
         task = partial(timed, self.task) if record else self.task
         if self.work.deadline is None or self.what.stop is not None:
-            return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize)
+            return mapped(self.pool, task, items, timeout=self.work.timeout, chunksize=chunksize,
+                          kept=self.pending)  # fmt: skip
         # Option stop terminate: a task at a time, so that each one killed at the deadline is a
         # `Stopped` and each finished before it keeps its output.
         until = time.monotonic() + self.work.timeout
         futures = [self.pool.submit(call_chunk, task, [item]) for item in items]
+        self.pending.extend(futures)
         outputs: list[Any] = []
         for index, future in enumerate(futures):
             try:
@@ -299,6 +302,12 @@ class ProcessWorkers(Workers):
                 worker.join(GRACE_S)
         self.ended = now()
         self.dead.set()
+
+    def settle(self, seconds: float) -> None:
+        """With option stop event: wait for the tasks to see it (their `finally` runs) before
+        the workers are killed. Terminated ones are gone already."""
+        if self.what.stop is not None:
+            wait(self.pending, timeout=seconds)
 
     def counter(self) -> int:
         """The shared `Value`'s final value."""
@@ -447,6 +456,7 @@ def mapped(
     *,
     timeout: float,
     chunksize: int = 1,
+    kept: list[Future[Any]] | None = None,
 ) -> list[Any]:
     """`list(pool.map(function, items, ...))`, in chunks, except that it cancels nothing on the way out.
 
@@ -454,7 +464,7 @@ def mapped(
     futures it has not reached. The lab then kills the workers, and CPython 3.11's pool thread,
     marking every pending future broken, raises `InvalidStateError` on a cancelled one and prints
     a thread traceback (gh-107219, fixed in 3.12). Left uncancelled, each future simply fails with
-    `BrokenProcessPool`, and nobody waits for it.
+    `BrokenProcessPool`, and nobody waits for it. `kept`: a list the futures are added to.
     """
     batch = list(items)
     deadline = time.monotonic() + timeout
@@ -462,6 +472,8 @@ def mapped(
         pool.submit(call_chunk, function, batch[start : start + chunksize])
         for start in range(0, len(batch), chunksize)
     ]
+    if kept is not None:
+        kept.extend(futures)
     return [output for future in futures for output in future.result(deadline - time.monotonic())]
 
 

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -148,11 +148,21 @@ class ThreadWorkers(Workers):
 
     def __init__(self, pool: ThreadPoolExecutor, task: Callable[..., Any], shared: Shared, work: Work):
         self.pool, self.task, self.shared, self.timeout = pool, task, shared, work.timeout
+        self.pending: list[Future[Any]] = []  # the map's futures, which `settle` waits for
 
     def map(self, items: Sequence[Any], record: bool) -> list[Any]:
-        """`Executor.map`, recording each task with `timed` if asked."""
+        """`Executor.map` (a future per item, all within the timeout), recording each task with
+        `timed` if asked."""
         task = partial(timed, self.task) if record else self.task
-        return list(self.pool.map(task, items, timeout=self.timeout))
+        until = time.monotonic() + self.timeout
+        self.pending = [self.pool.submit(task, item) for item in items]
+        return [future.result(until - time.monotonic()) for future in self.pending]
+
+    def settle(self, seconds: float) -> None:
+        """With option stop event: wait for the tasks to see it (they end at their next check,
+        their `finally` run). The bare pool's running tasks would not end: no wait."""
+        if self.shared.kit is not None and self.shared.kit.stop is not None:
+            wait(self.pending, timeout=seconds)
 
     def counter(self) -> int:
         """The plain object's final value."""
