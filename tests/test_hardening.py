@@ -438,9 +438,14 @@ def test_a_report_killed_three_times_resumes_whole_and_leaves_no_child(tmp_path:
         ]
         return [json.loads(line)["trial"] for line in lines if line.startswith('{"trial"')]
 
+    def races(trials: list[dict[str, Any]]) -> int:
+        return sum(t["into"] == "races" for t in trials)
+
     moments: dict[str, Callable[[int], bool]] = {
         "the runs": lambda pid: len(journaled()) >= 5 and len(children_named(pid, "")) >= 2,
-        "the races": lambda pid: sum(t["into"] == "races" for t in journaled()) >= 5,
+        # Races measured by this run, beyond those a killed one journaled (a first kill that came
+        # late, the machine loaded, may already hold some: 49 trials, two cores busy).
+        "the races": lambda pid: races(journaled()) >= max(5, races(held) + 2),
         "publishing": lambda pid: bool(list(tmp_path.glob("*.png"))),
     }
     held: list[dict[str, Any]] = []
