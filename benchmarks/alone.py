@@ -54,6 +54,15 @@ ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 0, "via": "shared"}),
     ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 100}),
     ("transfer", "processes", {"tasks": 4, "size": 10_000_000, "rounds": 100, "via": "shared"}),
+    # Five tasks of 2 s stopped at 0.5 s (issue 27's hand measurement): the time to every task
+    # stopped, cancelled, told by an event, or terminated.
+    ("deadline", "asyncio", {"tasks": 5, "work": 2.0, "deadline": 0.5, "step": 0.01, "kind": "sleep"}),
+    ("deadline", "processes", {"tasks": 5, "work": 2.0, "deadline": 0.5, "step": 0.01, "kind": "sleep"}),
+    (
+        "deadline",
+        "processes",
+        {"tasks": 5, "work": 2.0, "deadline": 0.5, "step": 0.01, "kind": "cpu", "stop": "terminate"},
+    ),
 ]
 
 

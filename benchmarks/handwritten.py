@@ -393,6 +393,98 @@ def processes_transfer(p: Params, url: str) -> float:
             block.unlink()
 
 
+# --- deadline: tasks stopped `deadline` s in (issue 27's hand measurement) ---------------------
+# Each task steps `step` s at a time (a sleep, or pure-Python rounds), as the lab's does; the clock
+# runs from the start of the tasks to the moment every one has stopped and the pool is free.
+
+
+def spin(seconds: float) -> None:
+    """Pure-Python rounds for about `seconds` (holding the GIL)."""
+    end, total = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        for i in range(500):
+            total += i * i
+
+
+def asyncio_deadline(p: Params, url: str) -> float:
+    """`asyncio.wait(tasks, timeout=deadline)`, then `Task.cancel` on each still running, and
+    `gather` of the cancelled (each `finally` runs)."""
+
+    async def main() -> float:
+        cleaned = [0]
+
+        async def one() -> str:
+            began = time.perf_counter()
+            try:
+                while time.perf_counter() - began < p["work"]:
+                    if p.get("kind", "sleep") == "sleep":
+                        await asyncio.sleep(p["step"])
+                    else:
+                        spin(p["step"])
+                return "finished"
+            finally:
+                cleaned[0] += 1
+
+        begin = time.perf_counter()
+        tasks = [asyncio.create_task(one()) for _ in range(p["tasks"])]
+        _, pending = await asyncio.wait(tasks, timeout=p["deadline"])
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        elapsed = time.perf_counter() - begin
+        assert cleaned[0] == p["tasks"]
+        return elapsed
+
+    return asyncio.run(main())
+
+
+stop_event: Any = None
+
+
+def keep_event(event: Any) -> None:
+    """The pool's initializer: the parent's `multiprocessing.Event`, kept in each worker."""
+    global stop_event
+    stop_event = event
+
+
+def until_stopped(job: tuple[str, float, float]) -> str:
+    """deadline's task in a worker process: steps until the work is done or the event is set."""
+    kind, work, step = job
+    began = time.perf_counter()
+    while time.perf_counter() - began < work:
+        if stop_event is not None and stop_event.is_set():
+            return "stopped"
+        if kind == "sleep":
+            time.sleep(step)
+        else:
+            spin(step)
+    return "finished"
+
+
+def processes_deadline(p: Params, url: str) -> float:
+    """A `multiprocessing.Pool`: with `stop` event, an `Event` each task checks between steps,
+    set at the deadline; with `stop` terminate, `Pool.terminate()` at the deadline (SIGTERM to
+    every worker), then `join`."""
+    event = multiprocessing.Event() if p.get("stop", "event") == "event" else None
+    job = (p.get("kind", "sleep"), p["work"], p["step"])
+    pool = multiprocessing.Pool(p["tasks"], initializer=keep_event, initargs=(event,))
+    try:
+        pool.map(abs, range(p["tasks"]))  # every process up
+        begin = time.perf_counter()
+        running = pool.map_async(until_stopped, [job] * p["tasks"], chunksize=1)
+        running.wait(max(0.0, p["deadline"] - (time.perf_counter() - begin)))
+        if event is not None:
+            event.set()
+            assert set(running.get()) <= {"stopped", "finished"}
+        else:
+            pool.terminate()
+            pool.join()
+        return time.perf_counter() - begin
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("pool-map", "asyncio"): asyncio_pool_map,
     ("pool-map", "threads"): threads_pool_map,
@@ -408,6 +500,8 @@ SIDES: dict[tuple[str, str], Callable[[Params, str], float]] = {
     ("pipeline", "processes"): processes_pipeline,
     ("transfer", "threads"): threads_transfer,
     ("transfer", "processes"): processes_transfer,
+    ("deadline", "asyncio"): asyncio_deadline,
+    ("deadline", "processes"): processes_deadline,
 }
 
 

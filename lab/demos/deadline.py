@@ -143,6 +143,7 @@ def in_words(params: Params) -> str:
 # Short enough for the quick report (asyncio runs the CPU tasks one after another: 1.2 s a trial),
 # long enough that work waited out (0.4 s) stands well apart from work stopped (0.1 s).
 QUICK = [{"kind": kind, "tasks": 3, "work": 0.4, "deadline": 0.1} for kind in KINDS]
+SMOKE = [{**row, "tasks": 2, "work": 0.3, "deadline": 0.05} for row in QUICK]
 
 DEMO = Demo(
     "deadline",
@@ -172,11 +173,15 @@ DEMO = Demo(
         Param("step", "seconds", "seconds between a task's checks of its stop signal", "step ", low=1e-6),
     ),
     scales={
-        "quick": AtScale(QUICK),
-        "smoke": AtScale([{**row, "tasks": 2, "work": 0.3, "deadline": 0.05} for row in QUICK]),
+        "quick": AtScale(QUICK, timelines=QUICK),
+        "smoke": AtScale(SMOKE, timelines=SMOKE[:1]),
     },
     rank=95,
     in_words=in_words,
+    timeline_caption="Each variant's tasks, the deadline drawn in red: a bar that ends at the line was "
+    "stopped there; one that runs past it was waited out (the bare thread pool, dask), or, for CPU work "
+    "in asyncio, ran one task after another, the loop unable to cancel what never awaits. A terminated "
+    "process's task has no bar of its own: it ended with its worker.",
     section=Section("stops", "Work that must stop on time"),
     answers=(
         AnswerRow("stopping on time", "waits that must stop on time", kernel="sleep"),

@@ -132,7 +132,8 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
 
 
 def draw_panel(ax: Any, result: Result, lanes: int) -> None:
-    """One recorded result: its lanes, its tasks' bars, the ideal time, and labels."""
+    """One recorded result: its lanes, its tasks' bars, the ideal time (or the demo's deadline),
+    and labels."""
     model = MODELS.get(result.model)
     colour = model.colour if model else Model.colour
     span = max((float(t["end_s"]) for t in result.timeline or ()), default=1.0) or 1.0
@@ -151,7 +152,12 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
         if words and end - start > 0.08 * span:  # room for a label
             text = " · ".join(words)
             ax.text((start + end) / 2, int(task["lane"]), text, ha="center", va="center", fontsize=7)
-    if result.ideal_s:
+    if demo and demo.deadline and result.params.get(demo.deadline) is not None:
+        # A demo whose work must stop on time: its deadline, where every bar should end.
+        due = float(result.params[demo.deadline])
+        ax.axvline(due, color="red", linestyle="-", linewidth=1.2)
+        ax.text(due, -0.45, " deadline", fontsize=7, color="red", va="top")  # at the top: bars end below
+    elif result.ideal_s:
         ax.axvline(result.ideal_s, color="grey", linestyle="--", linewidth=1)
         ax.text(result.ideal_s, lanes - 0.45, " ideal", fontsize=7, color="grey", va="top")
     if result.elapsed_s:
