@@ -38,7 +38,8 @@ def pyplot() -> Any:
 def save(plt: Any, fig: Any, path: Path) -> None:
     """Lay a finished figure out, write it as a PNG (no software stamp: the same records give the
     same bytes), and free it."""
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # a figure laid out as it was made (constrained) keeps it
+        fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
 

@@ -209,9 +209,9 @@ def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str
         url, server_pid = params.get("server"), None
         if request.demo.task in NETWORK_TASKS:
             load(request.options["client"])  # an import is not memory per worker: load it first
-            if url is None:
-                server = keeper.get()
-                url, server_pid = server.url, server.pid
+        if request.demo.needs_server(params) and url is None:
+            server = keeper.get()
+            url, server_pid = server.url, server.pid
         children = request.model is not None and request.model.children
         with MemorySampler(exclude=[server_pid] if server_pid else [], children=children) as sampler:
             measured, error = run_model(request, url)

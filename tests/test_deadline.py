@@ -72,6 +72,39 @@ def test_asyncio_cancels_a_wait_at_once_but_not_cpu_work_inline() -> None:
 
 
 @pytest.mark.timed
+def test_a_blocking_get_is_reached_by_cancel_and_terminate_but_not_by_a_stop_event() -> None:
+    # One GET the server answers after WORK s: asyncio's cancel and SIGTERM reach it where it
+    # waits; a stop event is checked only before the call, so the cooperative variants wait it out.
+    cancelled = stop("asyncio", "io")
+    assert cancelled["stopped_after_s"] < 0.25 * PAST, cancelled
+    assert cancelled["ended"] == {"cancelled": TASKS} and cancelled["cleaned_up"] == TASKS, cancelled
+    killed = stop("processes", "io", stop="terminate")
+    assert killed["stopped_after_s"] < 0.5 * PAST, killed
+    assert killed["ended"] == {"terminated": TASKS} and killed["cleaned_up"] == 0, killed
+    for model in ("threads", "processes"):
+        waited = stop(model, "io", stop="event")
+        assert waited["stopped_after_s"] > 0.8 * PAST, (model, waited)
+        assert waited["ended"] == {"finished": TASKS} and waited["cleaned_up"] == TASKS, (model, waited)
+
+
+@pytest.mark.timed
+@pytest.mark.parametrize(
+    ("model", "options", "how"),
+    [("asyncio", {}, "cancelled"), ("threads", {"stop": "event"}, "stopped"),
+     ("processes", {"stop": "event"}, "stopped"), ("processes", {"stop": "terminate"}, "terminated")],
+)  # fmt: skip
+def test_a_deadline_already_past_stops_the_work_before_it_runs(
+    model: str, options: dict[str, str], how: str
+) -> None:
+    # A deadline at 0 s: the halt comes before the model has started its tasks (asyncio's
+    # cancelled nothing then, and the work ran to its end).
+    r = lab.run("deadline", model, tasks=TASKS, work=WORK, deadline=0, **options)
+    assert r.error is None and r.metrics is not None and r.elapsed_s is not None, r.error
+    assert r.elapsed_s < 0.25 * WORK and r.metrics["ended"] == {how: TASKS}, r.metrics
+    assert r.metrics["left_behind"] == 0, r.metrics
+
+
+@pytest.mark.timed
 @pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra")
 def test_dask_runs_a_started_task_to_its_end() -> None:
     m = stop("dask")
@@ -128,16 +161,18 @@ def test_a_bad_stop_or_deadline_is_a_lab_error() -> None:
         lab.run("deadline", "threads", deadline=-1)
 
 
-def test_the_report_has_the_section_and_both_answer_rows_and_re_renders_exactly(tmp_path: Path) -> None:
+def test_the_report_has_the_section_and_every_answer_row_and_re_renders_exactly(tmp_path: Path) -> None:
     argv = ["report", "--scale", "smoke", "--out", str(tmp_path / "made"), "--quiet", "--demos", "deadline",
             "--models", "asyncio", "threads"]  # fmt: skip
     assert main(argv) == 0
     [js] = (tmp_path / "made").glob("*.json")
     rows = {a.job.split(" (")[0]: a for a in answers(ResultsFile.load(js)) if a.demo == "deadline"}
+    requests = rows.pop("requests that must stop on time")
     assert set(rows) == {"waits that must stop on time", "CPU work that must stop on time"}
     # Two trials a row at this scale may leave verdicts undecided; the order of the stop times
-    # cannot be: the bare pool waits out the work (250 ms here), the event stops within a step,
-    # and asyncio cannot reach CPU work inline.
+    # cannot be: the bare pool waits out the work (120 ms here), the event stops within a step,
+    # and asyncio cannot reach CPU work inline, but cancels a GET where the event cannot.
+    assert requests.measured.index("asyncio ") < requests.measured.index("threads+event "), requests
     for row in rows.values():
         assert "threads (stop: event)" in row.use, row
         assert row.measured.index("threads+event ") < row.measured.index("threads+none "), row
@@ -147,7 +182,7 @@ def test_the_report_has_the_section_and_both_answer_rows_and_re_renders_exactly(
     [md] = (tmp_path / "made").glob("*.md")
     text = md.read_text()
     assert "## 4. Work that must stop on time (deadline)" in text
-    assert "**sleep**: 2 tasks x 0.3 s of sleep, stopped at 0.05 s" in text
+    assert "**sleep**: 2 tasks x 0.15 s of sleep, stopped at 0.03 s" in text
     assert "| variant " in text and "| cleaned up " in text and "| left behind " in text
     assert main(["report", "--from", str(js), "--out", str(tmp_path / "again"), "--quiet"]) == 0
     assert (tmp_path / "again" / md.name).read_text() == text

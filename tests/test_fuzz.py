@@ -169,6 +169,8 @@ def test_every_reader_of_a_journal_works_or_says_why_in_one_line(tmp_path_factor
         for argv in (["report", "--from", str(bad), "--out", str(folder / "out")],
                      ["compare", str(SOURCES[0]), str(bad)], ["report", "--resume", str(bad)]):  # fmt: skip
             status, err = run(argv)  # a traceback fails the test here, as the exception it is
-            assert status in (0, 2), (argv, status, err)
+            # `--resume` measures (here: takes the journal's results as measured), and a report whose
+            # runs include a failed one ends with 1, written, as `lab report` does.
+            assert status in ((0, 1, 2) if argv[1] == "--resume" else (0, 2)), (argv, status, err)
             lines = [line for line in err.splitlines() if "was cut short" not in line]  # said, then kept
-            assert status == 0 or (len(lines) == 1 and lines[0].startswith("lab: error: ")), err
+            assert status != 2 or (len(lines) == 1 and lines[0].startswith("lab: error: ")), err

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lab.http.clients import Target
-from lab.models.base import Measured, Model, TaskName, Work
+from lab.models.base import NETWORK_TASKS, Measured, Model, TaskName, Work
 from lab.params import PARAMS, Param
 
 Params = Mapping[str, Any]
@@ -232,6 +232,9 @@ class Demo:
     # own means, `Workers.halt`, and its options named by `Option.needs` "stop" choose how); None:
     # its work runs to its end.
     deadline: str | None = None
+    # Whether a run of these parameters sends requests to the lab's HTTP server (a network task's
+    # always does): the runner starts one, and its URL is the `server` parameter `items` sees.
+    served: Callable[[Params], bool] = field(default=lambda p: False, repr=False)
 
     def param(self, name: str) -> Param:
         """The declaration of its parameter `name`: its own, else the shared one (KeyError: neither)."""
@@ -288,6 +291,10 @@ class Demo:
             primitive, False
         )
 
+    def needs_server(self, params: Params) -> bool:
+        """Whether a run of these parameters needs the lab's HTTP server (`served`)."""
+        return self.task in NETWORK_TASKS or self.served(params)
+
     @property
     def counts(self) -> bool:
         """Whether the demo's result is a count to check (observed against expected)."""
@@ -306,8 +313,11 @@ class Demo:
         """The work a model runs for these (validated, complete) parameters; `url`: the server's;
         `asynchronous`: the model runs coroutine functions (`Model.asynchronous`)."""
         assert self.task is not None
-        target = Target(url, params["latency"], params["size"]) if url else None
-        items, function = self.items(params), None
+        target = (
+            Target(url, params["latency"], params["size"]) if url and self.task in NETWORK_TASKS else None
+        )
+        # A demo of its own work that the server serves (`served`) finds the server's URL in its items.
+        items, function = self.items({**params, "server": url} if url else params), None
         if self.function is not None:  # `call` takes (index, item) pairs, as `lab bench` hands them
             items, function = tuple(enumerate(items)), self.function
             if asynchronous:

@@ -91,7 +91,8 @@ def transfer_metrics(params: Params, measured: Measured) -> dict[str, Any] | Non
     if not measured.elapsed_s:
         return None
     handed = params["tasks"] * params["size"]
-    return {"handed_bytes": handed, "megabytes_per_s": round(handed / measured.elapsed_s / 1e6, 1)}
+    # Four significant figures: one decimal place made a slow model's 3.357 MB/s 3.4, 1% off.
+    return {"handed_bytes": handed, "megabytes_per_s": float(f"{handed / measured.elapsed_s / 1e6:.4g}")}
 
 
 def peak_bytes(params: Params, model: type[Model]) -> int:

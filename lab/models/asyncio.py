@@ -19,7 +19,7 @@ import asyncio
 import importlib.util
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -191,13 +191,36 @@ KIT = {"queue": "asyncio.Queue", "lock": "asyncio.Lock", "value": "a plain objec
        "data": "the object itself"}  # fmt: skip
 
 
+@dataclass
+class Running:
+    """With a deadline, the run's tasks and whether `LoopWorkers.halt` stopped them. Both change
+    on the loop's thread alone, so a halt that comes before `gather` has made its tasks (a
+    deadline shorter than the loop's start) still cancels each one as it is made."""
+
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    halted: bool = False
+
+    def start(self, coroutines: Sequence[Coroutine[Any, Any, Any]]) -> list[asyncio.Task[Any]]:
+        """A task for each coroutine, cancelled at once if the halt came first."""
+        self.tasks.extend(asyncio.create_task(c) for c in coroutines)
+        if self.halted:
+            self.cancel()
+        return self.tasks
+
+    def cancel(self) -> None:
+        """`Task.cancel` on every task, now and on each made from now on."""
+        self.halted = True
+        for task in self.tasks:
+            task.cancel()
+
+
 class LoopWorkers(Workers):
     """An event loop, kept between calls (`asyncio.Runner`), and the run's shared objects."""
 
     def __init__(self, runner: asyncio.Runner, shared: Shared, work: Work):
         self.runner, self.shared, self.work = runner, shared, work
         # With a deadline, the running tasks (`gather` fills it), which `halt` cancels.
-        self.running: list[asyncio.Task[Any]] | None = None if work.deadline is None else []
+        self.running: Running | None = None if work.deadline is None else Running()
 
     beats: Beats | None = None
     side: list[Span] | None = None
@@ -216,8 +239,8 @@ class LoopWorkers(Workers):
         """`Task.cancel` on every task, from the loop's own thread: each is cancelled at its
         next `await` (its `finally` runs), and a task that computes without awaiting runs on
         until it does, the loop with it."""
-        running = self.running or []
-        self.runner.get_loop().call_soon_threadsafe(lambda: [task.cancel() for task in running])
+        if self.running is not None:
+            self.runner.get_loop().call_soon_threadsafe(self.running.cancel)
 
     def side_spans(self) -> list[Span]:
         """The CPU parts mixed handed to `offload` (or ran inline), when recording."""
@@ -255,7 +278,7 @@ async def gather(
     work: Work,
     items: Sequence[Any],
     record: bool = False,
-    running: list[asyncio.Task[Any]] | None = None,
+    running: Running | None = None,
 ) -> list[Any]:
     """One coroutine per item on the running loop; each holds a slot (`Shared.slots`) while it
     runs. With `running` (a deadline), each is a task listed there, which `LoopWorkers.halt` cancels."""
@@ -270,20 +293,25 @@ async def gather(
         if running is None:
             outputs: list[Any] = await asyncio.gather(*coroutines)
             return outputs
-        running.extend(asyncio.create_task(c) for c in coroutines)
-        return await asyncio.gather(*(until_cancelled(t, index, record) for index, t in enumerate(running)))
+        began = now()
+        tasks = running.start(coroutines)
+        return await asyncio.gather(
+            *(until_cancelled(t, index, began if record else None) for index, t in enumerate(tasks))
+        )
 
 
-async def until_cancelled(task: asyncio.Task[Any], index: int, record: bool) -> Any:
-    """`task`'s output, or a `Stopped` when `LoopWorkers.halt` cancelled it (recorded: with a
-    span that ends there)."""
+async def until_cancelled(task: asyncio.Task[Any], index: int, began: float | None) -> Any:
+    """`task`'s output, or a `Stopped` when `LoopWorkers.halt` cancelled it (recorded, `began`
+    given: with a span from the map's start to there, in a lane of its own)."""
     try:
         return await asyncio.shield(task)  # the halt cancels the task itself, not this wait
     except asyncio.CancelledError:
         if not task.cancelled():
             raise  # the run's own timeout (`fail_after`) cancelled this wait: it goes on up
         stopped = Stopped(now(), "cancelled")
-        return (stopped, ("cancelled", None, index, stopped.at, stopped.at, None)) if record else stopped
+        if began is None:
+            return stopped
+        return stopped, (f"cancelled {index}", None, index, began, stopped.at, None)
 
 
 async def prepare(work: Work, options: Mapping[str, str], stack: AsyncExitStack) -> Shared:

@@ -268,20 +268,31 @@ class ProcessWorkers(Workers):
                           kept=self.pending)  # fmt: skip
         # Option stop terminate: a task at a time, so that each one killed at the deadline is a
         # `Stopped` and each finished before it keeps its output.
-        until = time.monotonic() + self.work.timeout
-        futures = [self.pool.submit(call_chunk, task, [item]) for item in items]
-        self.pending.extend(futures)
+        until, began = time.monotonic() + self.work.timeout, now()
+        futures: list[Future[Any] | None] = []
+        for item in items:
+            try:
+                futures.append(self.pool.submit(call_chunk, task, [item]))
+            except BrokenProcessPool:  # the deadline came first: the pool's workers are gone
+                if not self.terminating:
+                    raise
+                futures.append(None)
+        self.pending.extend(f for f in futures if f is not None)
         outputs: list[Any] = []
         for index, future in enumerate(futures):
             try:
+                if future is None:
+                    raise BrokenProcessPool("not submitted: the pool was terminated")
                 outputs.extend(future.result(until - time.monotonic()))
             except BrokenProcessPool:
                 if not self.terminating:
                     raise
                 self.dead.wait(self.work.timeout)
                 stopped = Stopped(self.ended, "terminated")
-                outputs.append((stopped, ("terminated", None, index, self.ended, self.ended, None)) if record
-                               else stopped)  # fmt: skip
+                # Recorded: a span from the map's start (its task's own start died with it) to
+                # the kill, in a lane of its own.
+                span = (f"terminated {index}", None, index, began, self.ended, None)
+                outputs.append((stopped, span) if record else stopped)
         return outputs
 
     def halt(self) -> None:

@@ -54,7 +54,7 @@ def all_cleaned(group: Sequence[Result]) -> bool:
 
 
 def left(group: Sequence[Result]) -> str:
-    """The most threads and processes any trial left alive once it ended (0 everywhere: nothing)."""
+    """The most threads, processes and connections any trial left once it ended (0: nothing)."""
     counts = [int(r.metrics.get("left_behind") or 0) for r in group if r.metrics]
     return str(max(counts, default=0))
 
@@ -84,6 +84,6 @@ def stops_section(results: Sequence[Result], demo: str) -> str:
         "*Stopped after*: from the deadline to the map's end, every task stopped and the pool "
         "free; *median task*: the median task's end after it; *cleaned up*: tasks whose `finally` "
         "ran, in the trial that ran fewest; *CPU after*: CPU time the run used after the deadline "
-        "(work that ran on); *left behind*: worker threads and processes alive once the run ended.\n\n"
-        + "\n\n".join(parts)
+        "(work that ran on); *left behind*: worker threads and processes alive, and TCP connections "
+        "open in the lab's process, once the run ended.\n\n" + "\n\n".join(parts)
     )

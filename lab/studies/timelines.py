@@ -47,10 +47,11 @@ def title(recorded: Sequence[Result]) -> str:
     return f"{recorded[0].demo}: who ran which task, when"
 
 
-def label(result: Result) -> str:
-    """A recorded result's name in a trace or a picture."""
+def label(result: Result, words: str | None = None) -> str:
+    """A recorded result's name in a trace or a picture (`words`: what ran, in place of the demo's name)."""
     workers = result.params.get("workers", 1)
-    return f"{result.variant} · {result.demo} · {workers} worker{'s' * (workers != 1)} · trial {result.trial}"
+    plural = "s" * (workers != 1)
+    return f"{result.variant} · {words or result.demo} · {workers} worker{plural} · trial {result.trial}"
 
 
 def trace(results: Sequence[Result]) -> dict[str, Any]:
@@ -117,7 +118,8 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
         return "no recorded run to draw"
     heights = [max(1, max(int(t["lane"]) for t in r.timeline or ()) + 1) for r in shown]
     size = (9, 0.9 + sum(0.3 * h + 0.55 for h in heights))
-    fig, axes = plt.subplots(len(shown), 1, figsize=size, dpi=100, sharex=True,
+    # Constrained: a tight layout let the first panel's title run into the two-line suptitle.
+    fig, axes = plt.subplots(len(shown), 1, figsize=size, dpi=100, sharex=True, layout="constrained",
                              gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
     for ax, result, lanes in zip((a[0] for a in axes), shown, heights, strict=True):
         draw_panel(ax, result, lanes)
@@ -164,7 +166,10 @@ def draw_panel(ax: Any, result: Result, lanes: int) -> None:
         ax.axvline(result.elapsed_s, color="black", linestyle=":", linewidth=1)
     ax.set_yticks(range(lanes), [f"lane {i}" for i in range(lanes)], fontsize=7)
     ax.set_ylim(lanes - 0.5, -0.5)
-    ax.set_title(f"{label(result)}: {result.elapsed_s or 0:.3f} s", fontsize=9, loc="left")
+    # The demo's own words for what ran (a picture may hold several of its parameter sets:
+    # deadline's kinds of work, one after another).
+    title = label(result, demo.in_words(result.params) if demo else None)
+    ax.set_title(f"{title}: {result.elapsed_s or 0:.3f} s", fontsize=9, loc="left")
     ax.grid(True, axis="x", alpha=0.3)
 
 
