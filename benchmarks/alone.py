@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -101,11 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     began = time.perf_counter()
+    only = f" --only {' '.join(args.only)}" if args.only else ""
     lines = [
         "# The lab against hand-written code that runs alone",
         "",
-        f"`python benchmarks/alone.py --pairs {args.pairs}`: Python {sys.version.split()[0]}, start method "
-        f"{multiprocessing.get_start_method()}, {len(__import__('os').sched_getaffinity(0))} usable CPUs. "
+        f"`python benchmarks/alone.py --pairs {args.pairs}{only}`: Python {sys.version.split()[0]}, "
+        f"start method {multiprocessing.get_start_method()}, {len(os.sched_getaffinity(0))} usable CPUs. "
         "Each side runs once per fresh process, the lab's `lab.run` against the hand-written code of "
         "`benchmarks/handwritten.py`, in alternating order on one server; the first pair is not "
         "counted. Ratio: lab / alone, the median of the paired ratios and the 95% interval of "
