@@ -9,7 +9,7 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import psutil
 import pytest
@@ -38,6 +38,28 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return min(2, os.cpu_count() or 1)
 
 
+def is_timed(item: pytest.Item | None) -> bool:
+    """Whether a test is marked `timed` (it compares timings or CPU use)."""
+    return item is not None and item.get_closest_marker("timed") is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each file's `timed` tests after its others, in their order: one after another, they take
+    the exclusive lock once (`alone_when_timed`) instead of waiting, each, for the other worker's
+    test to end (106 s of the workers' time waited so, test by test)."""
+    files = {item.path: i for i, item in reversed(list(enumerate(items)))}  # each file's first place
+    items.sort(key=lambda item: (files[item.path], is_timed(item)))
+
+
+NEXT_TIMED = pytest.StashKey[bool]()
+HELD: list[IO[str]] = []  # the exclusive lock, kept from a timed test to the next on this worker
+
+
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Note whether the test this worker runs next is timed too (then the lock is kept for it)."""
+    item.stash[NEXT_TIMED] = is_timed(nextitem)
+
+
 @pytest.fixture(autouse=True)
 def alone_when_timed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -46,21 +68,33 @@ def alone_when_timed(
 
     Under pytest-xdist each test holds a shared lock on a file all workers see, and a `timed`
     test an exclusive one: the timed test waits for the running tests to end, and none starts
-    until it has. A turnstile lock, taken by each before its own, keeps a stream of untimed
-    tests from starving a timed one. Without workers (`-n 0`) it does nothing."""
+    until it has; a timed test followed by another on its worker hands the lock on. A turnstile
+    lock, taken by each before its own, keeps a stream of untimed tests from starving a timed
+    one. Without workers (`-n 0`) it does nothing."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         yield
         return
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of the run
-    timed = request.node.get_closest_marker("timed") is not None
-    with open(shared / "turnstile.lock", "a") as turnstile, open(shared / "timed.lock", "a") as lock:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        fcntl.flock(lock, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
-        fcntl.flock(turnstile, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
+    timed = is_timed(request.node)
+    if HELD and not timed:  # kept for a timed test that was skipped instead (a skip mark runs no fixture)
+        fcntl.flock(HELD[0], fcntl.LOCK_UN)
+        HELD.pop().close()
+    if HELD:  # the test before, timed too, kept the exclusive lock for this one
+        lock = HELD.pop()
+    else:
+        shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of the run
+        lock = open(shared / "timed.lock", "a")  # noqa: SIM115 (held beyond this block: HELD)
+        with open(shared / "turnstile.lock", "a") as turnstile:
+            fcntl.flock(turnstile, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+    try:
+        yield
+    finally:
+        if timed and request.node.stash.get(NEXT_TIMED, False):
+            HELD.append(lock)
+        else:
             fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
 
 
 @dataclass(frozen=True)
