@@ -99,8 +99,10 @@ def test_a_deadline_already_past_stops_the_work_before_it_runs(
     # A deadline at 0 s: the halt comes before the model has started its tasks (asyncio's
     # cancelled nothing then, and the work ran to its end).
     r = lab.run("deadline", model, tasks=TASKS, work=WORK, deadline=0, **options)
-    assert r.error is None and r.metrics is not None and r.elapsed_s is not None, r.error
-    assert r.elapsed_s < 0.25 * WORK and r.metrics["ended"] == {how: TASKS}, r.metrics
+    assert r.error is None and r.metrics is not None, r.error
+    # Each task's own word (or its model's): stopped, none finished its work. No clock compared
+    # with a constant: a busy machine may take long to stop, but not to finish the work instead.
+    assert r.metrics["ended"] == {how: TASKS}, r.metrics
     assert r.metrics["left_behind"] == 0, r.metrics
 
 
