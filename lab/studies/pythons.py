@@ -144,7 +144,9 @@ def environment(python: Path, source: Path, extras: str) -> Path:
             [str(python), "-m", "venv", str(folder)],
             # setuptools in the environment itself: re-pointing the install needs no download
             [str(venv_python), "-m", "pip", "install", "-q", "setuptools>=77"],
-            [str(venv_python), "-m", "pip", "install", "-q", "-e", f"{here}[{extras}]"],
+            # --no-compile: a module is compiled when first imported instead, and most never are
+            # (a smoke report across 3.12 and 3.13 from an empty cache: 30 s -> 24 s here)
+            [str(venv_python), "-m", "pip", "install", "-q", "--no-compile", "-e", f"{here}[{extras}]"],
         ]
     for step in steps:
         if _STOP.is_set():
