@@ -31,6 +31,7 @@ cancelled comes back as a `lab.models.base.Stopped`. The figures (each result's 
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import statistics
 import threading
@@ -38,10 +39,6 @@ import time
 import urllib.request
 from typing import Any
 
-try:
-    import aiohttp  # asyncio's HTTP client, imported with the demo: not inside the clock, where
-except ImportError:  # its 0.1 s would delay a cancel; in a subinterpreter, where it does not load,
-    aiohttp = None  # type: ignore[assignment]  # no task awaits
 from lab.demos.base import AnswerRow, AtScale, Demo, Params, Section
 from lab.models.base import THREAD_NAME, AsyncKit, Kit, Measured, Stopped, now
 from lab.params import Param
@@ -63,7 +60,8 @@ def get(url: str, index: int, seconds: float) -> None:
 
 async def get_async(url: str, index: int, seconds: float) -> None:
     """`get` awaited (aiohttp, asyncio's client): `Task.cancel` reaches it while it waits."""
-    assert aiohttp is not None, "an io task awaits in the main interpreter"
+    import aiohttp  # noqa: PLC0415 (imported already by `items`, before the clock)
+
     timeout = aiohttp.ClientTimeout(total=seconds + SLACK_S)
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
@@ -130,8 +128,13 @@ Task = tuple[int, str, float, float, str]  # index, kind, work, step, the server
 
 
 def items(p: Params) -> tuple[Task, ...]:
-    """One `(index, kind, work, step, url)` per task."""
+    """One `(index, kind, work, step, url)` per task; for io, aiohttp imported here, in the lab's
+    process before the clock starts: inside it, its 0.1 s would delay asyncio's first cancel. (Not
+    with the module: every `lab` command imports each demo, and the interpreters model imports
+    this one in subinterpreters, where aiohttp does not load.)"""
     url = p.get("server") or ""
+    if p["kind"] == "io":
+        importlib.import_module("aiohttp")
     return tuple((i, p["kind"], float(p["work"]), float(p["step"]), url) for i in range(int(p["tasks"])))
 
 
