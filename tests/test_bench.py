@@ -17,7 +17,7 @@ from examples import jobs
 from lab.benching import SERIAL, Bench, Row, bench
 from lab.benching.verdict import verdict
 from lab.cli import main
-from lab.errors import BadJob, UnknownName
+from lab.errors import BadJob, InvalidParameter, UnknownName
 from tests.test_hardening import assert_all_gone, descendants, start_lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,6 +231,12 @@ def test_the_library_raises_documented_errors(user_module: Path) -> None:
         bench(jobs.await_wait, [1])
     with pytest.raises(UnknownName):
         bench(jobs.wait, [1], models=["fibers"])
+    # A plain function takes none of the kit's primitives: an option that changes one (the
+    # deadline's stop signal, the pipeline's queue) does not apply to it, nor names its variants.
+    with pytest.raises(InvalidParameter, match="option 'stop' does not apply to model processes"):
+        bench(jobs.wait, [1], models=["processes"], options={"processes": {"stop": "terminate"}})
+    done = bench(jobs.wait, [0], models=["threads", "processes"], workers=[1], trials=1)
+    assert {r.variant for r in done.rows} == {"serial", "threads", "processes+fork+mp"}
 
 
 def test_an_item_that_raises_is_named_and_every_model_still_runs(

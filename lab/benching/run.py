@@ -22,7 +22,7 @@ from lab.measure.environment import collect, usable_cores
 from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
 from lab.models import MODELS
-from lab.models.base import THREAD_NAME, Measured, Work, cpu_seconds, now
+from lab.models.base import THREAD_NAME, Measured, Work, cpu_seconds, now, uses_nothing
 from lab.models.tasks import apply
 from lab.models.threads import stuck_threads
 from lab.params import check_int, check_seconds
@@ -150,7 +150,7 @@ def bench(
 
 def model_options(model: str, given: Mapping[str, str]) -> dict[str, str]:
     """A model's options for `call`: the given ones checked, the others at their defaults."""
-    declared = {option.name: option for option in MODELS[model].options_for("call")}
+    declared = {option.name: option for option in MODELS[model].options_for("call", uses_nothing)}
     options = {name: option.choices[0] for name, option in declared.items()}
     for key, value in given.items():
         if key not in declared:

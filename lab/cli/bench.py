@@ -15,6 +15,7 @@ from lab.benching.run import DEFAULT_TIMEOUT_S
 from lab.cli.common import add_option_arguments, number, parse_counts, whole
 from lab.errors import StudyInterrupted
 from lab.models import MODELS
+from lab.models.base import uses_nothing
 from lab.pictures import draw_atomically
 from lab.reporting import stamp
 from lab.results import prepare_folder, write_atomically
@@ -68,7 +69,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=DEFAULT_TIMEOUT_S,
         help="seconds before a run is stopped (default 60)",
     )
-    add_option_arguments(p, "call")
+    add_option_arguments(p, "call", uses_nothing)
     p.add_argument("--out", metavar="DIR", help="write markdown, JSON and a chart into DIR")
     p.add_argument("--json", action="store_true", help="print a JSON array of the rows instead of a table")
 
@@ -81,7 +82,9 @@ def command(args: argparse.Namespace) -> int:
     items = items_from(file=args.items, count=args.count, source=args.items_from)
     options = {
         name: {
-            o.name: value for o in model.options_for("call") if (value := getattr(args, o.name)) is not None
+            o.name: value
+            for o in model.options_for("call", uses_nothing)
+            if (value := getattr(args, o.name)) is not None
         }
         for name, model in MODELS.items()
     }

@@ -72,10 +72,12 @@ def add_work_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> No
         p.add_argument(param.flag, dest=param.name, type=kind_of(param), help=help_text)
 
 
-def add_option_arguments(p: argparse.ArgumentParser, task: TaskName | None = None) -> None:
+def add_option_arguments(
+    p: argparse.ArgumentParser, task: TaskName | None = None, uses: Callable[[str], bool] | None = None
+) -> None:
     """Every model's options, as the models declare them: one flag per option name (with `task`:
-    only the options that apply to it)."""
-    for name, owners in MODELS.owners(task).items():
+    only the options that apply to it, in work that `uses` those primitives)."""
+    for name, owners in MODELS.owners(task, uses).items():
         parts = []
         for owner in owners:
             option = MODELS[owner].option(name)

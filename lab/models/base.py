@@ -272,6 +272,13 @@ class Tasks:
         return function
 
 
+def uses_nothing(primitive: str) -> bool:
+    """The `uses` of work that is a plain function of its items (`lab bench`'s job): it takes none
+    of the kit's primitives, so no option that changes one (`Option.needs`: the queue kind, the
+    stop signal) applies to it, nor shows in its variants' names."""
+    return False
+
+
 @dataclass(frozen=True)
 class Option:
     """A model option, declared once: its name (keyword `start_method`, flag `--start-method`),

@@ -10,6 +10,7 @@ entry point or lacks what a model declares is listed in `BROKEN` with one line s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lab.errors import in_one_line
@@ -41,12 +42,15 @@ class Models(Registry[type[Model]]):
         """The models whose default variant can run here (what a command runs when none is named)."""
         return [name for name, model in self.items() if model.unavailable(model.default_options()) is None]
 
-    def owners(self, task: TaskName | None = None) -> dict[str, list[str]]:
-        """Which models declare each option (with `task`: only options that apply to it), so that
-        a request for every model hands each model only its own."""
+    def owners(
+        self, task: TaskName | None = None, uses: Callable[[str], bool] | None = None
+    ) -> dict[str, list[str]]:
+        """Which models declare each option (with `task`: only options that apply to it, in work
+        that `uses` those primitives: `Model.options_for`), so that a request for every model hands
+        each model only its own."""
         found: dict[str, list[str]] = {}
         for name, model in self.items():
-            for option in model.options_for(task) if task else model.takes:
+            for option in model.options_for(task, uses) if task else model.takes:
                 found.setdefault(option.name, []).append(name)
         return found
 
