@@ -8,25 +8,56 @@ report's own `elapsed` leaves out), the rest of `report` (planning, the lock cos
 server's ceiling), and the publishing (charts, JSON, markdown, into a temporary folder). It
 prints a markdown table: each section's seconds, and within it each demo's, with the share of
 the work that was the timed region, the start-up, or neither (the lab's own bookkeeping between
-runs).
+runs); and, since the same report takes half as long on this machine one day as another, how
+fast the machine was while it ran: the report's own A/A check (one variant run twice a round),
+whose median is one core's speed, and the CPU time the host took back (steal, Linux). The extra
+rounds (`Scale.extra_rounds`: the rows the first trials left undecided) are a section of their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lab.results import Result
+    from lab.results import Result, ResultsFile
     from lab.studies.suite import Run
 
 # The lab is imported in `main`: spawned and forkserver workers import this script as their
 # `__main__`, and what it imports at the top would count in their start-up, which a user's
 # `lab report` (whose `__main__` imports only `lab.cli`) does not pay.
+
+
+def stolen_s() -> float | None:
+    """CPU seconds the host has taken from this machine since boot (the steal column of
+    /proc/stat, in clock ticks), or None where there is no such file."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def speed(doc: ResultsFile, stolen: float | None) -> str:
+    """The machine's speed while the report ran, in words."""
+    from lab.demos import describe  # noqa: PLC0415
+
+    twins = [r.elapsed_s for r in doc.noise if r.elapsed_s is not None]
+    parts = []
+    if twins:
+        r = doc.noise[0]
+        parts.append(f"its A/A check ({r.demo}, {r.variant}, {describe(r.demo, r.params)}) took a median "
+                     f"{statistics.median(twins):.3f} s ({len(twins)} runs)")  # fmt: skip
+    if stolen is not None:
+        parts.append(f"the host took {stolen:.1f} s of CPU back (steal)")
+    return "; ".join(parts)
 
 
 def section(run: Run) -> str:
@@ -49,14 +80,19 @@ def main() -> None:
     started: dict[tuple[str, str], float] = collections.defaultdict(float)
     count = [0]
 
+    trials = args.trials or SCALES[args.scale].trials
+    seen: dict[int, int] = collections.Counter()
+
     def observe(run: Run, result: Result, seconds: float) -> None:
         count[0] += 1
-        key = (section(run), run.demo)
+        seen[id(run)] += 1
+        # A run's trials past the scale's are the extra rounds of a row left undecided.
+        key = ("extra rounds" if not run.race and seen[id(run)] > trials else section(run), run.demo)
         wall[key] += seconds
         timed[key] += result.elapsed_s or 0.0
         started[key] += result.startup_s or 0.0
 
-    began = time.perf_counter()
+    began, steal = time.perf_counter(), stolen_s()
     doc = report(args.scale, trials=args.trials, models=args.models, observe=observe)
     # What `report` does besides the trials: planning, the lock costs, the server's ceiling.
     wall[("lock costs, server ceiling, planning", "")] = time.perf_counter() - began - sum(wall.values())
@@ -65,10 +101,13 @@ def main() -> None:
         publish(doc, Path(folder))
     wall[("publishing", "")] = time.perf_counter() - clock
     total = time.perf_counter() - began
+    stole = stolen_s()
+    said = speed(doc, stole - steal if stole is not None and steal is not None else None)
     models = f" --models {' '.join(args.models)}" if args.models else ""
     header = (
         f"`python benchmarks/report_time.py --scale {args.scale}{models}`: {total:.1f} s in all, "
-        f"{count[0]} trials ({doc.run.trials} a row, extra rounds included), each timed whole."
+        f"{count[0]} trials ({doc.run.trials} a row, extra rounds included), each timed whole"
+        + (f"; while it ran, {said}." if said else ".")
     )
     text = table(header, wall, timed, started)
     print(text)
