@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any
@@ -214,21 +214,19 @@ def measure(request: Plan, memory: dict[str, Any]) -> tuple[Measured | None, str
             url, server_pid = server.url, server.pid
         children = request.model is not None and request.model.children
         with MemorySampler(exclude=[server_pid] if server_pid else [], children=children) as sampler:
-            measured, error = run_model(request, url, ready=sampler.look)
+            measured, error = run_model(request, url)
         memory.update(sampler.summary(workers))
     return measured, error
 
 
-def run_model(
-    request: Plan, url: str | None, ready: Callable[[], object] | None = None
-) -> tuple[Measured | None, str | None]:
-    """The model's run, its failures turned into one line; `ready` as `Work.ready`."""
+def run_model(request: Plan, url: str | None) -> tuple[Measured | None, str | None]:
+    """The model's run, its failures turned into one line."""
     if request.model is None:
         return count_serially(request.params["increments"], request.params["sleep"]), None
     params = request.params
     work = request.demo.work(params, request.timeout, request.fault, params.get("chunksize"), url,
                              asynchronous=request.model.asynchronous)  # fmt: skip
-    return run_work(request.model, request.options, replace(work, record=request.timeline, ready=ready))
+    return run_work(request.model, request.options, replace(work, record=request.timeline))
 
 
 def run_work(

@@ -6,7 +6,6 @@ import importlib.util
 import json
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,10 +15,8 @@ import pytest
 
 import lab
 from lab.cli import main, show
-from lab.measure.memory import MemorySampler
 from lab.measure.stats import Spread
 from lab.models import MODELS
-from lab.models.processes import ProcessWorkers
 from lab.models.tasks import crunch_rounds
 from lab.studies import lock_costs
 
@@ -41,32 +38,6 @@ def test_unstable_rows_are_flagged_in_the_terminal(capsys: pytest.CaptureFixture
     assert "UNSTABLE" in capsys.readouterr().out
     show([steady, steady], as_json=False)
     assert "UNSTABLE" not in capsys.readouterr().out
-
-
-def test_the_memory_sampler_finds_a_pools_workers_before_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`Model.run` has the sampler look once every worker is up (`Work.ready`), in its own
-    thread: left to the sampling thread, the first look at a new pool came inside the timed region."""
-    looks: list[tuple[float, int, bool]] = []  # (when, workers found, in the calling thread)
-    mapped: list[float] = []
-    look, map_ = MemorySampler.look, ProcessWorkers.map
-
-    def looked(self: MemorySampler) -> bool:
-        grew = look(self)
-        looks.append(
-            (time.perf_counter(), len(self.children), threading.current_thread() is threading.main_thread())
-        )
-        return grew
-
-    def timed_map(self: ProcessWorkers, items: Any, record: bool) -> list[Any]:
-        mapped.append(time.perf_counter())
-        return map_(self, items, record)
-
-    monkeypatch.setattr(MemorySampler, "look", looked)
-    monkeypatch.setattr(ProcessWorkers, "map", timed_map)
-    r = lab.run("pool-map", "processes", tasks=3, workers=3, sleep=0.01)
-    assert r.outputs_ok and r.memory is not None
-    [ready] = [(when, found) for when, found, mine in looks if mine]
-    assert ready[1] == 3 and ready[0] < mapped[0], (ready, mapped)
 
 
 def test_timing_records_gc_and_warmup() -> None:

@@ -182,8 +182,7 @@ def once(
         if model is None:
             measured, error = serially(function, pairs, timeout)
         else:
-            work = Work(task="call", items=pairs, workers=row.workers, timeout=timeout, function=function,
-                        ready=sampler.look)  # fmt: skip
+            work = Work(task="call", items=pairs, workers=row.workers, timeout=timeout, function=function)
             measured, error = run_work(model, row.options, work)
             if error and error.startswith("timed out") and (stuck := stuck_threads()):
                 error += f"; {stuck} threads abandoned, still running"

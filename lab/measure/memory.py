@@ -242,7 +242,6 @@ class MemorySampler:
         self.baseline = self.peak = self.samples = self.start_rss = self.sampled_rss = 0
         self.kernel_peak = False
         self.stopping = threading.Event()
-        self.looking = threading.Lock()
         self.thread = threading.Thread(target=self.watch, daemon=True, name="lab-memory")
 
     def refresh_children(self) -> None:
@@ -287,31 +286,16 @@ class MemorySampler:
         lower_this_thread()
         wait = INTERVAL_S
         while not self.stopping.wait(wait):
-            wait = INTERVAL_S if self.look() else min(BACK_OFF_S, 2 * wait)
-
-    def look(self) -> bool:
-        """One look: the children started since the last found, and a sample taken if one has
-        appeared or the memory may have grown; whether the peak grew (by more than 1%).
-
-        The sampling thread looks every so often; a model also has it done once in its own thread
-        as every worker is up, before the clock (`Work.ready`): left to the thread, the first look
-        at a new pool came inside the timed region, 9 ms in (the processes' transfer of 4 x 10 MB,
-        a fresh process), and its first reads of the new workers (psutil's, the files opened, the
-        first sample) took 6.5 ms of the niced thread's time there."""
-        if not self.watching:  # a model that starts no process: nothing to look for
-            return False
-        with self.looking:  # the thread's looks and the model's one apart
             known = len(self.children)
             self.refresh_children()
-            if not (
-                (self.children or not self.kernel_peak)
-                and (len(self.children) > known or self.may_have_grown())
+            grew = False
+            if (self.children or not self.kernel_peak) and (
+                len(self.children) > known or self.may_have_grown()
             ):
-                return False
-            value = self.sample()
-            grew = value > self.peak * 1.01
-            self.peak = max(self.peak, value)
-            return grew
+                value = self.sample()
+                grew = value > self.peak * 1.01
+                self.peak = max(self.peak, value)
+            wait = INTERVAL_S if grew else min(BACK_OFF_S, 2 * wait)
 
     def __enter__(self) -> MemorySampler:
         if SMAPS_ROLLUP:

@@ -105,9 +105,6 @@ class Work:
     # Seconds after the map begins at which the model stops the work by its own means
     # (`Workers.halt`, called then from a timer thread by `Model.run`); None: it runs to its end.
     deadline: float | None = None
-    # Called by `Model.run` once every worker is up, just before the clock starts: the lab's
-    # memory sampler looks for the new workers then (`MemorySampler.look`), outside the timed region.
-    ready: Callable[[], object] | None = None
 
 
 @dataclass
@@ -453,8 +450,6 @@ class Model(ABC):
         started = now()
         beats = None
         with self.start(work) as workers:
-            if work.ready is not None:
-                work.ready()
             cpu = workers.cpu_seconds()
             watching = workers.watch() if work.heartbeat else nullcontext(None)
             with frozen_heap():
