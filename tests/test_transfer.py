@@ -95,11 +95,15 @@ def test_what_a_task_returns_is_checked() -> None:
 
 
 def test_the_work_grows_with_the_rounds_and_the_size() -> None:
-    # Within one run: 1 round per KiB against 200, on the same payload (no absolute limit).
-    light = lab.run("transfer", "threads", tasks=1, size="2MB", rounds=1)
-    heavy = lab.run("transfer", "threads", tasks=1, size="2MB", rounds=200)
-    assert light.elapsed_s is not None and heavy.elapsed_s is not None
-    assert heavy.elapsed_s > 5 * light.elapsed_s
+    # Within one run: 1 round per KiB against 200, on the same payload (no absolute limit). About
+    # 65x here; the best of three runs each, since the light one is under a millisecond and one
+    # stall of a noisy host (12 ms in one CI run) would otherwise decide the ratio.
+    def best(rounds: int) -> float:
+        runs = [lab.run("transfer", "threads", tasks=1, size="2MB", rounds=rounds) for _ in range(3)]
+        return min(run.elapsed_s or 0.0 for run in runs)
+
+    light = best(1)
+    assert light > 0 and best(200) > 5 * light
 
 
 def test_a_payload_larger_than_the_memory_is_refused_before_it_is_built(
