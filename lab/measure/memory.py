@@ -18,12 +18,13 @@ out would hand its share of those pages to them. (The run that starts it counts 
 Cost, measured here. The lab process's own peak comes from the kernel's high-water mark
 (VmHWM, reset by writing 5 to /proc/self/clear_refs): nothing is sampled for it. A thread
 looks for child processes every `INTERVAL_S` (one read of /proc/PID/task/PID/children, a few
-us), and only while there are any does it sample. PSS itself (one `pread` of /proc/PID/smaps_rollup
-per process, 50-130 us of kernel time each, walking page tables the workers are filling) is read
-when a process appears or goes and at most every `ANCHOR_S` besides; in between, each process's
-PSS is estimated from that reading and how far its RSS (a counter, read for almost nothing) has
-moved since: memory a worker allocates is its own, so its PSS grows as its RSS does. The pages a
-forked worker copies on writing to them grow its PSS and not its RSS: the next reading counts them.
+us), and only while there are any does it sample. PSS itself (one `pread` of
+/proc/PID/smaps_rollup per process, 50-130 us of kernel time each, walking page tables the
+workers are filling) is read when a process appears or goes, and no more often than every
+`ANCHOR_S` besides; in between, each process's PSS is estimated from that reading and how far its
+RSS (a counter, read for almost nothing) has moved since: memory a worker allocates is its own,
+so its PSS grows as its RSS does. The pages a forked worker copies on writing to them grow its
+PSS and not its RSS: the next reading counts them.
 `benchmarks/overhead.py` measures what sampling costs.
 """
 
@@ -362,8 +363,8 @@ class MemorySampler:
         if self.children or not self.kernel_peak:
             parts.append(
                 f"PSS of the lab and its children, sampled when their RSS grew (checked every "
-                f"{INTERVAL_S * 1000:g} ms; read at most {ANCHOR_S * 1000:g} ms apart, and "
-                f"estimated from the RSS in between)"
+                f"{INTERVAL_S * 1000:g} ms), read as processes come and go and no more often than "
+                f"every {ANCHOR_S * 1000:g} ms besides, estimated from the RSS in between"
             )
         return "; ".join(parts)
 
