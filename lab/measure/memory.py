@@ -24,7 +24,8 @@ workers are filling) is read when a process appears or goes, and no more often t
 `ANCHOR_S` besides; in between, each process's PSS is estimated from that reading and how far its
 RSS (a counter, read for almost nothing) has moved since: memory a worker allocates is its own,
 so its PSS grows as its RSS does. The pages a forked worker copies on writing to them grow its
-PSS and not its RSS: the next reading counts them.
+PSS and not its RSS: the next reading counts them, and after an estimate there always is one,
+however soon the RSS stops growing.
 `benchmarks/overhead.py` measures what sampling costs.
 """
 
@@ -256,6 +257,7 @@ class MemorySampler:
         # The last reading of PSS: each process's (PSS, RSS) then, and when (`ANCHOR_S`).
         self.anchors: dict[int, tuple[int, int]] = {}
         self.anchored_at = 0.0
+        self.estimated = False  # the last sample was an estimate: a reading is still due
         self.kernel_peak = False
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True, name="lab-memory")
@@ -283,7 +285,8 @@ class MemorySampler:
             return pss(self.me) + sum(pss(c) for c in self.children)
         now = time.perf_counter()
         live = {pid for pid, rollup in self.rollups.items() if rollup.fd is not None}
-        if live != self.anchors.keys() or now - self.anchored_at > ANCHOR_S:
+        self.estimated = live == self.anchors.keys() and now - self.anchored_at <= ANCHOR_S
+        if not self.estimated:
             # The RSS just after the PSS: what grows between the two reads is missed until the
             # next reading, never counted twice (the peak is a maximum, and would keep it).
             self.anchors = {pid: (r.pss(), r.rss()) for pid, r in self.rollups.items() if pid in live}
@@ -294,8 +297,8 @@ class MemorySampler:
             rss = rollup.rss()
             self.sampled_rss += rss
             if rss and pid in self.anchors:  # 0: the process has gone, and its memory with it
-                read, then = self.anchors[pid]
-                total += max(0, read + rss - then)
+                pss_then, rss_then = self.anchors[pid]
+                total += max(0, pss_then + rss - rss_then)
         return total
 
     def rss(self) -> int:
@@ -321,9 +324,12 @@ class MemorySampler:
             known = len(self.children)
             self.refresh_children()
             grew = False
-            if (self.children or not self.kernel_peak) and (
-                len(self.children) > known or self.may_have_grown()
-            ):
+            growing = len(self.children) > known or self.may_have_grown()
+            if (self.children or not self.kernel_peak) and (growing or self.estimated):
+                # After an estimate, sampling goes on (cheaply, backing off) until the next
+                # reading, even once the RSS stops growing: a reading counts what the growth left,
+                # the pages forked workers copied on writing to them included (2.5 MB a pool-map
+                # worker here, which no RSS shows: estimates alone read 3 KB).
                 value = self.sample()
                 grew = value > self.peak * 1.01
                 self.peak = max(self.peak, value)
