@@ -50,11 +50,11 @@ from lab.signals import threads_without_sigint
 INTERVAL_S = 0.010
 BACK_OFF_S = 0.160  # the longest wait between looks for child processes, while there are none
 RSS_STEP = 256 * 1024  # RSS growth (bytes, all processes) after which a sample is taken again
-# The longest PSS goes unread while the RSS grows. Reading it at every sample (each RSS_STEP of
-# growth, every 10 ms) made the processes' transfer of 4 x 10 MB (a fresh process) 6% slower:
-# estimated in between, the lab's run took 0.944 (0.934-0.967) of the time, 40 pairs, with the same
-# peak (mixed: 88.9-89.4 MB against 87.7-88.6; every 50 ms: 0.962; only as processes come and go,
-# 0.953, but mixed's copied-on-write pages were missed, 66-76 MB).
+# The shortest time between two readings of PSS, but for processes coming and going. Reading it
+# at every sample (each RSS_STEP of growth, every 10 ms) made the processes' transfer of 4 x 10 MB
+# (a fresh process) 6% slower: estimated in between, the lab's run took 0.944 (0.934-0.967) of the
+# time, 40 pairs, with the same peak (mixed: 88.9-89.4 MB against 87.7-88.6; every 50 ms: 0.962;
+# only as processes come and go, 0.953, but mixed's copied-on-write pages were missed, 66-76 MB).
 ANCHOR_S = 0.100
 COLLECT_AFTER = 32 * 1024 * 1024  # bytes of growth after which the next baseline collects first
 LAST_GROWTH = [0]  # the previous run's growth, in this process
