@@ -75,11 +75,12 @@ DEMO = Demo(
         ("in_flight_mean", "held", ""),
     ),
     scales={
-        # Four waves of 20 in flight: httpx's clients take 4-6 times aiohttp's time here, and at
-        # 160 requests they alone took 7 s of the report. Its sweep: all 30 in flight at the top
-        # (30 processes fork in 0.3 s here, 50 took 0.5 s a trial), cheap models only.
+        # Two waves of 20 in flight: httpx's clients take 4-6 times aiohttp's time here (their
+        # construction most of it: an SSL context each, about 30 ms), and at 160 requests they
+        # alone took 7 s of the report. Its sweep: all 30 in flight at the top (30 processes fork
+        # in 0.3 s here, 50 took 0.5 s a trial), cheap models only.
         "quick": AtScale(
-            [{"requests": 80, "latency": 0.02, "workers": 20}],
+            [{"requests": 40, "latency": 0.02, "workers": 20}],
             ({"requests": 30, "latency": 0.005}, (1, 10, 30)),
             cheap,
             # A local cluster's worker processes take about 0.1 s each to start and warm.

@@ -14,7 +14,7 @@ DEMO = replace(
     description="article demo 4: the same, with the model's lock around the read and the write; always exact",
     locked=True,
     scales={
-        "quick": AtScale([{"workers": 5, "increments": 500}], costly={"workers": 5, "increments": 20}),
+        "quick": AtScale([{"workers": 5, "increments": 200}], costly={"workers": 5, "increments": 20}),
         "article": AtScale([{"workers": 5, "increments": 1, "sleep": 1.0}]),
         "smoke": AtScale([{"workers": 2, "increments": 20}]),
     },

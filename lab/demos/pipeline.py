@@ -196,11 +196,11 @@ DEMO = Demo(
         # two ladders: message sizes with no work, and CPU work on each message (the crossover).
         "quick": AtScale(
             [
-                {"messages": 5_000},
-                *by_size(((10_000, 2_000), (100_000, 2_000), (1_000_000, 200))),
-                *by_rounds((0, 300, 1_000, 3_000), messages=1_000, consumers=2),
+                {"messages": 2_000},
+                *by_size(((10_000, 1_000), (100_000, 1_000), (1_000_000, 100))),
+                *by_rounds((0, 300, 1_000, 3_000), messages=500, consumers=2),
             ],
-            ({"messages": 5_000}, (1, 2, 4)),
+            ({"messages": 2_000}, (1, 2, 4)),
             # Not dask's: its queue is the scheduler's, a round trip a message (3 s a point here);
             # its figure is in the main table, at the costly size.
             sweep_models=cheap,
