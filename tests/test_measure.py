@@ -208,3 +208,43 @@ def test_after_an_estimate_the_sampler_still_reads_the_pages_a_worker_copied(
     finally:
         INHERITED[:] = b""
     assert sampler.peak - sampler.baseline > 40 << 20, sampler.summary(1)
+
+
+def copy_at_once() -> int:
+    """In a forked worker, once the sampler has found it: write to every inherited page (each is
+    copied: PSS grows, RSS does not) and return at once."""
+    time.sleep(0.2)
+    for at in range(0, len(INHERITED), 4096):
+        INHERITED[at] = 3
+    return len(INHERITED)
+
+
+@pytest.mark.skipif(not memory.SMAPS_ROLLUP, reason="PSS from /proc/PID/smaps_rollup: Linux only")
+def test_a_checkpoint_before_the_workers_stop_reads_the_pages_they_copied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The worker's 40 MB copied on write move no RSS, so no sample follows the reading that found
+    # it; the pool stops right after. Only `checkpoint` (Model.run's, before its workers stop)
+    # reads them: without it this read 0 MB.
+    import multiprocessing  # noqa: PLC0415
+
+    monkeypatch.setattr(memory, "ANCHOR_S", 0.5)
+    INHERITED[:] = b"\x01" * (40 << 20)
+    try:
+        with (
+            memory.MemorySampler() as sampler,
+            ProcessPoolExecutor(1, multiprocessing.get_context("fork")) as pool,
+        ):
+            assert pool.submit(copy_at_once).result() == 40 << 20
+            memory.checkpoint()
+    finally:
+        INHERITED[:] = b""
+    assert sampler.peak - sampler.baseline > 30 << 20, sampler.summary(1)
+    assert sampler not in memory.ACTIVE  # measuring no more
+
+
+def test_every_model_run_takes_the_checkpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = [0]
+    monkeypatch.setattr(memory, "checkpoint", lambda: taken.__setitem__(0, taken[0] + 1))
+    lab.run("pool-map", "threads", tasks=2, sleep=0.0, workers=2)
+    assert taken[0] == 1

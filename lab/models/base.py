@@ -447,6 +447,10 @@ class Model(ABC):
 
     def run(self, work: Work) -> Measured:
         """Start the workers, time the map alone, stop them: the timed region, for every model."""
+        # Here, not above: it needs psutil, which a subinterpreter (importing this module for its
+        # tasks) cannot load; `run` runs in the lab's own process only.
+        from lab.measure.memory import checkpoint  # noqa: PLC0415
+
         started = now()
         beats = None
         with self.start(work) as workers:
@@ -466,6 +470,7 @@ class Model(ABC):
                         raise
                 elapsed = now() - begin
             cpu = workers.cpu_seconds() - cpu
+            checkpoint()  # the memory the workers hold, read before they stop (lab.measure.memory)
             counter = workers.counter()
             side = workers.side_spans()
         spans = None
