@@ -135,9 +135,10 @@ def ladder(sizes: tuple[int, ...], top: int) -> list[dict[str, Any]]:
 # About 6 us of pure-Python work per KiB here (100 rounds): about what pickling a KiB through a
 # pipe costs a process (3-4 us), so that moving and computing weigh alike at every size.
 ROUNDS = 100
-# The quick report's largest payload: at 10 MB its 10 MB rows were 9 s of the report (8.7 of
-# transfer's 12.5); the article scale goes to 100 MB.
-QUICK_SIZE = 4_000_000
+# The quick report's largest payload, 9 s of its time (8.7 of transfer's 12.5 s here). At 4 MB
+# (4.8 s in all) a task's work, 25 ms, was too short for processes: their pool's start-up left
+# them out of the answer, which named threads, and no size showed a speedup over one worker.
+QUICK_SIZE = 10_000_000
 
 DEMO = Demo(
     "transfer",
