@@ -190,7 +190,7 @@ DEMO = Demo(
     in_words=in_words,
     answers=(AnswerRow("big data", "CPU work on big data"),),
     section=Section("sizes", "Big data handed to workers"),
-    timeline_caption="Two tasks, each handed the largest payload: as an argument, a process's task starts "
-    "only once its pickle has crossed the pipe (the gap before each bar), a thread's at once, on the "
-    "object itself; shared, a process's task starts as soon as the block is filled.",
+    timeline_caption="Two tasks, each handed 10 MB: as an argument, a process's task starts only once its "
+    "pickle has crossed the pipe (the gap before each bar), a thread's at once, on the object itself; "
+    "shared, a process's task starts as soon as the block is filled.",
 )
