@@ -107,6 +107,24 @@ def test_sweep_writes_markdown_json_and_a_chart(tmp_path: Path, capsys: pytest.C
     assert "speedup" in capsys.readouterr().out
 
 
+def test_a_sweep_from_two_workers_draws_its_speedups_over_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pipeline's sweep starts at a producer and a consumer: with speedups only over one worker,
+    # its speedup panel was empty.
+    pytest.importorskip("matplotlib")
+    from lab.studies import sweeps  # noqa: PLC0415
+
+    results = [
+        r for w in (2, 4) for r in lab.run_trials("pool-map", "threads", 2, tasks=4, sleep=0.01, workers=w)
+    ]
+    drawn: list[Any] = []
+    monkeypatch.setattr(sweeps, "save", lambda plt, fig, path: drawn.append(fig))
+    assert sweeps.chart(results, Path("unused.png"), "t") is None
+    right = drawn[0].axes[1]
+    assert right.get_ylabel() == "speedup over 2 workers"
+    [measured] = [bars.lines[0] for bars in right.containers if bars.get_label() == "threads"]
+    assert list(measured.get_xdata()) == [2, 4] and measured.get_ydata()[0] == pytest.approx(1.0)
+
+
 def test_sweep_without_matplotlib_still_gives_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(

@@ -158,8 +158,10 @@ def draw(
     times: Mapping[tuple[str, int], float],
     by_point: Mapping[tuple[str, int], list[Result]],
     memory: Mapping[tuple[str, int], float | None],
+    fewest: int = 1,
 ) -> None:
-    """One variant's three lines: time and speedup with each point's 95% interval, and memory."""
+    """One variant's three lines: time and speedup (over `fewest` workers, the sweep's first
+    point) with each point's 95% interval, and memory."""
     left, right, third = axes
     markers, lines = "osD^v<>p", ["-", "--", ":", "-."]
     points = sorted((w, t) for (v, w), t in times.items() if v == variant)
@@ -171,9 +173,9 @@ def draw(
     bar = {"capsize": 3, "elinewidth": 1}
     spans = [stats.interval([r.elapsed_s for r in by_point[variant, w] if r.elapsed_s]) for w in xs]
     left.errorbar(xs, ys, yerr=bars(ys, spans), **style, **bar)
-    if (variant, 1) in times:  # the speedup's interval: its trials paired with one worker's
-        ratios = [stats.Ratio.of(stats.paired(by_point[variant, 1], by_point[variant, w])) for w in xs]
-        speedups = [times[(variant, 1)] / t for t in ys]
+    if (variant, fewest) in times:  # the speedup's interval: its trials paired with the first point's
+        ratios = [stats.Ratio.of(stats.paired(by_point[variant, fewest], by_point[variant, w])) for w in xs]
+        speedups = [times[(variant, fewest)] / t for t in ys]
         intervals = [(q.low, q.high) if q else None for q in ratios]
         right.errorbar(xs, speedups, yerr=bars(speedups, intervals), **style, **bar)
     kept = [(w, m / 1e3) for w in xs if (m := memory.get((variant, w))) is not None and m > 0]
@@ -202,19 +204,23 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
     by_point: dict[tuple[str, int], list[Result]] = {}
     for r in results:
         by_point.setdefault((r.variant, int(r.params["workers"])), []).append(r)
-    for i, variant in enumerate(variants):
-        draw(variant, i, (left, right, third), times=times, by_point=by_point, memory=memory)
     counts = sorted({w for _, w in times})
+    # A sweep whose fewest workers are more than one (the pipeline's: a producer and a consumer at
+    # least) shows its speedups over its first point, which its label says.
+    fewest = counts[0] if counts else 1
+    for i, variant in enumerate(variants):
+        draw(variant, i, (left, right, third), times=times, by_point=by_point, memory=memory, fewest=fewest)
     ideals = {int(r.params["workers"]): r.ideal_s for r in results if r.ideal_s is not None}
     if ideals:
         xs = sorted(ideals)
         left.plot(xs, [ideals[w] for w in xs], color="grey", linestyle="--", linewidth=1, label="ideal")
-    if 1 in ideals and all(ideals.get(w) for w in counts):
+    if fewest in ideals and all(ideals.get(w) for w in counts):
         # The ideals' own ratio: 5 waits on 2 workers take 3 rounds, a speedup of 5/3, not 2.
-        right.plot(counts, [ideals[1] / ideals[w] for w in counts], color="grey", linestyle="--", linewidth=1,
-                   label="ideal")  # fmt: skip
+        right.plot(counts, [ideals[fewest] / ideals[w] for w in counts], color="grey", linestyle="--",
+                   linewidth=1, label="ideal")  # fmt: skip
     else:
-        right.plot(counts, counts, color="grey", linestyle="--", linewidth=1, label="ideal (linear)")
+        right.plot(counts, [w / fewest for w in counts], color="grey", linestyle="--", linewidth=1,
+                   label="ideal (linear)")  # fmt: skip
     if results[0].demo in DEMOS and DEMOS[results[0].demo].computes and (cores := os.cpu_count()):
         right.axhline(cores, color="grey", linestyle=":", linewidth=1, label=f"cores here ({cores})")
     base = 10 if counts and counts[-1] / counts[0] > 100 else 2
@@ -228,13 +234,13 @@ def chart(results: Sequence[Result], path: Path, title: str) -> str | None:
         left.set_yscale("log")  # from one request at a time to thousands in flight
     else:
         left.set_ylim(bottom=0)
-    right.set_ylabel("speedup over 1 worker")
+    right.set_ylabel(f"speedup over {fewest} worker{'s' if fewest > 1 else ''}")
     if base == 10:
         right.set_yscale("log")  # an ideal of 10,000x would flatten every measured line
     if any(m and m > 0 for m in memory.values()):
         third.set_yscale("log")  # from a coroutine's kilobyte to a process's megabytes
     third.set_ylabel("memory per worker (KB, PSS)")
-    # Every variant draws its time (left), not always a speedup (a sweep with no one-worker
+    # Every variant draws its time (left), not always a speedup (a variant missing the sweep's first
     # point has none): the legend takes the variants from the left, the guides from the right.
     handles = legend_of(left, right)
     right.legend(list(handles.values()), list(handles), fontsize=8, loc="upper left")
