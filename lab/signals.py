@@ -31,10 +31,16 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
 
     Children started in this window must not die of that Ctrl-C before their initializer has set
     it to be ignored. Fork and forkserver children inherit the parent's blocked signal mask, so
-    blocking SIGINT is enough, and a blocked signal is never lost: it waits, pending. Spawn's
-    exec resets the mask; what survives exec is a signal set to be ignored, so under spawn the
-    parent also ignores SIGINT meanwhile (Linux keeps a blocked signal pending even while it is
+    blocking SIGINT is enough for them, and a blocked signal is never lost: it waits, pending.
+    Spawn's exec resets the mask; what survives exec is a signal set to be ignored, so under spawn
+    the parent also ignores SIGINT meanwhile (Linux keeps a blocked signal pending even while it is
     ignored, so the parent's own Ctrl-C still arrives when the handler is back).
+
+    Blocking it in this thread does not hold it back from the lab: the kernel hands a Ctrl-C to
+    any thread that has SIGINT open, and Python then runs the handler in the main thread. A thread
+    started before the window has it open, and one is started by a native library at import:
+    numpy's OpenBLAS, imported with `distributed`. So under fork and forkserver the handler
+    itself defers: it notes the signal, which is raised again on the way out, in this thread.
     """
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
@@ -43,15 +49,21 @@ def sigint_deferred(start_method: str) -> Iterator[None]:
         # Starting the resource tracker unblocks SIGINT on its way out: start it first, outside.
         resource_tracker.ensure_running()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held: list[int] = []
     handler = None
-    if start_method == "spawn" and signal.SIGINT not in signal.sigpending():
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # (a pending one would be discarded)
+    if start_method == "spawn":
+        if signal.SIGINT not in signal.sigpending():  # (a pending one would be discarded)
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    elif signal.getsignal(signal.SIGINT) is not None:  # (None: a handler not set from Python, kept)
+        handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
         if handler is not None:
             signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if held:
+            signal.raise_signal(signal.SIGINT)  # to the handler the lab had, now back
 
 
 PARENT_WATCH_S = 0.25  # how often a child looks for its parent

@@ -476,3 +476,32 @@ def test_a_report_killed_three_times_resumes_whole_and_leaves_no_child(tmp_path:
     trials = sum(len(doc[k]) for k in ("results", "timelines", "noise", "races"))
     assert trials + len([r for r in doc["sweeps"] if r not in doc["results"]]) == len(held)
     assert path.with_suffix(".md").exists() and len(list(tmp_path.glob("*.png"))) >= 2
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_ctrl_c_another_thread_receives_is_held_back_too(method: str) -> None:
+    """A thread started before the window has SIGINT open (as numpy's OpenBLAS threads do, started
+    when `distributed` is imported): a Ctrl-C the kernel hands it must still wait for the window's end."""
+    import threading  # noqa: PLC0415
+
+    from lab.signals import sigint_deferred  # noqa: PLC0415
+
+    stop = threading.Event()
+    open_thread = threading.Thread(target=stop.wait, daemon=True)
+    open_thread.start()
+    ident = open_thread.ident
+    assert ident is not None
+    reached_the_end: list[bool] = []
+
+    def window() -> None:
+        with sigint_deferred(method):
+            signal.pthread_kill(ident, signal.SIGINT)
+            time.sleep(0.2)  # Python runs the handler in the main thread, at once, unless it is held
+            reached_the_end.append(True)
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            window()
+    finally:
+        stop.set()
+    assert reached_the_end
