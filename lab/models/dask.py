@@ -257,6 +257,11 @@ def local_cluster(workers: int) -> Iterator[Any]:
 
     use_forkserver(forkserver_preload())
     cluster = None
+    # Dask's own silencing (`silence_logs`) ends inside `cluster.close()`, while its event loop
+    # still runs: a worker killed on the way out (by a Ctrl-C, a fault) could then print a
+    # "Batched Comm Closed" traceback. Silenced here until `close` has joined the loop's thread.
+    quiet = ExitStack()
+    quiet.enter_context(importlib.import_module("distributed.utils").silence_logging_cmgr(logging.CRITICAL))
     try:
         # A Ctrl-C while workers start is held back until they have (a worker stopped half-started
         # prints Dask's traceback): it arrives as this block ends, and the cluster is then closed.
@@ -281,8 +286,9 @@ def local_cluster(workers: int) -> Iterator[Any]:
         with distributed.Client(cluster, set_as_default=False) as client:
             yield client
     finally:
-        if cluster is not None:
-            cluster.close()
+        with quiet:
+            if cluster is not None:
+                cluster.close()
 
 
 @contextmanager
