@@ -89,27 +89,32 @@ def test_chunksize_is_recorded_and_used() -> None:
 
 @pytest.mark.timed
 def test_hashlib_lets_threads_compute_in_parallel_where_python_does_not() -> None:
-    # Ratios in one run, retried: what 2 threads gain hashing over 1 in the lab, against what
-    # stdlib threads gain hashing at that same moment (with a core kept busy by another program
-    # both can fall to 1.0x, so the lab is held to the stdlib's figure, not to the core count),
-    # and against the lab's threads on pure Python, which hold the GIL.
-    def lab_speedup(kernel: str) -> float:
-        one, two = (lab.run("cpu-bound", "threads", tasks=2, workers=w, rounds=ROUNDS, kernel=kernel)
-                    for w in (1, 2))  # fmt: skip
-        assert one.outputs_ok and two.outputs_ok and one.elapsed_s and two.elapsed_s
-        return one.elapsed_s / two.elapsed_s
+    # What 2 threads gain hashing over 1 in the lab, against what stdlib threads gain hashing on
+    # the same machine (with a core kept busy by another program both can fall towards 1.0x, so
+    # the lab is held to the stdlib's figure, not to the core count), and against the lab's
+    # threads on pure Python, which hold the GIL. The six timings are taken in turn, round after
+    # round, and each speedup is read from the fastest of its timings: another program only ever
+    # slows a run, so the fastest is the one it disturbed least, and runs compared are close in time.
+    def lab_time(kernel: str, workers: int) -> float:
+        result = lab.run("cpu-bound", "threads", tasks=2, workers=workers, rounds=ROUNDS, kernel=kernel)
+        assert result.outputs_ok and result.elapsed_s
+        return result.elapsed_s
 
-    def stdlib_speedup() -> float:
-        timed = []
+    def stdlib_time(workers: int) -> float:
+        with ThreadPoolExecutor(workers) as pool:
+            begin = time.perf_counter()
+            list(pool.map(digest_rounds, [ROUNDS, ROUNDS]))
+            return time.perf_counter() - begin
+
+    timings: dict[tuple[str, int], list[float]] = {}
+    for _ in range(6):
         for workers in (1, 2):
-            with ThreadPoolExecutor(workers) as pool:
-                begin = time.perf_counter()
-                list(pool.map(digest_rounds, [ROUNDS, ROUNDS]))
-                timed.append(time.perf_counter() - begin)
-        return timed[0] / timed[1]
-
-    for _ in range(3):
-        hashed, stdlib, python = lab_speedup("hashlib"), stdlib_speedup(), lab_speedup("python")
+            timings.setdefault(("hashlib", workers), []).append(lab_time("hashlib", workers))
+            timings.setdefault(("stdlib", workers), []).append(stdlib_time(workers))
+            timings.setdefault(("python", workers), []).append(lab_time("python", workers))
+        hashed, stdlib, python = (
+            min(timings[kind, 1]) / min(timings[kind, 2]) for kind in ("hashlib", "stdlib", "python")
+        )
         if hashed >= 0.8 * stdlib and (stdlib < 1.2 or hashed > 1.1 * python):
             break
     assert hashed >= 0.8 * stdlib, (hashed, stdlib)
