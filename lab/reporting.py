@@ -48,7 +48,7 @@ from lab.results import Result, ResultsFile, RunInfo, prepare_folder, undrawable
 from lab.runner import SERIAL, choose, plan, run_trials
 from lab.studies import across, ceiling, lock_costs, pythons, sweeps, timelines
 from lab.studies import races as race_study
-from lab.studies.scales import SCALES
+from lab.studies.scales import SCALES, Scale
 from lab.studies.suite import Contest, Run, SuiteResults, plan_suite, race_variants, run_suite
 
 
@@ -103,7 +103,8 @@ def report(
         return across_pythons(python, chosen.name, trials=trials, demos=demos, models=models, warmup=warmup,
                               environment=environment, journal=journal, asked=asked)  # fmt: skip
     run = RunInfo(scale=chosen.name, trials=trials, warmup=warmup, skipped=tuple(skipped),
-                  stem=f"lab-report-{chosen.name}-{stamp(environment)}")  # fmt: skip
+                  stem=f"lab-report-{chosen.name}-{stamp(environment)}",
+                  extra=extra_rounds(chosen))  # fmt: skip
     book = None
     if journal is not None:
         book = Journal.start(journal, str(run.stem), plan=asked, runs=[r.key for r in runs],
@@ -154,6 +155,12 @@ def resume(
                     book=Journal.resume(got), resumed=got)  # fmt: skip
 
 
+def extra_rounds(scale: Scale) -> tuple[int, float]:
+    """The extra rounds a report at `scale` may run for an undecided verdict, as its record keeps
+    them (`RunInfo.extra`): (at most, seconds in all)."""
+    return scale.extra_rounds, scale.extra_budget_s
+
+
 def measured(
     runs: Sequence[Run],
     run: RunInfo,
@@ -172,7 +179,9 @@ def measured(
         try:
             got = run_suite(runs, int(run.trials or chosen.trials), quiet, run.warmup, observe=observe,
                             undecided=undecided_in(environment, run),
-                            extra=(chosen.extra_rounds, chosen.extra_budget_s),
+                            # As recorded (a resumed run keeps its own); a journal older than the
+                            # record, as its scale has them now.
+                            extra=run.extra if run.extra is not None else extra_rounds(chosen),
                             journal=book, kept=resumed.kept() if resumed else None)  # fmt: skip
             if resumed is not None and resumed.finished:
                 costs, ceiling_found = resumed.lock_costs or {}, resumed.server_ceiling
@@ -242,7 +251,7 @@ def across_pythons(
         Journal.resume(resumed).close()  # a torn line cut off; the children hold the results
     else:
         stem = f"lab-report-{scale}-pythons-{stamp(environment)}"
-        run = RunInfo(scale=scale, trials=trials, warmup=warmup, stem=stem)
+        run = RunInfo(scale=scale, trials=trials, warmup=warmup, stem=stem, extra=extra_rounds(SCALES[scale]))
         if journal is not None:  # its header only: each interpreter's report journals its results
             Journal.start(journal, stem, plan=asked or {}, runs=[], environment=environment, run=run).close()
     children = journal / f"{run.stem}{CHILDREN}" if journal is not None else None

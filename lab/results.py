@@ -143,6 +143,9 @@ class RunInfo:
     the variants left out, each `{"variant", "reason"}`; `partial` and `interrupted`: whether
     (and by what) the run was stopped; `stem`: the files' common name; `lock_costs`: us per
     acquire and release, by lock; `server_ceiling`: the HTTP server's ceiling (`lab.studies.ceiling`);
+    `extra`: the extra rounds a verdict left undecided could run, (at most, seconds in all), as
+    the report ran them (`Scale.extra_rounds`, `.extra_budget_s`; (0, 0.0): none; None: not a
+    report, or a file written before 2026-12-07, which did not record them);
     `charts`, `timeline_charts`, `race_charts`, `heartbeat_charts`: per demo, `{"file": name}` or
     `{"skipped": why}`;
     `pythons`: in a report across several Pythons, each interpreter's own facts."""
@@ -157,6 +160,7 @@ class RunInfo:
     stem: str | None = None
     lock_costs: dict[str, float] = field(default_factory=dict)
     server_ceiling: dict[str, Any] | None = None
+    extra: tuple[int, float] | None = None
     charts: dict[str, dict[str, str]] = field(default_factory=dict)
     timeline_charts: dict[str, dict[str, str]] = field(default_factory=dict)
     race_charts: dict[str, dict[str, str]] = field(default_factory=dict)

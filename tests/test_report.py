@@ -34,7 +34,9 @@ ENV = {
     "command": "lab report --trials 2",
 }  # fmt: skip
 SKIPPED = {"variant": "processes+forkserver", "reason": "not on this test platform"}
-RUN = RunInfo(scale="quick", trials=2, stem="lab-report-quick-2026-11-25", skipped=(SKIPPED,))
+RUN = RunInfo(
+    scale="quick", trials=2, stem="lab-report-quick-2026-11-25", skipped=(SKIPPED,), extra=(10, 8.0)
+)
 
 
 def result(demo: str, model: str, options: dict[str, str], elapsed: float | None, **kw: Any) -> Result:
@@ -104,6 +106,21 @@ def fixed_timelines() -> list[Result]:
 def test_golden_markdown() -> None:
     # To update after an intended change: render(fixed_doc()) into tests/golden/report.md, and read the diff.
     assert render(fixed_doc()) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_extra_rounds_a_report_states_are_its_record_s(tmp_path: Path) -> None:
+    def said(run: RunInfo) -> str:
+        doc = replace(fixed_doc(), run=run)
+        again = ResultsFile.from_json(doc.to_json())  # as a file written and read back holds it
+        return render(again).split("| noise floor and verdicts", 1)[1].split("\n", 1)[0]
+
+    stated = said(replace(RUN, extra=(3, 2.5)))
+    assert "up to 3 more rounds of the variants it compares, within 2.5 s in all" in stated
+    assert "more rounds" not in said(replace(RUN, extra=(0, 0.0)))
+    assert "more rounds" not in said(replace(RUN, extra=None))  # a file from before the record: not guessed
+    smoke = SCALES["smoke"]
+    ran = lab_report("smoke", demos=["pool-map"], models=["threads"], journal=tmp_path)
+    assert ran.run.extra == (smoke.extra_rounds, smoke.extra_budget_s)  # recorded, and kept by the journal
 
 
 def test_markdown_has_the_five_sections_and_the_article() -> None:

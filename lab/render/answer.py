@@ -32,7 +32,6 @@ from lab.render.common import table
 from lab.render.pipeline import crossovers
 from lab.render.transfer import pays_from, speedups
 from lab.results import Result, ResultsFile, job_name
-from lab.studies.scales import SCALES
 from lab.studies.sweeps import median_metric, per_worker_bytes, size
 
 STARTUP_SHARE = 0.10  # a start-up dearer than the cheapest by this share of the best time counts,
@@ -696,11 +695,14 @@ def noise_text(doc: ResultsFile) -> str:
         if floor and twin
         else "no A/A pair measured"
     )
-    scale = SCALES.get(doc.run.scale or "")
+    # From the record, not from the scale as the code has it now: its budget may have changed.
+    rounds, budget = doc.run.extra or (0, 0.0)
     extra = (
-        f"; a verdict left undecided ran up to {scale.extra_rounds} more rounds of the variants it "
-        f"compares, within {scale.extra_budget_s:g} s in all (it ran {trials_text(doc)} trials)"
-        if scale and scale.extra_rounds
+        f"; a verdict left undecided ran up to {rounds} more rounds of the variants it "
+        f"compares, within {budget:g} s in all (it ran {trials_text(doc)} trials)"
+        if rounds
+        else f"; it ran {trials_text(doc)} trials"
+        if doc.run.extra is None and trials_text(doc) != str(doc.run.trials or 1)
         else ""
     )
     return (
