@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import typing as _typing
 
-from lab.demos import DEMOS as _DEMOS
 from lab.errors import (
     BadJob,
     BadResultsFile,
@@ -28,7 +27,6 @@ from lab.errors import (
     Unavailable,
     UnknownName,
 )
-from lab.models import MODELS as _MODELS
 
 if _typing.TYPE_CHECKING:
     from lab.benching import Bench, bench
@@ -60,13 +58,17 @@ else:
 def list_demos() -> dict[str, str]:
     """Every demo's name with a one-line description (plug-ins included; a broken one is in
     `lab.demos.BROKEN`, with why)."""
-    return {name: demo.description for name, demo in _DEMOS.items()}
+    from lab.demos import DEMOS  # noqa: PLC0415 (here: a worker importing `lab` needs no demo)
+
+    return {name: demo.description for name, demo in DEMOS.items()}
 
 
 def list_models() -> dict[str, str]:
     """Every model's name with a one-line description (plug-ins included; a broken one is in
     `lab.models.BROKEN`, with why)."""
-    return {name: model.description for name, model in _MODELS.items()}
+    from lab.models import MODELS  # noqa: PLC0415 (here: see list_demos)
+
+    return {name: model.description for name, model in MODELS.items()}
 
 
 __all__ = [
