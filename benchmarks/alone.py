@@ -1,6 +1,7 @@
 """The lab against hand-written code that runs alone, each side in its own fresh process.
 
     python benchmarks/alone.py [--pairs 9] [--only http-get] [--out reports/overhead.md]
+    python benchmarks/alone.py --only start-up     # start-up, the `lab` command against a pool by hand
 
 For every row, the lab (`lab.run`, in a new `python` process) and the hand-written equivalent
 (`benchmarks/handwritten.py`, in another; it imports nothing of the lab) run
@@ -67,22 +68,53 @@ ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ),
 ]
 
+# Start-up (`startup_s`: the pool made, every worker at the start line, the pool shut down) in
+# each start method: the `lab` command, whose spawned and forkserver workers import the `lab`
+# script as their `__main__` and the lab's task module, as a user's `lab run` does, against a
+# pool made by hand in a script as small as it can be (`benchmarks/pool_start.py`).
+START_UPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("pool-map", "processes", {"tasks": 5, "sleep": 0.05, "workers": 5, "start_method": method})
+    for method in multiprocessing.get_all_start_methods()
+]
+START_UP = "start-up"  # their rows' name in the table, and for --only
 
-def side(which: str, demo: str, model: str, params: dict[str, Any], url: str) -> float:
-    """One side, once, in a fresh process: its timed region's seconds."""
-    argv = [sys.executable, str(HERE / "handwritten.py"), which, demo, model, json.dumps(params), url]
+
+def command(which: str, demo: str, model: str, params: dict[str, Any], url: str, *, figure: str) -> list[str]:
+    """The command line of one side: `benchmarks/handwritten.py`'s for a timed region; for a
+    start-up, the `lab` command beside this Python, or `benchmarks/pool_start.py`."""
+    if figure == "elapsed":
+        return [sys.executable, str(HERE / "handwritten.py"), which, demo, model, json.dumps(params), url]
+    if which == "alone":
+        return [sys.executable, str(HERE / "pool_start.py"), json.dumps(params)]
+    flags = [x for k, v in params.items() for x in (f"--{k.replace('_', '-')}", str(v))]
+    lab = Path(sys.executable).parent / "lab"
+    if not lab.exists():
+        raise SystemExit(f"{lab} is not there: the start-up rows run the `lab` command (pip install -e .)")
+    return [str(lab), "run", demo, "--models", model, *flags, "--trials", "1", "--json"]
+
+
+def side(
+    which: str, demo: str, model: str, params: dict[str, Any], url: str, *, figure: str = "elapsed"
+) -> float:
+    """One side, once, in a fresh process: its timed region's seconds (`figure` "startup": its
+    start-up's)."""
+    argv = command(which, demo, model, params, url, figure=figure)
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
     if done.returncode:
         raise SystemExit(f"{which} {demo} {model} failed:\n{done.stderr}")
+    if which == "lab" and figure == "startup":
+        return float(json.loads(done.stdout)[0]["startup_s"])
     return float(done.stdout.split()[-1])
 
 
-def pairs(demo: str, model: str, params: dict[str, Any], url: str, count: int) -> list[tuple[float, float]]:
+def pairs(
+    demo: str, model: str, params: dict[str, Any], url: str, count: int, *, figure: str = "elapsed"
+) -> list[tuple[float, float]]:
     """`count` (lab, alone) pairs, the order alternating; one uncounted pair first."""
     got = []
     for i in range(count + 1):
         order = ("lab", "alone") if i % 2 else ("alone", "lab")
-        seconds = {which: side(which, demo, model, params, url) for which in order}
+        seconds = {which: side(which, demo, model, params, url, figure=figure) for which in order}
         if i:
             got.append((seconds["lab"], seconds["alone"]))
     return got
@@ -110,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pairs", type=int, default=9)
-    parser.add_argument("--only", nargs="+", help="only these demos")
+    parser.add_argument("--only", nargs="+", help=f"only these demos ({START_UP!r}: the start-up rows)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     began = time.perf_counter()
@@ -125,25 +157,36 @@ def main(argv: list[str] | None = None) -> int:
         "counted. Ratio: lab / alone, the median of the paired ratios and the 95% interval of "
         "their geometric mean. Goal: within 1.10, and 1.05 where the work takes over 0.1 s; met where "
         "the whole interval is within it, missed where the whole interval is above it, undecided "
-        "between.",
+        "between."
+        + (
+            f" The {START_UP} rows compare start-up (`startup_s`: the pool made, every worker at the start "
+            "line, the pool shut down): the `lab` command (`lab run pool-map --models processes "
+            "--start-method M --json`, whose workers import the `lab` script as theirs) against "
+            "`benchmarks/pool_start.py`, a pool made by hand in a script that imports no more than it needs."
+            if not args.only or START_UP in args.only
+            else ""
+        ),
         "",
         "| demo | model | parameters | lab median s | alone median s | lab / alone | 95% interval | goal |",
         "|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
+    rows = [(demo, model, params, "elapsed") for demo, model, params in ROWS]
+    rows += [(demo, model, params, "startup") for demo, model, params in START_UPS]
     with LocalServer() as server:
-        for demo, model, params in ROWS:
-            if args.only and demo not in args.only:
+        for demo, model, params, figure in rows:
+            name = demo if figure == "elapsed" else f"{demo} {START_UP}"
+            if args.only and (START_UP if figure == "startup" else demo) not in args.only:
                 continue
             url = server.url if demo == "http-get" else ""
-            got = pairs(demo, model, params, url, args.pairs)
+            got = pairs(demo, model, params, url, args.pairs, figure=figure)
             ratio = Ratio.of(got)
             assert ratio is not None
             alone = statistics.median(a for _, a in got)
             goal = 1.05 if alone > 0.1 else 1.10
             met = judged(ratio, goal)
             lines.append(
-                f"| {demo} | {model} | {describe(params)} | {statistics.median(m for m, _ in got):.4f} | "
+                f"| {name} | {model} | {describe(params)} | {statistics.median(m for m, _ in got):.4f} | "
                 f"{alone:.4f} | {ratio.median:.3f} | {ratio.low:.3f}-{ratio.high:.3f} | {goal:.2f}: {met} |"
             )
             print(lines[-1], flush=True)

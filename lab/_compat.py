@@ -23,11 +23,11 @@ def use_forkserver(preload: Sequence[str]) -> None:
     """Make the next forkserver child come from a forkserver that imported `preload` first.
 
     A process has one forkserver, shared by every start method user: the processes model's
-    workers want it bare (`__main__` only, so that their memory is theirs), a Dask cluster's want
-    `distributed` in it (without it each worker imports it itself: 1.0 s instead of 0.26 s to
-    start five). A running forkserver with other modules is stopped (it serves no pool: the lab
-    runs one model at a time) and the next start makes a new one. `set_forkserver_preload` is
-    public; `_stop` and `_preload_modules` are not.
+    workers want `__main__` and their task module in it (as a script's `__main__` imports its
+    tasks), a Dask cluster's want `distributed` in it (without it each worker imports it itself:
+    1.0 s instead of 0.26 s to start five). A running forkserver with other modules is stopped
+    (it serves no pool: the lab runs one model at a time) and the next start makes a new one.
+    `set_forkserver_preload` is public; `_stop` and `_preload_modules` are not.
     """
     wanted = list(preload)
     server = getattr(forkserver, "_forkserver", None)
