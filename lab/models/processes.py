@@ -393,7 +393,7 @@ class Processes(Model):
     # tasks, so the forkserver has them and its children share those pages; the `lab` script
     # does not, and each worker imported this module after the fork (5 started in 0.27 s against
     # a hand-written script's 0.12 s, and held 13.7 MB each instead of 6.5: benchmarks/alone.py).
-    forkserver_preload: ClassVar[tuple[str, ...]] = ("__main__", "lab.models.processes")
+    forkserver_preload: ClassVar[tuple[str, ...]] = ("__main__", __name__)
 
     @classmethod
     def unavailable(cls, options: Mapping[str, str]) -> str | None:
