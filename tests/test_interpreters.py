@@ -39,8 +39,15 @@ def test_every_demo_runs_and_each_teaches_its_lesson() -> None:
     pool = lab.run("pool-map", "interpreters", sleep=0.2)
     assert pool.error is None and pool.outputs_ok and pool.elapsed_s is not None
     assert pool.ideal_s is not None and pool.ideal_s - 0.002 <= pool.elapsed_s  # five waits overlap
-    raced = lab.run("racy-counter", "interpreters", workers=4, increments=20_000, yield_point="none")
-    assert raced.lost is not None and raced.lost > 0  # no yield point needed: they run at once
+    # No yield point needed: they run at once. Not always: with both cores busy (two test workers
+    # here) each interpreter can finish its count inside one time slice (seen 2 in 40), so retried.
+    losses = []
+    for _ in range(5):
+        raced = lab.run("racy-counter", "interpreters", workers=4, increments=50_000, yield_point="none")
+        losses.append(raced.lost)
+        if raced.lost:
+            break
+    assert raced.lost is not None and raced.lost > 0, losses
     locked = lab.run_trials("locked-counter", "interpreters", 5, workers=4, increments=200)
     assert [r.observed for r in locked] == [800] * 5
     fetched = lab.run("http-get", "interpreters", requests=20, workers=4, latency=0.01)
