@@ -2,6 +2,7 @@
 
     python benchmarks/alone.py [--pairs 9] [--only http-get] [--out reports/overhead.md]
     python benchmarks/alone.py --only start-up     # start-up, the `lab` command against a pool by hand
+    python benchmarks/alone.py --only pipeline --affinity 0   # each side pinned to one CPU
 
 For every row, the lab (`lab.run`, in a new `python` process) and the hand-written equivalent
 (`benchmarks/handwritten.py`, in another; it imports nothing of the lab) run
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +96,20 @@ def command(which: str, demo: str, model: str, params: dict[str, Any], url: str,
 
 
 def side(
-    which: str, demo: str, model: str, params: dict[str, Any], url: str, *, figure: str = "elapsed"
+    which: str,
+    demo: str,
+    model: str,
+    params: dict[str, Any],
+    url: str,
+    *,
+    figure: str = "elapsed",
+    cpus: set[int] | None = None,
 ) -> float:
     """One side, once, in a fresh process: its timed region's seconds (`figure` "startup": its
-    start-up's)."""
+    start-up's), the process pinned to `cpus` if given."""
     argv = command(which, demo, model, params, url, figure=figure)
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+    pin = None if cpus is None else partial(os.sched_setaffinity, 0, cpus)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300, preexec_fn=pin)
     if done.returncode:
         raise SystemExit(f"{which} {demo} {model} failed:\n{done.stderr}")
     if which == "lab" and figure == "startup":
@@ -108,16 +118,34 @@ def side(
 
 
 def pairs(
-    demo: str, model: str, params: dict[str, Any], url: str, count: int, *, figure: str = "elapsed"
+    demo: str,
+    model: str,
+    params: dict[str, Any],
+    url: str,
+    count: int,
+    *,
+    figure: str = "elapsed",
+    cpus: set[int] | None = None,
 ) -> list[tuple[float, float]]:
     """`count` (lab, alone) pairs, the order alternating; one uncounted pair first."""
     got = []
     for i in range(count + 1):
         order = ("lab", "alone") if i % 2 else ("alone", "lab")
-        seconds = {which: side(which, demo, model, params, url, figure=figure) for which in order}
+        seconds = {w: side(w, demo, model, params, url, figure=figure, cpus=cpus) for w in order}
         if i:
             got.append((seconds["lab"], seconds["alone"]))
     return got
+
+
+def cpu_list(text: str) -> set[int]:
+    """`--affinity`'s value: '0' or '0,1', CPUs this process may use."""
+    try:
+        cpus = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of CPU numbers such as 0 or 0,1") from None
+    if not cpus <= os.sched_getaffinity(0):
+        raise argparse.ArgumentTypeError(f"{text!r}: the CPUs here are {sorted(os.sched_getaffinity(0))}")
+    return cpus
 
 
 def describe(params: dict[str, Any]) -> str:
@@ -144,15 +172,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--only", nargs="+", help=f"only these demos ({START_UP!r}: the start-up rows)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--affinity",
+        type=cpu_list,
+        help="pin each side's process to these CPUs, as pyperf's option of that name: '0' or '0,1' "
+        "(two threads handing the GIL to each other across cores run in modes 2-3x apart; on one "
+        "core they do not)",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     only = f" --only {' '.join(args.only)}" if args.only else ""
+    only += f" --affinity {','.join(map(str, sorted(args.affinity)))}" if args.affinity else ""
     lines = [
         "# The lab against hand-written code that runs alone",
         "",
         f"`python benchmarks/alone.py --pairs {args.pairs}{only}`: Python {sys.version.split()[0]}, "
-        f"start method {multiprocessing.get_start_method()}, {len(os.sched_getaffinity(0))} usable CPUs. "
-        "Each side runs once per fresh process, the lab's `lab.run` against the hand-written code of "
+        f"start method {multiprocessing.get_start_method()}, {len(os.sched_getaffinity(0))} usable CPUs"
+        + (f", each side pinned to CPU {','.join(map(str, sorted(args.affinity)))}" if args.affinity else "")
+        + ". Each side runs once per fresh process, the lab's `lab.run` against the hand-written code of "
         "`benchmarks/handwritten.py`, in alternating order on one server; the first pair is not "
         "counted. Ratio: lab / alone, the median of the paired ratios and the 95% interval of "
         "their geometric mean. Goal: within 1.10, and 1.05 where the work takes over 0.1 s; met where "
@@ -179,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and (START_UP if figure == "startup" else demo) not in args.only:
                 continue
             url = server.url if demo == "http-get" else ""
-            got = pairs(demo, model, params, url, args.pairs, figure=figure)
+            got = pairs(demo, model, params, url, args.pairs, figure=figure, cpus=args.affinity)
             ratio = Ratio.of(got)
             assert ratio is not None
             alone = statistics.median(a for _, a in got)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lab.demos import DEMOS
 from lab.demos.pipeline import delivered, pipeline_metrics, shares
 from lab.errors import InvalidParameter
 from lab.models.base import Measured
+from lab.models.threads import Channel, Closed, stuck_threads
 from lab.render.answer import answers
 from lab.render.pipeline import crossovers
 from lab.results import ResultsFile
@@ -102,19 +104,48 @@ def test_bad_parameters_are_refused_with_their_name(params: dict[str, object], s
 def test_a_consumer_with_nothing_to_take_ends_at_the_runs_timeout(
     model: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A process's kit waits on its queue without a deadline (the parent kills its workers when
-    # the run's timeout passes); a thread's waits at most the timeout. Either way the run ends,
-    # with the timeout's error, and leaves no worker behind.
+    # A kit waits on its queue without a deadline: the parent kills its processes when the run's
+    # timeout passes, and closes its threads' queue (the waiting `get` raises). Either way the run
+    # ends, with the timeout's error, and leaves no worker behind.
     starved = dataclasses.replace(DEMOS["pipeline"], name="starved", items=lambda p: (("get", 0, 1, 0),))
     monkeypatch.setitem(DEMOS._loaded(), "starved", starved)
     before = {c.pid for c in psutil.Process().children(recursive=True)}  # the suite's server, cluster
     began = time.perf_counter()
     r = lab.run("starved", model, timeout=1.0)
     assert r.error is not None
-    assert "timed out after 1 s" in r.error or "no message on the queue.Queue for 1 s" in r.error, r.error
+    assert "timed out after 1 s" in r.error, r.error
     assert time.perf_counter() - began < 20 * 1.0  # a hang would never end: 20 of its own timeouts
+    until = time.monotonic() + 10
+    while stuck_threads() and time.monotonic() < until:  # the woken consumer's thread ending
+        time.sleep(0.01)
+    assert stuck_threads() == 0
     assert not [c for c in psutil.Process().children(recursive=True) if c.pid not in before
                 and c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip
+
+
+def test_closing_the_threads_queue_wakes_every_waiting_get_and_every_later_one() -> None:
+    channel = Channel()
+    channel.put("left over")
+    assert channel.get() == "left over"
+    raised: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            channel.get()
+        except Closed as exc:
+            raised.append(exc)
+
+    waiting = [threading.Thread(target=wait) for _ in range(3)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.05)  # each is in its `get`, waiting without a deadline
+    channel.put("taken")
+    channel.close()
+    for thread in waiting:
+        thread.join(5)
+    assert not any(t.is_alive() for t in waiting) and len(raised) in (2, 3)  # one may take "taken"
+    with pytest.raises(Closed):
+        channel.get()
 
 
 def test_the_report_has_the_section_and_the_answer_row_and_re_renders_exactly(tmp_path: Path) -> None:
