@@ -123,6 +123,22 @@ def test_a_consumer_with_nothing_to_take_ends_at_the_runs_timeout(
                 and c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # fmt: skip
 
 
+def test_a_failed_producer_leaves_no_threads_consumer_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The producer fails at once (bytes(-1)), the consumer waits for two messages: the run ends
+    # with the producer's error, and the consumer's thread ends with it (before its queue closed
+    # at the run's end, it waited out the run's timeout, 60 s, on a thread nobody joined).
+    broken = dataclasses.replace(
+        DEMOS["pipeline"], name="broken", items=lambda p: (("put", 0, 1, -1), ("get", 0, 2, 0))
+    )
+    monkeypatch.setitem(DEMOS._loaded(), "broken", broken)
+    r = lab.run("broken", "threads")
+    assert r.error is not None and "ValueError: negative count" in r.error, r.error
+    until = time.monotonic() + 5
+    while stuck_threads() and time.monotonic() < until:
+        time.sleep(0.01)
+    assert stuck_threads() == 0
+
+
 def test_closing_the_threads_queue_wakes_every_waiting_get_and_every_later_one() -> None:
     channel = Channel()
     channel.put("left over")

@@ -113,7 +113,8 @@ class Kit:
     the one interface through which a demo uses what each model shares between its workers.
 
         kit.put(message)      put a message on the run's one queue (FIFO, unbounded)
-        kit.get()             take the next one, waiting at most the run's timeout
+        kit.get()             take the next one, waiting until one comes or the run ends (its
+                              timeout, a failure, Ctrl-C, its deadline)
         with kit.lock: ...    the model's lock
         kit.value             the shared integer: read it, or assign to it (not atomic: a race)
         kit.sleep(seconds)    the model's own wait
